@@ -1,0 +1,217 @@
+// Domain objects <-> generated protobuf messages. The generated messages keep the contract's
+// snake_case names, so only the metadata block and the timestamps need translating; every
+// other field is listed explicitly so the type checker notices a field that is not carried.
+import type {ObjectReference} from '../../gen/ambient/v1/common.js'
+import {EventType} from '../../gen/ambient/v1/common.js'
+import type {Project as PbProject} from '../../gen/ambient/v1/projects.js'
+import type {ProjectSettings as PbProjectSettings} from '../../gen/ambient/v1/project_settings.js'
+import type {Session as PbSession, UpdateSessionStatusRequest} from '../../gen/ambient/v1/sessions.js'
+import type {Timestamp} from '../../gen/google/protobuf/timestamp.js'
+import {formatRfc3339, parseRfc3339} from './time.js'
+import type {ObjectMeta, Project, ProjectSettings, Session, SessionStatusPatch, WatchEventType} from './types.js'
+
+const EPOCH = '1970-01-01T00:00:00.000000Z'
+
+function tsOut(value: string | undefined): Timestamp | undefined {
+  return value === undefined ? undefined : parseRfc3339(value)
+}
+
+function tsIn(value: Timestamp | undefined): string | undefined {
+  return value === undefined ? undefined : formatRfc3339(value)
+}
+
+export function metaToProto(meta: ObjectMeta): ObjectReference {
+  return {
+    id: meta.id,
+    created_at: parseRfc3339(meta.created_at),
+    updated_at: parseRfc3339(meta.updated_at),
+    kind: meta.kind,
+    href: meta.href,
+  }
+}
+
+export function metaFromProto(ref: ObjectReference | undefined): ObjectMeta {
+  return {
+    id: ref?.id ?? '',
+    kind: ref?.kind ?? '',
+    href: ref?.href ?? '',
+    created_at: tsIn(ref?.created_at) ?? EPOCH,
+    updated_at: tsIn(ref?.updated_at) ?? EPOCH,
+  }
+}
+
+/** Drops keys whose value is undefined, so domain objects never carry explicit undefineds. */
+function compact<T extends object>(obj: T): T {
+  for (const key of Object.keys(obj) as (keyof T)[]) {
+    if (obj[key] === undefined) delete obj[key]
+  }
+  return obj
+}
+
+export function sessionToProto(s: Session): PbSession {
+  return {
+    metadata: metaToProto(s),
+    name: s.name,
+    repo_url: s.repo_url,
+    prompt: s.prompt,
+    created_by_user_id: s.created_by_user_id,
+    assigned_user_id: s.assigned_user_id,
+    workflow_id: s.workflow_id,
+    repos: s.repos,
+    timeout: s.timeout,
+    llm_model: s.llm_model,
+    llm_temperature: s.llm_temperature,
+    llm_max_tokens: s.llm_max_tokens,
+    parent_session_id: s.parent_session_id,
+    bot_account_name: s.bot_account_name,
+    resource_overrides: s.resource_overrides,
+    environment_variables: s.environment_variables,
+    labels: s.labels,
+    annotations: s.annotations,
+    project_id: s.project_id,
+    phase: s.phase,
+    start_time: tsOut(s.start_time),
+    completion_time: tsOut(s.completion_time),
+    sdk_session_id: s.sdk_session_id,
+    sdk_restart_count: s.sdk_restart_count,
+    conditions: s.conditions,
+    reconciled_repos: s.reconciled_repos,
+    reconciled_workflow: s.reconciled_workflow,
+    kube_cr_name: s.kube_cr_name,
+    kube_cr_uid: s.kube_cr_uid,
+    kube_namespace: s.kube_namespace,
+  }
+}
+
+export function sessionFromProto(p: PbSession): Session {
+  return compact<Session>({
+    ...metaFromProto(p.metadata),
+    name: p.name,
+    repo_url: p.repo_url,
+    prompt: p.prompt,
+    created_by_user_id: p.created_by_user_id,
+    assigned_user_id: p.assigned_user_id,
+    workflow_id: p.workflow_id,
+    repos: p.repos,
+    timeout: p.timeout,
+    llm_model: p.llm_model,
+    llm_temperature: p.llm_temperature,
+    llm_max_tokens: p.llm_max_tokens,
+    parent_session_id: p.parent_session_id,
+    bot_account_name: p.bot_account_name,
+    resource_overrides: p.resource_overrides,
+    environment_variables: p.environment_variables,
+    labels: p.labels,
+    annotations: p.annotations,
+    project_id: p.project_id,
+    phase: p.phase,
+    start_time: tsIn(p.start_time),
+    completion_time: tsIn(p.completion_time),
+    sdk_session_id: p.sdk_session_id,
+    sdk_restart_count: p.sdk_restart_count,
+    conditions: p.conditions,
+    reconciled_repos: p.reconciled_repos,
+    reconciled_workflow: p.reconciled_workflow,
+    kube_cr_name: p.kube_cr_name,
+    kube_cr_uid: p.kube_cr_uid,
+    kube_namespace: p.kube_namespace,
+  })
+}
+
+export function statusPatchToProto(id: string, patch: SessionStatusPatch): UpdateSessionStatusRequest {
+  return {
+    id,
+    phase: patch.phase,
+    start_time: tsOut(patch.start_time),
+    completion_time: tsOut(patch.completion_time),
+    sdk_session_id: patch.sdk_session_id,
+    sdk_restart_count: patch.sdk_restart_count,
+    conditions: patch.conditions,
+    reconciled_repos: patch.reconciled_repos,
+    reconciled_workflow: patch.reconciled_workflow,
+    kube_cr_uid: patch.kube_cr_uid,
+    kube_namespace: patch.kube_namespace,
+  }
+}
+
+export function statusPatchFromProto(req: UpdateSessionStatusRequest): SessionStatusPatch {
+  return compact<SessionStatusPatch>({
+    phase: req.phase,
+    start_time: tsIn(req.start_time),
+    completion_time: tsIn(req.completion_time),
+    sdk_session_id: req.sdk_session_id,
+    sdk_restart_count: req.sdk_restart_count,
+    conditions: req.conditions,
+    reconciled_repos: req.reconciled_repos,
+    reconciled_workflow: req.reconciled_workflow,
+    kube_cr_uid: req.kube_cr_uid,
+    kube_namespace: req.kube_namespace,
+  })
+}
+
+export function projectToProto(p: Project): PbProject {
+  return {
+    metadata: metaToProto(p),
+    name: p.name,
+    display_name: p.display_name,
+    description: p.description,
+    labels: p.labels,
+    annotations: p.annotations,
+    status: p.status,
+  }
+}
+
+export function projectFromProto(p: PbProject): Project {
+  return compact<Project>({
+    ...metaFromProto(p.metadata),
+    name: p.name,
+    display_name: p.display_name,
+    description: p.description,
+    labels: p.labels,
+    annotations: p.annotations,
+    status: p.status,
+  })
+}
+
+export function projectSettingsToProto(p: ProjectSettings): PbProjectSettings {
+  return {
+    metadata: metaToProto(p),
+    project_id: p.project_id,
+    group_access: p.group_access,
+    repositories: p.repositories,
+  }
+}
+
+export function projectSettingsFromProto(p: PbProjectSettings): ProjectSettings {
+  return compact<ProjectSettings>({
+    ...metaFromProto(p.metadata),
+    project_id: p.project_id,
+    group_access: p.group_access,
+    repositories: p.repositories,
+  })
+}
+
+export function eventTypeToProto(type: WatchEventType): EventType {
+  switch (type) {
+    case 'CREATED':
+      return EventType.EVENT_TYPE_CREATED
+    case 'UPDATED':
+      return EventType.EVENT_TYPE_UPDATED
+    case 'DELETED':
+      return EventType.EVENT_TYPE_DELETED
+  }
+}
+
+/** Undefined for UNSPECIFIED/unknown values, which a client must skip rather than guess. */
+export function eventTypeFromProto(type: EventType): WatchEventType | undefined {
+  switch (type) {
+    case EventType.EVENT_TYPE_CREATED:
+      return 'CREATED'
+    case EventType.EVENT_TYPE_UPDATED:
+      return 'UPDATED'
+    case EventType.EVENT_TYPE_DELETED:
+      return 'DELETED'
+    default:
+      return undefined
+  }
+}

@@ -1,0 +1,44 @@
+// Structured logs: JSON lines on stderr (stdout belongs to command output and NDJSON), a
+// human format when stderr is a terminal. Secrets are redacted wherever they appear by name.
+import pino, {type Logger, type LevelWithSilent} from 'pino'
+
+export type {Logger} from 'pino'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const satisfies readonly LevelWithSilent[]
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+const REDACT = [
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'AMBIENT_API_TOKEN',
+  '*.AMBIENT_API_TOKEN',
+  'AGUI_TOKEN',
+  '*.AGUI_TOKEN',
+]
+
+export interface LoggerOptions {
+  level?: LogLevel
+  /** Human-readable output; defaults to whether stderr is a terminal. */
+  pretty?: boolean
+  name?: string
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info'
+  const pretty = options.pretty ?? Boolean(process.stderr.isTTY)
+  const base = {name: options.name ?? 'ambient', level, redact: {paths: REDACT, censor: '[redacted]'}}
+  if (pretty) {
+    return pino({
+      ...base,
+      transport: {target: 'pino-pretty', options: {destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname'}},
+    })
+  }
+  return pino(base, pino.destination({fd: 2, sync: false}))
+}
+
+/** A logger that drops everything, for tests and library callers that pass none. */
+export const silentLogger: Logger = pino({level: 'silent'})
