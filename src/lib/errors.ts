@@ -1,6 +1,9 @@
 // Typed errors with stable codes, so callers branch on `code` and the CLI maps them to exit codes.
 
 export class AmbientError extends Error {
+  /** Exit code when this error ends a command; 1 unless a subclass says otherwise. */
+  readonly exitCode?: number
+
   constructor(
     message: string,
     readonly code: string,
@@ -19,6 +22,8 @@ export class ConfigError extends AmbientError {
   ) {
     super(message, 'ERR_CONFIG')
   }
+
+  override readonly exitCode = 2
 }
 
 /** Stable process exit codes, documented in the README. */

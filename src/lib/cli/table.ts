@@ -1,0 +1,33 @@
+// kubectl-style tables: upper-case headers, columns padded to the widest cell, no borders,
+// so they read on a terminal and still split on whitespace in a pipe.
+import stringWidth from 'string-width'
+
+export interface Column<T> {
+  header: string
+  get: (row: T) => string | number | boolean | undefined
+}
+
+export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+  const cells = rows.map((row) => columns.map((c) => {
+    const v = c.get(row)
+    return v === undefined || v === '' ? '<none>' : String(v)
+  }))
+  const headers = columns.map((c) => c.header.toUpperCase())
+  const widths = headers.map((h, i) => Math.max(stringWidth(h), ...cells.map((r) => stringWidth(r[i]))))
+  const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i] - stringWidth(cell) + 3))).join('').trimEnd()
+  return [line(headers), ...cells.map(line)].join('\n')
+}
+
+/** "3s", "5m", "2h", "4d": the age format kubectl uses. */
+export function formatAge(fromIso: string | undefined, now = Date.now()): string {
+  if (!fromIso) return '<unknown>'
+  const ms = now - Date.parse(fromIso)
+  if (!Number.isFinite(ms)) return '<unknown>'
+  const s = Math.max(0, Math.floor(ms / 1000))
+  if (s < 120) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 120) return `${m}m`
+  const h = Math.floor(m / 60)
+  if (h < 48) return `${h}h`
+  return `${Math.floor(h / 24)}d`
+}
