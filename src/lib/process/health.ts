@@ -1,0 +1,37 @@
+// Runner readiness: `GET http://127.0.0.1:<port>/health` answering 200 (contract 4).
+import http from 'node:http'
+import {SESSION_TOKEN_HEADER} from './token.js'
+import {errorMessage} from '../errors.js'
+
+export interface HealthProbe {
+  ok: boolean
+  status?: number
+  error?: string
+}
+
+export interface ProbeOptions {
+  port: number
+  token?: string
+  host?: string
+  /** Per-request timeout, default 2000 ms. */
+  timeoutMs?: number
+}
+
+/** One `GET /health`; never throws. A fresh connection each time (agent: false): no stale pooled sockets. */
+export function probeHealth(options: ProbeOptions): Promise<HealthProbe> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = {}
+    if (options.token) headers[SESSION_TOKEN_HEADER] = options.token
+    const req = http.request(
+      {host: options.host ?? '127.0.0.1', port: options.port, path: '/health', method: 'GET', headers, agent: false, timeout: options.timeoutMs ?? 2000},
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve({ok: res.statusCode === 200, status: res.statusCode}))
+        res.on('error', (err) => resolve({ok: false, status: res.statusCode, error: errorMessage(err)}))
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error('health request timed out')))
+    req.on('error', (err) => resolve({ok: false, error: errorMessage(err)}))
+    req.end()
+  })
+}

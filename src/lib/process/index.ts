@@ -1,0 +1,29 @@
+// Local-mode runner processes: spawn, watch, stop, persist and adopt.
+export * from './errors.js'
+export {isSafeSessionId, assertSafeSessionId, workspacePathFor} from './session-id.js'
+export {TypedEmitter, type Listener} from './emitter.js'
+export {buildRunnerEnv, slugify, isHostEnvAllowed, HOST_ENV_NAMES, HOST_ENV_PREFIXES, type RunnerEnvInput} from './env.js'
+export {parsePortRange, isPortFree, findFreePort, DEFAULT_PORT_RANGE, type PortRange} from './ports.js'
+export {SESSION_TOKEN_HEADER, generateToken, tokenMatches} from './token.js'
+export {probeHealth, type HealthProbe, type ProbeOptions} from './health.js'
+export {readLogTail, STDERR_TAIL_LINES} from './log-tail.js'
+export {parseProcStat, readProcStat, isPidAlive, groupMembers, isGroupAlive, type ProcStat} from './procfs.js'
+export {killRunner, terminateGroup, signalGroup, runnerGroupAlive, type RunnerProcessRef, type TerminateGroupOptions, type TerminateResult} from './kill.js'
+export {RunnerRegistry, registryResolver, defaultRunnerStateDir, type RunnerRecord, type RunnerRegistryOptions} from './registry.js'
+export {
+  RunnerManager,
+  defaultWorkspaceRoot,
+  DEFAULT_RUNNER_COMMAND,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_STOP_GRACE_MS,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_HEALTH_INTERVAL_MS,
+  type RunnerManagerOptions,
+  type RunnerManagerEvents,
+  type RunnerInfo,
+  type RunnerExit,
+  type ReapedRunner,
+  type AdoptResult,
+  type StopOptions,
+  type WaitHealthyOptions,
+} from './manager.js'

@@ -1,0 +1,525 @@
+// Runner processes of local mode (contract 4): one per session, in its own workspace, process
+// group and port, with an allowlisted environment. Runners write their logs straight to files
+// and are not tied to us by pipes, so they outlive a crash of this process and a restarted
+// manager can adopt them from the registry.
+import {mkdir, open} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {randomBytes as cryptoRandomBytes} from 'node:crypto'
+import {execa, parseCommandString} from 'execa'
+import type {Session} from '../api/types.js'
+import type {Logger} from '../log.js'
+import {silentLogger} from '../log.js'
+import {TypedEmitter} from './emitter.js'
+import {
+  HealthCheckTimeoutError,
+  RunnerCapacityError,
+  RunnerExistsError,
+  RunnerExitedError,
+  RunnerNotFoundError,
+  RunnerSpawnError,
+} from './errors.js'
+import {buildRunnerEnv} from './env.js'
+import {probeHealth} from './health.js'
+import {type Delay, defaultDelay, killRunner, signalGroup, terminateGroup} from './kill.js'
+import {readLogTail} from './log-tail.js'
+import {DEFAULT_PORT_RANGE, type PortRange, findFreePort} from './ports.js'
+import {isPidAlive, readProcStat} from './procfs.js'
+import type {RunnerRecord, RunnerRegistry} from './registry.js'
+import {workspacePathFor} from './session-id.js'
+import {type RandomBytes, generateToken} from './token.js'
+
+export const DEFAULT_RUNNER_COMMAND = 'python local_entry.py'
+export const DEFAULT_MAX_SESSIONS = 10
+export const DEFAULT_STOP_GRACE_MS = 10_000
+export const DEFAULT_HEALTH_TIMEOUT_MS = 15_000
+export const DEFAULT_HEALTH_INTERVAL_MS = 500
+
+// execa's types list only descriptors up to 9, but at runtime it hands any open descriptor
+// straight to node:child_process (checked in its lib/stdio/handle.js), which is what we want.
+// (A single literal type: execa infers its result type from the options, unions defeat it.)
+const fileDescriptor = (fd: number) => fd as unknown as 3
+
+export function defaultWorkspaceRoot(home: string = os.homedir()): string {
+  return path.join(home, '.ambient', 'workspaces')
+}
+
+export interface RunnerManagerOptions {
+  /** Parent of the per-session workspaces; default `~/.ambient/workspaces`. */
+  workspaceRoot?: string
+  /**
+   * The runner command (`LOCAL_RUNNER_COMMAND`), run with the workspace as cwd, so relative
+   * script paths resolve inside the workspace: configure an absolute path. A string is split
+   * by execa's `parseCommandString`: on spaces, `\ ` keeps a space inside an argument, no
+   * quotes, no shell expansion. Programmatic callers may pass the argv array instead.
+   */
+  command?: string | readonly string[]
+  portRange?: PortRange
+  maxSessions?: number
+  /** Time between SIGTERM and SIGKILL on stop, default 10 s. */
+  stopGraceMs?: number
+  /** Where the allowlisted variables come from, default `process.env`. */
+  hostEnv?: NodeJS.ProcessEnv
+  extraEnv?: {BOSS_URL?: string; BOSS_SPACE?: string}
+  /** Persists runners for adoption and other processes; without one nothing is written. */
+  registry?: RunnerRegistry
+  logger?: Logger
+  now?: () => Date
+  delay?: Delay
+  randomBytes?: RandomBytes
+  /** How often adopted runners (not our children) are checked for exit, default 500 ms. */
+  adoptPollMs?: number
+  /** How long `adopt()` waits for an adopted runner's /health, default 3 s. */
+  adoptHealthTimeoutMs?: number
+}
+
+export interface RunnerInfo {
+  sessionId: string
+  pid: number
+  /** Equal to pid: every runner leads its own group. */
+  pgid: number
+  port: number
+  workspace: string
+  command: string
+  startTime: Date
+  /** Sent by the proxy as `X-Ambient-Session-Token`. */
+  token: string
+  /** Found alive by `adopt()` rather than spawned by this manager: its exit code is unknown. */
+  adopted: boolean
+  /** `stop()` was called. */
+  stopping: boolean
+}
+
+export interface RunnerExit {
+  sessionId: string
+  /** null when killed by a signal, or unknown (adopted runners are not our children). */
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+  /** Last lines of stderr.log written by this run (at most 50). */
+  stderrTail: string[]
+  adopted: boolean
+  /** The exit followed `stop()`/`stopAll()`: the reconciler reports Stopped, not Failed. */
+  stopRequested: boolean
+}
+
+export interface ReapedRunner {
+  sessionId: string
+  pid: number
+  port: number
+  reason: 'dead' | 'unhealthy'
+}
+
+export interface AdoptResult {
+  adopted: RunnerInfo[]
+  reaped: ReapedRunner[]
+}
+
+export interface RunnerManagerEvents {
+  spawned: RunnerInfo
+  adopted: RunnerInfo
+  exited: RunnerExit
+}
+
+export interface StopOptions {
+  signal?: NodeJS.Signals
+  graceMs?: number
+}
+
+export interface WaitHealthyOptions {
+  timeoutMs?: number
+  intervalMs?: number
+  signal?: AbortSignal
+}
+
+interface LiveRunner {
+  info: RunnerInfo
+  stderrLog: string
+  stderrOffset: number
+  processStartTicks?: number
+  /** Settles once the registry file is written, so a fast exit cannot remove it before it exists. */
+  recorded: Promise<void>
+  done: Promise<RunnerExit>
+  finish: (exit: RunnerExit) => void
+  finished: boolean
+  stopPromise?: Promise<RunnerExit>
+  pollTimer?: NodeJS.Timeout
+}
+
+export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
+  readonly workspaceRoot: string
+  readonly #argv: readonly string[]
+  readonly #commandText: string
+  readonly #portRange: PortRange
+  readonly #maxSessions: number
+  readonly #stopGraceMs: number
+  readonly #hostEnv: NodeJS.ProcessEnv
+  readonly #extraEnv: {BOSS_URL?: string; BOSS_SPACE?: string}
+  readonly #registry?: RunnerRegistry
+  readonly #logger: Logger
+  readonly #now: () => Date
+  readonly #delay: Delay
+  readonly #random: RandomBytes
+  readonly #adoptPollMs: number
+  readonly #adoptHealthTimeoutMs: number
+
+  readonly #runners = new Map<string, LiveRunner>()
+  /** Session ids and ports claimed by spawns still in progress. */
+  readonly #pendingSessions = new Set<string>()
+  readonly #pendingPorts = new Set<number>()
+  readonly #pendingSpawns = new Set<Promise<unknown>>()
+  #closed = false
+
+  constructor(options: RunnerManagerOptions = {}) {
+    super()
+    this.workspaceRoot = path.resolve(options.workspaceRoot ?? defaultWorkspaceRoot())
+    const command = options.command ?? DEFAULT_RUNNER_COMMAND
+    this.#argv = typeof command === 'string' ? parseCommandString(command) : [...command]
+    this.#commandText = typeof command === 'string' ? command : command.join(' ')
+    if (this.#argv.length === 0) throw new TypeError(`\`command\` must name a program: got ${JSON.stringify(command)}`)
+    this.#portRange = options.portRange ?? DEFAULT_PORT_RANGE
+    this.#maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS
+    if (!Number.isInteger(this.#maxSessions) || this.#maxSessions < 1) {
+      throw new TypeError(`\`maxSessions\` must be a positive integer: got ${String(options.maxSessions)}`)
+    }
+    this.#stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS
+    this.#hostEnv = options.hostEnv ?? process.env
+    this.#extraEnv = options.extraEnv ?? {}
+    this.#registry = options.registry
+    this.#logger = options.logger ?? silentLogger
+    this.#now = options.now ?? (() => new Date())
+    this.#delay = options.delay ?? defaultDelay
+    this.#random = options.randomBytes ?? cryptoRandomBytes
+    this.#adoptPollMs = options.adoptPollMs ?? 500
+    this.#adoptHealthTimeoutMs = options.adoptHealthTimeoutMs ?? 3000
+  }
+
+  /** Live runners (spawned or adopted), copies. */
+  list(): RunnerInfo[] {
+    return [...this.#runners.values()].map((runner) => ({...runner.info}))
+  }
+
+  get(sessionId: string): RunnerInfo | undefined {
+    const runner = this.#runners.get(sessionId)
+    return runner ? {...runner.info} : undefined
+  }
+
+  /** Port and token of a live runner: the shape the AG-UI proxy's `resolve` wants. */
+  resolve(sessionId: string): {port: number; token: string} | undefined {
+    const runner = this.#runners.get(sessionId)
+    return runner && !runner.finished ? {port: runner.info.port, token: runner.info.token} : undefined
+  }
+
+  /** Starts the runner of `session`. Resolves once the process exists (not once it is healthy). */
+  async spawn(session: Session): Promise<RunnerInfo> {
+    if (this.#closed) throw new RunnerSpawnError(session.id, 'the runner manager is shut down')
+    const workspace = workspacePathFor(this.workspaceRoot, session.id)
+    if (this.#runners.has(session.id) || this.#pendingSessions.has(session.id)) throw new RunnerExistsError(session.id)
+    if (this.#runners.size + this.#pendingSessions.size >= this.#maxSessions) throw new RunnerCapacityError(this.#maxSessions)
+    this.#pendingSessions.add(session.id)
+    const spawning = this.#spawn(session, workspace)
+    this.#pendingSpawns.add(spawning)
+    try {
+      return await spawning
+    } finally {
+      this.#pendingSpawns.delete(spawning)
+      this.#pendingSessions.delete(session.id)
+    }
+  }
+
+  async #takenPorts(): Promise<Set<number>> {
+    const taken = new Set<number>(this.#pendingPorts)
+    for (const runner of this.#runners.values()) taken.add(runner.info.port)
+    // Runners of another ambient process sharing the registry may be between bind attempts.
+    if (this.#registry) {
+      for (const record of await this.#registry.list().catch(() => [])) {
+        if (await this.#registry.isAlive(record)) taken.add(record.port)
+      }
+    }
+    return taken
+  }
+
+  async #spawn(session: Session, workspace: string): Promise<RunnerInfo> {
+    const sessionId = session.id
+    await mkdir(workspace, {recursive: true, mode: 0o700})
+    const port = await findFreePort(this.#portRange, await this.#takenPorts())
+    this.#pendingPorts.add(port)
+    try {
+      const token = generateToken(this.#random)
+      const stdoutLog = path.join(workspace, 'stdout.log')
+      const stderrLog = path.join(workspace, 'stderr.log')
+      // The runner gets the files themselves (O_APPEND), not pipes: no copying through us,
+      // no memory growth, and nothing breaks for the runner if we exit.
+      const out = await open(stdoutLog, 'a', 0o600)
+      const err = await open(stderrLog, 'a', 0o600).catch(async (error: unknown) => {
+        await out.close()
+        throw error
+      })
+      let child
+      let stderrOffset = 0
+      try {
+        stderrOffset = (await err.stat()).size
+        const env = buildRunnerEnv({hostEnv: this.#hostEnv, session, port, workspace, token, extraEnv: this.#extraEnv})
+        child = execa(this.#argv[0], this.#argv.slice(1), {
+          cwd: workspace,
+          env,
+          extendEnv: false,
+          stdin: 'ignore',
+          stdout: fileDescriptor(out.fd),
+          stderr: fileDescriptor(err.fd),
+          // Own process group (setsid): stop() signals the whole group.
+          detached: true,
+          // We decide when runners die (stop/stopAll), not process exit: they may be adopted.
+          cleanup: false,
+          forceKillAfterDelay: false,
+          buffer: false,
+          reject: false,
+        })
+      } finally {
+        await Promise.all([out.close(), err.close()])
+      }
+      const pid = child.pid
+      if (pid === undefined) {
+        const result = await child
+        throw new RunnerSpawnError(sessionId, result.shortMessage ?? 'no process was created')
+      }
+      const processStartTicks = (await readProcStat(pid))?.startTicks
+      const info: RunnerInfo = {
+        sessionId,
+        pid,
+        pgid: pid,
+        port,
+        workspace,
+        command: this.#commandText,
+        startTime: this.#now(),
+        token,
+        adopted: false,
+        stopping: false,
+      }
+      const runner = this.#track(info, stderrLog, stderrOffset, processStartTicks)
+      runner.recorded = this.#record(runner)
+      void child.then(
+        (result) => {
+          const signal = (result.signal ?? null) as NodeJS.Signals | null
+          const exitCode = result.exitCode ?? null
+          void this.#onExit(runner, exitCode, signal)
+        },
+        // reject: false makes this unreachable; keep the runner accounted for anyway.
+        (error: unknown) => {
+          this.#logger.error({err: error, sessionId}, 'runner wait failed')
+          void this.#onExit(runner, null, null)
+        },
+      )
+      await runner.recorded
+      this.#logger.info({sessionId, pid, port, workspace}, 'runner spawned')
+      this.emit('spawned', {...info}, (error) => this.#logger.error({err: error}, 'spawned listener threw'))
+      return {...info}
+    } finally {
+      this.#pendingPorts.delete(port)
+    }
+  }
+
+  #track(info: RunnerInfo, stderrLog: string, stderrOffset: number, processStartTicks: number | undefined): LiveRunner {
+    let finish!: (exit: RunnerExit) => void
+    const done = new Promise<RunnerExit>((resolve) => {
+      finish = resolve
+    })
+    const runner: LiveRunner = {info, stderrLog, stderrOffset, processStartTicks, recorded: Promise.resolve(), done, finish, finished: false}
+    this.#runners.set(info.sessionId, runner)
+    return runner
+  }
+
+  async #record(runner: LiveRunner): Promise<void> {
+    if (!this.#registry) return
+    const {info} = runner
+    const record: RunnerRecord = {
+      sessionId: info.sessionId,
+      pid: info.pid,
+      pgid: info.pgid,
+      port: info.port,
+      workspace: info.workspace,
+      command: info.command,
+      startTime: info.startTime.toISOString(),
+      processStartTicks: runner.processStartTicks,
+      token: info.token,
+      ownerPid: process.pid,
+      stderrOffset: runner.stderrOffset,
+    }
+    try {
+      await this.#registry.write(record)
+    } catch (err) {
+      // The runner works without its record; only adoption after a crash is lost.
+      this.#logger.error({err, sessionId: info.sessionId}, 'cannot record runner')
+    }
+  }
+
+  /** Once the main process is gone: sweep its group, collect the stderr tail, forget it, report. */
+  async #onExit(runner: LiveRunner, exitCode: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (runner.finished) return
+    runner.finished = true
+    if (runner.pollTimer) clearInterval(runner.pollTimer)
+    const {info} = runner
+    // A finished session owns no processes: whatever the runner left in its group goes too.
+    // (During stop() the group is already being terminated with its grace period.)
+    if (!info.stopping) {
+      try {
+        signalGroup(info.pgid, 'SIGKILL')
+      } catch (err) {
+        this.#logger.warn({err, sessionId: info.sessionId}, 'cannot sweep runner process group')
+      }
+    }
+    const stderrTail = await readLogTail(runner.stderrLog, {fromOffset: runner.stderrOffset})
+    await runner.recorded
+    await this.#registry?.remove(info.sessionId).catch((err: unknown) => this.#logger.warn({err}, 'cannot remove runner record'))
+    if (this.#runners.get(info.sessionId) === runner) this.#runners.delete(info.sessionId)
+    const exit: RunnerExit = {sessionId: info.sessionId, exitCode, signal, stderrTail, adopted: info.adopted, stopRequested: info.stopping}
+    this.#logger.info({sessionId: info.sessionId, exitCode, signal, stopRequested: info.stopping}, 'runner exited')
+    runner.finish(exit)
+    this.emit('exited', exit, (err) => this.#logger.error({err}, 'exited listener threw'))
+  }
+
+  /**
+   * Polls `GET /health` (with the token) until 200. Throws HealthCheckTimeoutError after
+   * `timeoutMs`, RunnerExitedError as soon as the runner exits, RunnerNotFoundError for an
+   * unknown session, the signal's reason when aborted.
+   */
+  async waitHealthy(runnerOrId: RunnerInfo | string, options: WaitHealthyOptions = {}): Promise<void> {
+    const sessionId = typeof runnerOrId === 'string' ? runnerOrId : runnerOrId.sessionId
+    const runner = this.#runners.get(sessionId)
+    if (!runner) throw new RunnerNotFoundError(sessionId)
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS
+    const intervalMs = options.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS
+    const deadline = Date.now() + timeoutMs
+    let exited: RunnerExit | undefined
+    void runner.done.then((exit) => {
+      exited = exit
+    })
+    let lastError: string | undefined
+    for (;;) {
+      options.signal?.throwIfAborted()
+      if (exited) throw new RunnerExitedError(sessionId, exited.exitCode, exited.stderrTail)
+      const remaining = deadline - Date.now()
+      const probe = await probeHealth({port: runner.info.port, token: runner.info.token, timeoutMs: Math.max(100, Math.min(2000, remaining))})
+      if (probe.ok) return
+      lastError = probe.error ?? `status ${probe.status}`
+      if (Date.now() + intervalMs > deadline) throw new HealthCheckTimeoutError(sessionId, timeoutMs, lastError)
+      await Promise.race([this.#delay(intervalMs), runner.done])
+    }
+  }
+
+  /**
+   * Stops a runner: `signal` (default SIGTERM) to its group, SIGKILL after `graceMs`, resolves
+   * with its exit once no member of the group is left. Undefined when no such runner lives.
+   * A process that called setsid()/setpgid() has left the group and is not reached.
+   */
+  async stop(sessionId: string, options: StopOptions = {}): Promise<RunnerExit | undefined> {
+    const runner = this.#runners.get(sessionId)
+    if (!runner) return undefined
+    runner.info.stopping = true
+    runner.stopPromise ??= (async () => {
+      const graceMs = options.graceMs ?? this.#stopGraceMs
+      try {
+        await terminateGroup(runner.info.pgid, {signal: options.signal ?? 'SIGTERM', graceMs, delay: this.#delay})
+      } catch (err) {
+        this.#logger.error({err, sessionId}, 'runner group did not die')
+        throw err
+      }
+      // Our child is reaped by Node and reported by execa; an adopted one is not our child.
+      if (runner.info.adopted) void this.#onExit(runner, null, null)
+      return runner.done
+    })()
+    return runner.stopPromise
+  }
+
+  /** Shutdown: no new spawns, waits for spawns in flight, stops every runner. */
+  async stopAll(options: StopOptions = {}): Promise<RunnerExit[]> {
+    this.#closed = true
+    await Promise.allSettled([...this.#pendingSpawns])
+    const results = await Promise.allSettled([...this.#runners.keys()].map((id) => this.stop(id, options)))
+    const exits: RunnerExit[] = []
+    for (const result of results) {
+      if (result.status === 'fulfilled' && result.value) exits.push(result.value)
+      else if (result.status === 'rejected') this.#logger.error({err: result.reason}, 'runner stop failed')
+    }
+    return exits
+  }
+
+  /**
+   * After a restart: takes over the registry's runners that are alive and healthy (they are
+   * not our children, so their exit is noticed by polling /proc and their exit code is
+   * unknown), kills whatever is left of the others and removes their records.
+   */
+  async adopt(): Promise<AdoptResult> {
+    const result: AdoptResult = {adopted: [], reaped: []}
+    if (!this.#registry) return result
+    for (const record of await this.#registry.list()) {
+      if (this.#runners.has(record.sessionId)) continue
+      const reaped = (reason: ReapedRunner['reason']): ReapedRunner => ({sessionId: record.sessionId, pid: record.pid, port: record.port, reason})
+      if (!(await this.#registry.isAlive(record))) {
+        // The leader is gone; children it left in the group are not worth keeping.
+        await killRunner(record, {graceMs: 0, delay: this.#delay}).catch((err: unknown) => this.#logger.warn({err}, 'cannot kill leftovers'))
+        await this.#registry.remove(record.sessionId)
+        result.reaped.push(reaped('dead'))
+        continue
+      }
+      if (!(await this.#healthyWithin(record.port, record.token, this.#adoptHealthTimeoutMs))) {
+        try {
+          await killRunner(record, {graceMs: this.#stopGraceMs, delay: this.#delay})
+          await this.#registry.remove(record.sessionId)
+        } catch (err) {
+          this.#logger.error({err, sessionId: record.sessionId}, 'cannot kill unhealthy runner')
+        }
+        result.reaped.push(reaped('unhealthy'))
+        continue
+      }
+      const info: RunnerInfo = {
+        sessionId: record.sessionId,
+        pid: record.pid,
+        pgid: record.pgid,
+        port: record.port,
+        workspace: record.workspace,
+        command: record.command,
+        startTime: new Date(record.startTime),
+        token: record.token,
+        adopted: true,
+        stopping: false,
+      }
+      const runner = this.#track(info, path.join(record.workspace, 'stderr.log'), record.stderrOffset, record.processStartTicks)
+      runner.recorded = this.#registry.write({...record, ownerPid: process.pid}).catch((err: unknown) => {
+        this.#logger.warn({err}, 'cannot update adopted runner record')
+      })
+      this.#watchAdopted(runner)
+      result.adopted.push({...info})
+      this.emit('adopted', {...info}, (err) => this.#logger.error({err}, 'adopted listener threw'))
+    }
+    for (const reaped of result.reaped) this.#logger.warn({...reaped}, 'reaped runner record')
+    return result
+  }
+
+  async #healthyWithin(port: number, token: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const probe = await probeHealth({port, token, timeoutMs: Math.max(100, Math.min(2000, deadline - Date.now()))})
+      if (probe.ok) return true
+      if (Date.now() + DEFAULT_HEALTH_INTERVAL_MS > deadline) return false
+      await this.#delay(Math.min(DEFAULT_HEALTH_INTERVAL_MS, Math.max(1, deadline - Date.now())))
+    }
+  }
+
+  #watchAdopted(runner: LiveRunner): void {
+    let checking = false
+    runner.pollTimer = setInterval(() => {
+      if (checking || runner.finished) return
+      checking = true
+      isPidAlive(runner.info.pid, runner.processStartTicks)
+        .then((alive) => {
+          if (!alive) return this.#onExit(runner, null, null)
+        })
+        .catch((err: unknown) => this.#logger.warn({err}, 'adopted runner check failed'))
+        .finally(() => {
+          checking = false
+        })
+    }, this.#adoptPollMs)
+    runner.pollTimer.unref()
+  }
+}
+
