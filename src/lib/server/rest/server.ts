@@ -1,0 +1,185 @@
+// The REST face of the embedded API server (contract section 1) on node:http: routing,
+// bearer auth, per-request operation ids, JSON bodies and the contract's error body on every
+// failure path, so a misbehaving client never takes the server down.
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {Logger} from '../../log.js'
+import type {SessionStatusPatch} from '../../api/types.js'
+import {checkBearer} from '../auth.js'
+import {ApiServerError, forbidden, internal, methodNotAllowed, notFound, unauthenticated} from '../errors.js'
+import {KsuidGenerator} from '../ids.js'
+import {SCHEMAS, STATUS_PATCH_FIELDS, STORE_RESOURCES, type ResourceSchema, type StoreResource} from '../schema.js'
+import type {CreateInputs, PatchInputs, Store} from '../store.js'
+import {checkFields, parseJsonObject, readBody} from './body.js'
+import {parseListParams, project} from './list-params.js'
+import {Router, segmentsBelow} from './router.js'
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+export interface RestOptions {
+  store: Store
+  token: string
+  basePath: string
+  logger: Logger
+  maxBodyBytes?: number
+}
+
+interface Reply {
+  status: number
+  body?: unknown
+}
+
+interface RequestContext {
+  req: IncomingMessage
+  url: URL
+  params: Readonly<Record<string, string>>
+  json(): Promise<Record<string, unknown>>
+}
+
+type Handler = (ctx: RequestContext) => Reply | Promise<Reply>
+
+const OPERATION_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export function createRestServer(options: RestOptions): Server {
+  const {store, token, basePath, logger} = options
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const router = buildRouter(store)
+  const operationIds = new KsuidGenerator()
+
+  const server = createServer({keepAlive: true}, (req, res) => {
+    const started = performance.now()
+    const given = req.headers['x-operation-id']
+    const operationId = typeof given === 'string' && OPERATION_ID.test(given) ? given : operationIds.next()
+    res.setHeader('X-Operation-ID', operationId)
+    handle(req, res)
+      .catch((err: unknown) => {
+        const apiErr = err instanceof ApiServerError ? err : internal('Unspecified error')
+        if (!(err instanceof ApiServerError)) logger.error({err, operationId}, 'REST handler failed')
+        if (apiErr.httpStatus === 413) res.setHeader('Connection', 'close')
+        if (apiErr.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer')
+        send(res, {status: apiErr.httpStatus, body: apiErr.toBody(basePath, operationId)})
+      })
+      .finally(() => {
+        logger.debug({method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started), operationId}, 'request')
+      })
+  })
+  // Longer than typical client pools' idle timeouts, so the client closes first, not us mid-request.
+  server.keepAliveTimeout = 65_000
+  return server
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const auth = checkBearer(req.headers.authorization, token)
+    if (!auth.ok) throw auth.status === 403 ? forbidden(auth.reason) : unauthenticated(auth.reason)
+
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const segments = segmentsBelow(url.pathname, basePath)
+    if (!segments) throw notFound(`${url.pathname} is not a known path`)
+    const match = router.match(req.method ?? 'GET', segments)
+    if (match.kind === 'not-found') throw notFound(`${url.pathname} is not a known path`)
+    if (match.kind === 'method-not-allowed') {
+      res.setHeader('Allow', match.allow.join(', '))
+      throw methodNotAllowed(`HTTP method ${req.method} is not implemented for ${url.pathname}`)
+    }
+    const reply = await match.handler({
+      req,
+      url,
+      params: match.params,
+      json: async () => parseJsonObject(await readBody(req, maxBody)),
+    })
+    send(res, reply)
+  }
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  if (reply.body === undefined) {
+    res.writeHead(reply.status)
+    res.end()
+    return
+  }
+  const text = JSON.stringify(reply.body)
+  res.writeHead(reply.status, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text)})
+  res.end(text)
+}
+
+function buildRouter(store: Store): Router<Handler> {
+  const router = new Router<Handler>()
+  for (const resource of STORE_RESOURCES) {
+    const schema = SCHEMAS[resource]
+    router.add(`/${resource}`, {GET: listHandler(store, schema), POST: createHandler(store, schema)})
+    router.add(`/${resource}/:id`, {
+      GET: ({params}) => {
+        const obj = store.get(resource, params.id)
+        if (!obj) throw notFound(`${schema.kind} with id='${params.id}' not found`)
+        return {status: 200, body: obj}
+      },
+      PATCH: patchHandler(store, schema),
+      DELETE: ({params}) => {
+        store.delete(resource, params.id)
+        return {status: 204}
+      },
+    })
+  }
+  router.add('/sessions/:id/status', {
+    PATCH: async ({params, json}) => {
+      const fields = checkFields(await json(), {
+        schema: SCHEMAS.sessions,
+        allowed: STATUS_PATCH_FIELDS,
+        refuse: (f) =>
+          SCHEMAS.sessions.patchFields.has(f)
+            ? `${f} is a spec field: update it with PATCH /sessions/{id}`
+            : `${f} cannot be written through /status`,
+      })
+      return {status: 200, body: store.updateSessionStatus(params.id, fields as SessionStatusPatch)}
+    },
+  })
+  router.add('/sessions/:id/start', {POST: ({params}) => ({status: 200, body: store.startSession(params.id)})})
+  router.add('/sessions/:id/stop', {POST: ({params}) => ({status: 200, body: store.stopSession(params.id)})})
+  return router
+}
+
+function listHandler(store: Store, schema: ResourceSchema): Handler {
+  return ({url, req}) => {
+    const header = req.headers['x-ambient-project']
+    const {query, fields} = parseListParams(url.searchParams, schema, typeof header === 'string' ? header : undefined)
+    const page = store.list(schema.resource, query)
+    return {
+      status: 200,
+      body: {
+        kind: schema.listKind,
+        page: query.page,
+        size: page.items.length,
+        total: page.total,
+        items: fields ? page.items.map((item) => project(item, fields)) : page.items,
+      },
+    }
+  }
+}
+
+function createHandler<R extends StoreResource>(store: Store, schema: ResourceSchema & {resource: R}): Handler {
+  return async ({json, req}) => {
+    const fields = checkFields(await json(), {
+      schema,
+      allowed: schema.createFields,
+      refuse: (f) => (STATUS_PATCH_FIELDS.has(f) && schema.resource === 'sessions' ? `${f} is a status field: write it with PATCH /sessions/{id}/status` : `${f} is read-only`),
+    })
+    const header = req.headers['x-ambient-project']
+    if (schema.resource === 'sessions' && fields.project_id === undefined && typeof header === 'string' && header !== '') {
+      fields.project_id = header
+    }
+    return {status: 201, body: store.create(schema.resource, fields as unknown as CreateInputs[R])}
+  }
+}
+
+function patchHandler<R extends StoreResource>(store: Store, schema: ResourceSchema & {resource: R}): Handler {
+  return async ({json, params}) => {
+    const fields = checkFields(await json(), {
+      schema,
+      allowed: schema.patchFields,
+      refuse: (f) => (STATUS_PATCH_FIELDS.has(f) && schema.resource === 'sessions' ? `${f} is a status field: write it with PATCH /sessions/{id}/status` : `${f} is read-only`),
+    })
+    return {status: 200, body: store.update(schema.resource, params.id, fields as unknown as PatchInputs[R])}
+  }
+}
