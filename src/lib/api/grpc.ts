@@ -41,6 +41,15 @@ export interface GrpcCallOptions {
   timeoutMs?: number
 }
 
+export interface WatchOptions {
+  /**
+   * Called when the server has answered the call with its headers. Servers that send them
+   * at subscription (this project's server does) make it the moment from which changes are
+   * seen: list after it and nothing falls between the list and the watch.
+   */
+  onOpen?: () => void
+}
+
 export interface GrpcListAllOptions extends GrpcCallOptions {
   pageSize?: number
   concurrency?: number
@@ -202,14 +211,21 @@ export class GrpcClient {
    * the signal is aborted; throws WatchUnimplementedError when the server has no watch and
    * WatchStreamError (with the gRPC code) for any other failure.
    */
-  watch<R extends ResourceName>(resource: R, signal: AbortSignal): AsyncIterable<WatchEvent<ResourceTypes[R]>> {
+  watch<R extends ResourceName>(resource: R, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<WatchEvent<ResourceTypes[R]>> {
     const adapter: ResourceAdapter<ResourceTypes[R]> = this.adapter(resource)
-    return this.watchStream(resource, adapter, signal)
+    return this.watchStream(resource, adapter, signal, options)
   }
 
-  private async *watchStream<T extends ObjectMeta>(resource: string, adapter: ResourceAdapter<T>, signal: AbortSignal): AsyncGenerator<WatchEvent<T>> {
+  private async *watchStream<T extends ObjectMeta>(
+    resource: string,
+    adapter: ResourceAdapter<T>,
+    signal: AbortSignal,
+    options: WatchOptions,
+  ): AsyncGenerator<WatchEvent<T>> {
     if (signal.aborted) return
     const call = adapter.watch(this.metadata())
+    const {onOpen} = options
+    if (onOpen) call.stream.once('metadata', () => onOpen())
     // Errors surface through the iterator below; this listener keeps a late CANCELLED status
     // (after the consumer stopped reading) from becoming an unhandled 'error' event.
     call.stream.on('error', () => {})

@@ -79,7 +79,8 @@ export class RestClient {
 
   constructor(options: RestClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '')
-    this.basePath = `/${(options.basePath ?? DEFAULT_BASE_PATH).replace(/^\/+|\/+$/g, '')}`
+    const trimmed = (options.basePath ?? DEFAULT_BASE_PATH).replace(/^\/+|\/+$/g, '')
+    this.basePath = trimmed ? `/${trimmed}` : ''
     this.token = options.token
     this.timeoutMs = options.timeoutMs ?? 30_000
     this.logger = options.logger ?? silentLogger
