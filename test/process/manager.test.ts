@@ -168,6 +168,13 @@ describe('RunnerManager', () => {
     }
   })
 
+  it('gives concurrent spawns distinct ports', async () => {
+    const runners = manager('serve')
+    const infos = await Promise.all(Array.from({length: 6}, () => runners.spawn(makeSession())))
+    expect(new Set(infos.map((info) => info.port)).size).toBe(6)
+    await Promise.all(infos.map((info) => runners.waitHealthy(info)))
+  })
+
   it('enforces maxSessions and one runner per session', async () => {
     const runners = manager('serve', {maxSessions: 2})
     const a = makeSession()

@@ -167,6 +167,8 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   readonly #pendingSessions = new Set<string>()
   readonly #pendingPorts = new Set<number>()
   readonly #pendingSpawns = new Set<Promise<unknown>>()
+  /** Port choice is check-then-claim: concurrent spawns take turns so they never pick the same port. */
+  #portTurn: Promise<unknown> = Promise.resolve()
   #closed = false
 
   constructor(options: RunnerManagerOptions = {}) {
@@ -241,8 +243,13 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   async #spawn(session: Session, workspace: string): Promise<RunnerInfo> {
     const sessionId = session.id
     await mkdir(workspace, {recursive: true, mode: 0o700})
-    const port = await findFreePort(this.#portRange, await this.#takenPorts())
-    this.#pendingPorts.add(port)
+    const choosing = this.#portTurn.then(async () => {
+      const chosen = await findFreePort(this.#portRange, await this.#takenPorts())
+      this.#pendingPorts.add(chosen)
+      return chosen
+    })
+    this.#portTurn = choosing.catch(() => {})
+    const port = await choosing
     try {
       const token = generateToken(this.#random)
       const stdoutLog = path.join(workspace, 'stdout.log')
