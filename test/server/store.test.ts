@@ -38,7 +38,7 @@ describe('KsuidGenerator', () => {
 
 describe('Store', () => {
   it('creates with meta, server defaults and strictly increasing timestamps', () => {
-    const store = new Store(BASE, {clock: fixedClock()})
+    const store = new Store({basePath: BASE, clock: fixedClock()})
     const a = store.create('sessions', {name: 'a'})
     const b = store.create('sessions', {name: 'b', llm_model: 'opus', llm_temperature: 0, llm_max_tokens: 1})
     expect(a).toMatchObject({kind: 'Session', href: `${BASE}/sessions/${a.id}`, name: 'a', llm_model: 'sonnet', llm_temperature: 0.7, llm_max_tokens: 4000})
@@ -51,7 +51,7 @@ describe('Store', () => {
   })
 
   it('enforces the business rules shared by REST and gRPC', () => {
-    const store = new Store(BASE)
+    const store = new Store({basePath: BASE})
     expect(statusOf(() => store.create('sessions', {name: ''}))).toBe(400)
     const s = store.create('sessions', {name: 's'})
     expect(statusOf(() => store.update('sessions', s.id, {name: ''}))).toBe(400)
@@ -69,7 +69,7 @@ describe('Store', () => {
   })
 
   it('emits exactly one change per write, and unsubscribes', () => {
-    const store = new Store(BASE)
+    const store = new Store({basePath: BASE})
     const events: ChangeEvent[] = []
     const off = store.on('sessions', (e) => events.push(e))
     const s = store.create('sessions', {name: 's'})
@@ -87,7 +87,7 @@ describe('Store', () => {
   })
 
   it('pages in insertion order through deletes and project moves', () => {
-    const store = new Store(BASE)
+    const store = new Store({basePath: BASE})
     const ids = Array.from({length: 30}, (_, i) => store.create('sessions', {name: `s${i}`, project_id: i % 2 ? 'odd' : 'even'}).id)
     for (const id of ids.slice(0, 10)) store.delete('sessions', id)
     const page = store.list('sessions', {page: 2, size: 7})
@@ -106,7 +106,7 @@ describe('Store', () => {
   })
 
   it('sorts with NULLs last ascending and first descending, stable by insertion', () => {
-    const store = new Store(BASE)
+    const store = new Store({basePath: BASE})
     const a = store.create('sessions', {name: 'b', timeout: 5})
     const b = store.create('sessions', {name: 'a'})
     const c = store.create('sessions', {name: 'a', timeout: 1})
@@ -122,7 +122,7 @@ describe('Store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ambient-store-'))
     try {
       const path = join(dir, 'db.sqlite')
-      const store1 = new Store(BASE, {backing: await SqliteBacking.open(path, STORE_RESOURCES)})
+      const store1 = new Store({basePath: BASE, backing: await SqliteBacking.open(path, STORE_RESOURCES)})
       const s = store1.create('sessions', {name: 's', repos: '{not json', project_id: 'p1'})
       const gone = store1.create('sessions', {name: 'gone'})
       store1.updateSessionStatus(s.id, {phase: 'Running', start_time: '2026-02-03T04:05:06.123456+01:00'})
@@ -131,7 +131,7 @@ describe('Store', () => {
       const before = store1.all('sessions')
       store1.close()
 
-      const store2 = new Store(BASE, {backing: await SqliteBacking.open(path, STORE_RESOURCES)})
+      const store2 = new Store({basePath: BASE, backing: await SqliteBacking.open(path, STORE_RESOURCES)})
       expect(store2.all('sessions')).toEqual(before)
       expect(store2.get('sessions', s.id)?.start_time).toBe('2026-02-03T03:05:06.123456Z')
       expect(store2.get('projects', p.id)?.name).toBe('proj')

@@ -40,6 +40,8 @@ export interface ApiServerOptions {
   llmDefaults?: boolean
   /** Set kube_cr_name = id on create like the newest real server; default false. */
   kubeCrNameFromId?: boolean
+  /** Aborting it closes the server (same as close()). */
+  signal?: AbortSignal
 }
 
 export interface ApiServer {
@@ -64,7 +66,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const logger = options.logger ?? silentLogger
 
   const backing = options.dbPath ? await SqliteBacking.open(options.dbPath, STORE_RESOURCES) : undefined
-  const store = new Store(basePath, {
+  const store = new Store({
+    basePath,
     backing,
     logger,
     clock: options.clock,
@@ -91,7 +94,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   logger.info({rest: restPort, grpc: grpcPort, basePath, db: options.dbPath ?? ':memory:'}, 'API server listening')
 
   let closing: Promise<void> | undefined
-  return {
+  const api: ApiServer = {
     url: `http://${hostForUrl}:${restPort}`,
     grpcAddress: `${hostForUrl}:${grpcPort}`,
     basePath,
@@ -111,6 +114,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return closing
     },
   }
+  if (options.signal) {
+    const onAbort = () => {
+      api.close().catch((err: unknown) => logger.error({err}, 'API server close failed'))
+    }
+    if (options.signal.aborted) onAbort()
+    else options.signal.addEventListener('abort', onAbort, {once: true})
+  }
+  return api
 }
 
 function listen(server: HttpServer, host: string, port: number): Promise<number> {

@@ -41,6 +41,8 @@ export interface ChangeEvent {
 export type ChangeListener = (event: ChangeEvent) => void
 
 export interface StoreOptions {
+  /** Prefix of every object's `href`; default /api/ambient/v1. */
+  basePath?: string
   /** RFC 3339 microsecond timestamps; the store keeps them strictly increasing. */
   clock?: () => string
   ids?: {next(): string}
@@ -67,12 +69,11 @@ export class Store {
   private readonly logger: Logger
   private readonly llmDefaults: boolean
   private readonly kubeCrNameFromId: boolean
+  private readonly basePath: string
   private lastMicros = 0n
 
-  constructor(
-    private readonly basePath: string,
-    options: StoreOptions = {},
-  ) {
+  constructor(options: StoreOptions = {}) {
+    this.basePath = options.basePath ?? '/api/ambient/v1'
     const clock = new MicrosecondClock()
     this.clock = options.clock ?? (() => clock.next())
     this.ids = options.ids ?? new KsuidGenerator()

@@ -24,6 +24,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (done) return
       done = true
       req.off('data', onData)
+      req.off('close', onClose)
       if (err) reject(err)
       else resolve(body as Buffer)
     }
@@ -37,8 +38,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk)
     }
+    // A client that goes away mid-body gets no answer, but the request must not hang forever.
+    const onClose = () => finish(malformed('Unable to read request body: the connection closed before the body ended'))
     req.on('data', onData)
     req.once('end', () => finish(undefined, Buffer.concat(chunks, size)))
+    req.once('close', onClose)
     req.once('error', (err) => finish(malformed(`Unable to read request body: ${err.message}`)))
   })
 }
