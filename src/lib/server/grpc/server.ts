@@ -30,6 +30,7 @@ import {
 } from '../../../gen/ambient/v1/project_settings.js'
 import {SessionServiceService, type SessionServiceServer, type SessionWatchEvent} from '../../../gen/ambient/v1/sessions.js'
 import type {ListMeta} from '../../../gen/ambient/v1/common.js'
+import {AmbientError} from '../../errors.js'
 import {checkBearer} from '../auth.js'
 import {ApiServerError} from '../errors.js'
 import {SCHEMAS, type StoreResource, type StoreTypes} from '../schema.js'
@@ -49,19 +50,20 @@ export interface GrpcOptions {
   maxPendingWatchEvents?: number
 }
 
-class GrpcStatusError extends Error {
+/** A failure that already has its gRPC status (argument checks done before the store). */
+class GrpcStatusError extends AmbientError {
   constructor(
-    readonly code: status,
+    readonly grpcCode: status,
     readonly details: string,
   ) {
-    super(details)
+    super(details, 'ERR_GRPC_STATUS')
   }
 }
 
 const invalid = (details: string) => new GrpcStatusError(status.INVALID_ARGUMENT, details)
 
 function toServiceError(err: unknown, logger: Logger): ServerErrorResponse {
-  if (err instanceof GrpcStatusError) return Object.assign(new Error(err.details), {code: err.code, details: err.details})
+  if (err instanceof GrpcStatusError) return Object.assign(new Error(err.details), {code: err.grpcCode, details: err.details})
   if (err instanceof ApiServerError) {
     const code =
       err.httpStatus === 401
