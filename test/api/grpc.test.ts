@@ -286,6 +286,15 @@ describe('GrpcClient.watch', () => {
     expect(await collect(grpc.watch('sessions', aborted.signal), [])).toBeUndefined()
   })
 
+  it('ends open watches without an error on close()', async () => {
+    const client = grpcClient(server)
+    let opened = false
+    const done = collect(client.watch('projects', new AbortController().signal, {onOpen: () => (opened = true)}), [])
+    await waitFor(() => opened, 'the watch to open')
+    client.close()
+    expect(await done).toBeUndefined()
+  })
+
   it('holds the server back while the consumer does not read', async () => {
     // A server of our own that writes as fast as grpc-js lets it (write() false -> wait for
     // 'drain'): it can only get ahead of the consumer if the client reads without being asked.

@@ -101,6 +101,8 @@ export class GrpcClient {
   private readonly projects: InstanceType<typeof ProjectServiceClient>
   private readonly settings: InstanceType<typeof ProjectSettingsServiceClient>
   private readonly adapters: Adapters
+  private readonly openWatches = new Set<() => void>()
+  private closed = false
 
   constructor(options: GrpcClientOptions) {
     this.address = options.address
@@ -231,6 +233,7 @@ export class GrpcClient {
     call.stream.on('error', () => {})
     const onAbort = () => call.cancel()
     signal.addEventListener('abort', onAbort, {once: true})
+    this.openWatches.add(onAbort)
     this.logger.debug({resource, address: this.address}, 'watch opened')
     try {
       for await (const raw of call.events) {
@@ -238,13 +241,14 @@ export class GrpcClient {
         if (event) yield event
       }
     } catch (err) {
-      if (signal.aborted) return
+      if (signal.aborted || this.closed) return
       const code = isServiceError(err) ? err.code : GrpcStatus.UNKNOWN
       if (code === GrpcStatus.UNIMPLEMENTED) throw new WatchUnimplementedError(resource, {cause: err})
       const detail = isServiceError(err) ? `${GrpcStatus[code] ?? code}: ${err.details}` : String(err)
       throw new WatchStreamError(resource, code, detail, {cause: err})
     } finally {
       signal.removeEventListener('abort', onAbort)
+      this.openWatches.delete(onAbort)
       // Also reached when the consumer breaks out of its loop: the call must not linger.
       call.cancel()
       this.logger.debug({resource}, 'watch closed')
@@ -319,8 +323,10 @@ export class GrpcClient {
     })
   }
 
-  /** Closes the shared channel; open watch streams end with CANCELLED. */
+  /** Ends open watch streams (their iterables finish without error) and closes the shared channel. */
   close(): void {
+    this.closed = true
+    for (const cancel of [...this.openWatches]) cancel()
     this.projects.close()
     this.settings.close()
     this.sessions.close()

@@ -3,14 +3,17 @@
 // exit 2, and the detail view of one object.
 import {Errors, Flags} from '@oclif/core'
 import {ApiError, singular} from '../api/errors.js'
+import type {GrpcClient} from '../api/grpc.js'
 import {RestClient} from '../api/rest.js'
 import type {GroupAccess, RepoSpec} from '../api/types.js'
 import {TokenSource, type Config} from '../config/index.js'
 import {AmbientError, ExitCode} from '../errors.js'
+import type {Logger} from '../log.js'
 import {AmbientCommand} from './base.js'
 
 // The settings table supplies this default; Config types every setting as optional, hence the fallback.
 const DEFAULT_SERVER_URL = 'http://localhost:8000'
+const DEFAULT_GRPC_ADDR = {host: 'localhost', port: 8001}
 
 /** Connection flags; each one overrides its setting (flags > env > settings file > defaults). */
 export const apiFlags = {
@@ -38,6 +41,44 @@ export class FlagError extends AmbientError {
   override readonly exitCode = ExitCode.config
 }
 
+export interface ClientFromConfigOptions {
+  /** A token from the command line: wins over AMBIENT_API_TOKEN_FILE and AMBIENT_API_TOKEN. */
+  token?: string
+  logger?: Logger
+  timeoutMs?: number
+}
+
+function tokenSource(config: Config, token: string | undefined): TokenSource {
+  return token ? new TokenSource({token}) : TokenSource.fromConfig(config)
+}
+
+/** REST client from resolved settings (AMBIENT_API_SERVER_URL, AMBIENT_API_BASE_PATH, token). */
+export function restClientFromConfig(config: Config, options: ClientFromConfigOptions = {}): RestClient {
+  const tokens = tokenSource(config, options.token)
+  return new RestClient({
+    baseUrl: config.AMBIENT_API_SERVER_URL ?? DEFAULT_SERVER_URL,
+    basePath: config.AMBIENT_API_BASE_PATH,
+    token: () => tokens.get(),
+    timeoutMs: options.timeoutMs,
+    logger: options.logger,
+  })
+}
+
+/** gRPC client from resolved settings (AMBIENT_GRPC_SERVER_ADDR, AMBIENT_GRPC_USE_TLS, token). */
+export async function grpcClientFromConfig(config: Config, options: ClientFromConfigOptions = {}): Promise<GrpcClient> {
+  const tokens = tokenSource(config, options.token)
+  const {GrpcClient} = await import('../api/grpc.js')
+  const addr = config.AMBIENT_GRPC_SERVER_ADDR ?? DEFAULT_GRPC_ADDR
+  const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host || 'localhost'
+  return new GrpcClient({
+    address: `${host}:${addr.port}`,
+    tls: config.AMBIENT_GRPC_USE_TLS ?? false,
+    token: () => tokens.get(),
+    timeoutMs: options.timeoutMs,
+    logger: options.logger,
+  })
+}
+
 export abstract class ApiCommand extends AmbientCommand {
   static override baseFlags = {...AmbientCommand.baseFlags, ...apiFlags}
 
@@ -54,17 +95,19 @@ export abstract class ApiCommand extends AmbientCommand {
   /** A RestClient for the configured server; a missing token is a ConfigError (exit 2). */
   protected restClient(flags: ApiFlagValues): RestClient {
     const config = this.apiSettings(flags)
-    // A token given on the command line wins over a token file from the environment.
-    const tokens = flags.token ? new TokenSource({token: flags.token}) : TokenSource.fromConfig(config)
+    return restClientFromConfig(config, {token: flags.token, logger: this.requestLogger(config)})
+  }
+
+  /** A GrpcClient for AMBIENT_GRPC_SERVER_ADDR (gRPC is loaded only when asked for). */
+  protected grpcClient(flags: ApiFlagValues): Promise<GrpcClient> {
+    const config = this.apiSettings(flags)
+    return grpcClientFromConfig(config, {token: flags.token, logger: this.requestLogger(config)})
+  }
+
+  private requestLogger(config: Config): Logger | undefined {
     const level = config.LOG_LEVEL
     // Request logs are debug-level: skip creating a logger (and its pretty-printer thread) otherwise.
-    const verbose = level === 'debug' || level === 'trace'
-    return new RestClient({
-      baseUrl: config.AMBIENT_API_SERVER_URL ?? DEFAULT_SERVER_URL,
-      basePath: config.AMBIENT_API_BASE_PATH,
-      token: () => tokens.get(),
-      logger: verbose ? this.createLogger(level, 'api') : undefined,
-    })
+    return level === 'debug' || level === 'trace' ? this.createLogger(level, 'api') : undefined
   }
 
   /** Under --json an API error keeps its status, reason and operation id for scripts. */
