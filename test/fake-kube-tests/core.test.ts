@@ -7,6 +7,8 @@ import {
   KubernetesObjectApi,
   RbacAuthorizationV1Api,
   VersionApi,
+  type KubernetesObject,
+  type V1Namespace,
   type V1RoleBinding,
 } from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -94,7 +96,8 @@ describe('namespaces', () => {
   it('deleting a namespace deletes what it holds', async () => {
     await core.createNamespace({body: {metadata: {name: 'doomed'}}})
     await coord.createNamespacedLease({namespace: 'doomed', body: {metadata: {name: 'l1'}, spec: {holderIdentity: 'a'}}})
-    const deleted = await core.deleteNamespace({name: 'doomed'})
+    // Typed as V1Status by the generated client, but a real server returns the Namespace.
+    const deleted = (await core.deleteNamespace({name: 'doomed'})) as unknown as V1Namespace
     expect(deleted.status?.phase).toBe('Terminating')
     expect(kube.get('leases', 'doomed', 'l1')).toBeUndefined()
     expect((await apiError(() => core.readNamespace({name: 'doomed'}))).code).toBe(404)
@@ -247,9 +250,9 @@ describe('discovery and KubernetesObjectApi', () => {
 
   it('KubernetesObjectApi finds resources through discovery and does CRUD on built-ins and CRs', async () => {
     const client = KubernetesObjectApi.makeApiClient(kube.kubeConfig())
-    const lease = await client.create({apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {name: 'obj-api', namespace: ns}, spec: {holderIdentity: 'h'}})
+    const lease: KubernetesObject = await client.create({apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {name: 'obj-api', namespace: ns}, spec: {holderIdentity: 'h'}})
     expect(lease.metadata?.uid).toBeTruthy()
-    const session = await client.create({
+    const session: KubernetesObject = await client.create({
       apiVersion: 'vteam.ambient-code/v1alpha1',
       kind: 'AgenticSession',
       metadata: {name: 'obj-api', namespace: ns},
