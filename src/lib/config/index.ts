@@ -2,7 +2,8 @@
 // validated by the table in settings.ts. An invalid value is a ConfigError naming the
 // variable and what it accepts; nothing falls back silently to a default.
 import {ConfigError} from '../errors.js'
-import {SETTINGS, SETTING_NAMES, type Config, type SettingName} from './settings.js'
+import type {z} from 'zod'
+import {SETTINGS, SETTING_NAMES, type Config, type SettingDef, type SettingName} from './settings.js'
 import {openSettingsStore, type SettingsStore} from './store.js'
 
 export * from './settings.js'
@@ -57,9 +58,12 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
     } else if (stored[name] !== undefined) {
       raw = stored[name]
       source = 'file'
-    } else if ('default' in SETTINGS[name]) {
-      raw = SETTINGS[name].default
-      source = 'default'
+    } else {
+      const setting: SettingDef<z.ZodType> = SETTINGS[name]
+      if (setting.default !== undefined) {
+        raw = setting.default
+        source = 'default'
+      }
     }
     sources[name] = source
     config[name] = raw === undefined ? undefined : parseSetting(name, raw)

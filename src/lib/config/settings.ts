@@ -77,7 +77,7 @@ const schemas = {
   }),
 }
 
-interface SettingDef<S extends z.ZodType> {
+export interface SettingDef<S extends z.ZodType> {
   schema: S
   /** Default as the user would type it; undefined = no default (unset). */
   default?: string
@@ -88,38 +88,34 @@ interface SettingDef<S extends z.ZodType> {
   accepted?: readonly string[]
 }
 
-function def<S extends z.ZodType>(d: SettingDef<S>): SettingDef<S> {
-  return d
-}
-
 export const SETTINGS = {
-  AMBIENT_API_SERVER_URL: def({schema: schemas.url, default: 'http://localhost:8000', description: 'Base URL of the Ambient API server (REST).'}),
-  AMBIENT_API_BASE_PATH: def({schema: schemas.basePath, default: '/api/ambient/v1', description: 'REST base path; the older generation used /api/ambient-api-server/v1.'}),
-  AMBIENT_API_TOKEN: def({schema: schemas.nonEmpty, description: 'Bearer token for the API server.', secret: true}),
-  AMBIENT_API_TOKEN_FILE: def({schema: schemas.path, description: 'File holding the bearer token; re-read when it changes (mounted secrets rotate).'}),
-  AMBIENT_API_PROJECT: def({schema: schemas.nonEmpty, default: 'default', description: 'Default project for commands that take one.'}),
-  AMBIENT_GRPC_SERVER_ADDR: def({schema: schemas.hostPort, default: 'localhost:8001', description: 'gRPC address of the API server (watch streams).'}),
-  AMBIENT_GRPC_USE_TLS: def({schema: schemas.bool, default: 'false', description: 'Use TLS for gRPC.', accepted: ['true', 'false']}),
-  MODE: def({schema: schemas.mode, default: 'kube', description: 'Reconciler mode of `ambient run`.', accepted: MODES}),
-  LOG_LEVEL: def({schema: schemas.logLevel, default: 'info', description: 'Log level.', accepted: LOG_LEVELS}),
-  KUBECONFIG: def({schema: schemas.path, description: 'Kubeconfig file (else ~/.kube/config, else in-cluster).'}),
-  NAMESPACE: def({schema: schemas.nonEmpty, default: 'ambient-code', description: 'Namespace of the control plane (leases, events).'}),
-  POLL_INTERVAL_SECONDS: def({schema: schemas.positiveInt, default: '5', description: 'List interval when the server has no watch.'}),
-  WORKER_COUNT: def({schema: schemas.positiveInt, default: '2', description: 'Reconcile workers per resource.'}),
-  METRICS_ADDR: def({schema: schemas.listen, default: ':8080', description: 'Prometheus metrics listener; 0 turns it off.'}),
-  PROBE_ADDR: def({schema: schemas.listen, default: ':8081', description: 'Health probe listener (/healthz, /readyz); 0 turns it off.'}),
-  KUBE_QPS: def({schema: schemas.nonNegativeNumber, default: '50', description: 'Client-side rate limit for Kubernetes calls (queries per second).'}),
-  KUBE_BURST: def({schema: schemas.positiveInt, default: '100', description: 'Burst of the Kubernetes rate limiter.'}),
-  AMBIENT_STATE_DIR: def({schema: schemas.path, default: '~/.ambient/state', description: 'Where local mode keeps its runner registry.'}),
-  LOCAL_WORKSPACE_ROOT: def({schema: schemas.path, default: '~/.ambient/workspaces', description: 'Parent of the runners\' workspaces.'}),
-  LOCAL_PROXY_ADDR: def({schema: schemas.hostPort, default: '127.0.0.1:9080', description: 'Listen address of the AG-UI proxy.'}),
-  CORS_ALLOWED_ORIGIN: def({schema: schemas.nonEmpty, default: 'http://localhost:3000', description: 'The one origin the AG-UI proxy allows.'}),
-  LOCAL_RUNNER_COMMAND: def({schema: schemas.nonEmpty, default: 'python local_entry.py', description: 'Command that starts a runner.'}),
-  LOCAL_PORT_RANGE: def({schema: schemas.portRange, default: '9100-9199', description: 'Ports handed to runners.'}),
-  LOCAL_MAX_SESSIONS: def({schema: schemas.positiveInt, default: '10', description: 'Runners at most at once.'}),
-  BOSS_URL: def({schema: schemas.text, description: 'Passed to runners when set.'}),
-  BOSS_SPACE: def({schema: schemas.text, description: 'Passed to runners when set.'}),
-} as const
+  AMBIENT_API_SERVER_URL: {schema: schemas.url, default: 'http://localhost:8000', description: 'Base URL of the Ambient API server (REST).'},
+  AMBIENT_API_BASE_PATH: {schema: schemas.basePath, default: '/api/ambient/v1', description: 'REST base path; the older generation used /api/ambient-api-server/v1.'},
+  AMBIENT_API_TOKEN: {schema: schemas.nonEmpty, description: 'Bearer token for the API server.', secret: true},
+  AMBIENT_API_TOKEN_FILE: {schema: schemas.path, description: 'File holding the bearer token; re-read when it changes (mounted secrets rotate).'},
+  AMBIENT_API_PROJECT: {schema: schemas.nonEmpty, default: 'default', description: 'Default project for commands that take one.'},
+  AMBIENT_GRPC_SERVER_ADDR: {schema: schemas.hostPort, default: 'localhost:8001', description: 'gRPC address of the API server (watch streams).'},
+  AMBIENT_GRPC_USE_TLS: {schema: schemas.bool, default: 'false', description: 'Use TLS for gRPC.', accepted: ['true', 'false']},
+  MODE: {schema: schemas.mode, default: 'kube', description: 'Reconciler mode of `ambient run`.', accepted: MODES},
+  LOG_LEVEL: {schema: schemas.logLevel, default: 'info', description: 'Log level.', accepted: LOG_LEVELS},
+  KUBECONFIG: {schema: schemas.path, description: 'Kubeconfig file (else ~/.kube/config, else in-cluster).'},
+  NAMESPACE: {schema: schemas.nonEmpty, default: 'ambient-code', description: 'Namespace of the control plane (leases, events).'},
+  POLL_INTERVAL_SECONDS: {schema: schemas.positiveInt, default: '5', description: 'List interval when the server has no watch.'},
+  WORKER_COUNT: {schema: schemas.positiveInt, default: '2', description: 'Reconcile workers per resource.'},
+  METRICS_ADDR: {schema: schemas.listen, default: ':8080', description: 'Prometheus metrics listener; 0 turns it off.'},
+  PROBE_ADDR: {schema: schemas.listen, default: ':8081', description: 'Health probe listener (/healthz, /readyz); 0 turns it off.'},
+  KUBE_QPS: {schema: schemas.nonNegativeNumber, default: '50', description: 'Client-side rate limit for Kubernetes calls (queries per second).'},
+  KUBE_BURST: {schema: schemas.positiveInt, default: '100', description: 'Burst of the Kubernetes rate limiter.'},
+  AMBIENT_STATE_DIR: {schema: schemas.path, default: '~/.ambient/state', description: 'Where local mode keeps its runner registry.'},
+  LOCAL_WORKSPACE_ROOT: {schema: schemas.path, default: '~/.ambient/workspaces', description: 'Parent of the runners\' workspaces.'},
+  LOCAL_PROXY_ADDR: {schema: schemas.hostPort, default: '127.0.0.1:9080', description: 'Listen address of the AG-UI proxy.'},
+  CORS_ALLOWED_ORIGIN: {schema: schemas.nonEmpty, default: 'http://localhost:3000', description: 'The one origin the AG-UI proxy allows.'},
+  LOCAL_RUNNER_COMMAND: {schema: schemas.nonEmpty, default: 'python local_entry.py', description: 'Command that starts a runner.'},
+  LOCAL_PORT_RANGE: {schema: schemas.portRange, default: '9100-9199', description: 'Ports handed to runners.'},
+  LOCAL_MAX_SESSIONS: {schema: schemas.positiveInt, default: '10', description: 'Runners at most at once.'},
+  BOSS_URL: {schema: schemas.text, description: 'Passed to runners when set.'},
+  BOSS_SPACE: {schema: schemas.text, description: 'Passed to runners when set.'},
+} as const satisfies Record<string, SettingDef<z.ZodType>>
 
 export type SettingName = keyof typeof SETTINGS
 export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[]
