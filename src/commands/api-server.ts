@@ -1,14 +1,13 @@
-import {randomBytes} from 'node:crypto'
 import {Flags} from '@oclif/core'
 import {AmbientCommand} from '../lib/cli/base.js'
+import {startEmbeddedServer} from '../lib/cli/embedded.js'
 import {shutdownSignal, waitForAbort} from '../lib/cli/signals.js'
-import {openSettingsStore} from '../lib/config/index.js'
 
 export default class ApiServer extends AmbientCommand {
   static override summary = 'Run an Ambient API server (REST + gRPC watch) on this machine.'
   static override description = `Speaks the Ambient API contract: REST under the base path and the ambient.v1 gRPC services with watch streams. State is in memory unless --db names a SQLite file.
 
-Without --token a token is generated and printed, and the server's URL, gRPC address and token are stored in the settings file so that the other commands on this machine find it without flags.`
+Without --token a token is generated and printed. The server's URL, gRPC address and token are stored in the settings file so that the other commands on this machine find it without flags (--no-remember turns that off).`
   static override examples = [
     '<%= config.bin %> api-server',
     '<%= config.bin %> api-server --db ~/.ambient/api.db --port 8000 --grpc-port 8001',
@@ -18,51 +17,42 @@ Without --token a token is generated and printed, and the server's URL, gRPC add
     host: Flags.string({default: '127.0.0.1', description: 'Interface to listen on.'}),
     port: Flags.integer({default: 8000, min: 0, max: 65_535, description: 'REST port (0: any free port).'}),
     'grpc-port': Flags.integer({default: 8001, min: 0, max: 65_535, description: 'gRPC port (0: any free port).'}),
-    token: Flags.string({description: 'Bearer token clients must send; generated when absent.', env: 'AMBIENT_API_TOKEN'}),
+    token: Flags.string({description: 'Bearer token clients must send; generated when absent.'}),
     db: Flags.string({description: 'SQLite file that keeps state across restarts.'}),
     'base-path': Flags.string({description: 'REST base path.', default: '/api/ambient/v1'}),
-    'no-store': Flags.boolean({description: 'Do not write the URL and token to the settings file.', default: false}),
+    remember: Flags.boolean({description: 'Store the URL and token in the settings file.', default: true, allowNo: true}),
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(ApiServer)
     const {config} = this.loadSettings({LOG_LEVEL: flags['log-level']})
     const logger = this.createLogger(config.LOG_LEVEL, 'api-server')
-    const generated = !flags.token
-    const token = flags.token ?? randomBytes(24).toString('base64url')
-    const {startApiServer} = await import('../lib/server/index.js')
-    const server = await startApiServer({
+    const embedded = await startEmbeddedServer({
       host: flags.host,
       port: flags.port,
       grpcPort: flags['grpc-port'],
-      token,
+      token: flags.token,
       basePath: flags['base-path'],
       dbPath: flags.db,
+      remember: flags.remember,
       logger,
     })
+    const {server} = embedded
     const shutdown = shutdownSignal()
     try {
-      if (!flags['no-store']) {
-        const store = openSettingsStore()
-        store.set('AMBIENT_API_SERVER_URL', server.url)
-        store.set('AMBIENT_API_BASE_PATH', flags['base-path'])
-        store.set('AMBIENT_GRPC_SERVER_ADDR', server.grpcAddress)
-        store.set('AMBIENT_API_TOKEN', token)
-        logger.info({path: store.path}, 'stored server address and token in the settings file')
-      }
-      const ready = {type: 'READY', url: server.url, basePath: flags['base-path'], grpcAddress: server.grpcAddress, ...(generated ? {token} : {})}
+      const ready = {type: 'READY', url: server.url, basePath: flags['base-path'], grpcAddress: server.grpcAddress, ...(embedded.generatedToken ? {token: embedded.token} : {})}
       // oclif mutes this.log under --json; the READY line is the one thing scripts wait for.
       if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(ready)}\n`)
       else {
         this.log(`REST  ${server.url}${flags['base-path']}`)
         this.log(`gRPC  ${server.grpcAddress}`)
-        if (generated) this.log(`token ${token}`)
+        if (embedded.generatedToken) this.log(`token ${embedded.token}`)
       }
       await waitForAbort(shutdown.signal)
       logger.info({signal: shutdown.received()}, 'shutting down')
     } finally {
       shutdown.dispose()
-      await server.close()
+      await embedded.close()
     }
   }
 }
