@@ -6,11 +6,13 @@ import {stripVTControlCharacters} from 'node:util'
 export class TestScreen extends Writable {
   readonly columns: number
   readonly rows: number
-  readonly isTTY = false
+  /** false: Ink writes the last frame at unmount only; true: it redraws in place as it goes. */
+  readonly isTTY: boolean
   private readonly chunks: string[] = []
 
-  constructor(size: {columns?: number; rows?: number} = {}) {
+  constructor(size: {columns?: number; rows?: number; tty?: boolean} = {}) {
     super()
+    this.isTTY = size.tty ?? false
     this.columns = size.columns ?? 100
     this.rows = size.rows ?? 40
   }

@@ -91,6 +91,9 @@ export async function mountView(node: ReactNode, streams: TerminalStreams): Prom
     maxFps: 10,
     // Ctrl-C goes through ViewRoot so the command hears about it (onQuit).
     exitOnCtrlC: false,
+    // Replacing the global console is a surprise for the command (and breaks under test
+    // runners that install their own); loggers write to their own streams anyway.
+    patchConsole: false,
   })
   await instance.waitUntilExit()
 }

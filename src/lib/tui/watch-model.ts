@@ -255,7 +255,8 @@ function nameMatches(name: string, pattern: string): boolean {
 }
 
 function byName(a: WatchRow, b: WatchRow): number {
-  return a.name.localeCompare(b.name) || a.id.localeCompare(b.id)
+  // Numeric collation: "run-2" before "run-10".
+  return a.name.localeCompare(b.name, undefined, {numeric: true}) || a.id.localeCompare(b.id)
 }
 
 function byCreated(a: WatchRow, b: WatchRow): number {

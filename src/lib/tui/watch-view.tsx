@@ -60,7 +60,8 @@ export function WatchView({model, title, now, columns, rows: height, keysEnabled
   // Fit the frame in the terminal: a frame taller than the screen cannot be redrawn in place.
   const available = (height ?? Number.POSITIVE_INFINITY) - 1
   const chrome = 1 + (lastError ? 1 : 0) + 1 + 1 + (keysEnabled ? 1 : 0)
-  let logShown = Math.min(logLines, Math.max(1, log.length))
+  // The table matters more than the log: the log gets at most a third of the screen.
+  let logShown = Math.min(logLines, Math.max(1, log.length), Math.max(1, Math.floor(available / 3)))
   let tableRoom = available - chrome - logShown
   const wanted = Math.min(3, rows.length)
   if (tableRoom < wanted) {
