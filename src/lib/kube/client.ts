@@ -6,11 +6,15 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   EventsV1Api,
+  Observable,
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
   type EventsV1Event,
   type KubeConfig,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
   type V1Lease,
   type V1Namespace,
   type V1RoleBinding,
@@ -56,6 +60,27 @@ export const KUBE_PERMISSIONS = [
 ] as const
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
+
+export interface CallOptions {
+  /** Deadline of this call (ms), shorter than the config's default. */
+  timeoutMs?: number
+}
+
+/** A per-call deadline as middleware (the generated API has no signal parameter). */
+function callOptions(options: CallOptions | undefined) {
+  const ms = options?.timeoutMs
+  if (!ms) return undefined
+  const middleware: ObservableMiddleware = {
+    pre: (ctx: RequestContext) => {
+      const own = ctx.getSignal()
+      const timeout = AbortSignal.timeout(ms)
+      ctx.setSignal(own ? AbortSignal.any([own, timeout]) : timeout)
+      return new Observable(Promise.resolve(ctx))
+    },
+    post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+  }
+  return {middleware: [middleware], middlewareMergeStrategy: 'append' as const}
+}
 
 async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -208,18 +233,18 @@ export class EventsClient {
 export class LeasesClient {
   constructor(private readonly api: CoordinationV1Api) {}
 
-  get(namespace: string, name: string): Promise<V1Lease> {
-    return call(`get leases ${namespace}/${name}`, () => this.api.readNamespacedLease({namespace, name}))
+  get(namespace: string, name: string, options?: CallOptions): Promise<V1Lease> {
+    return call(`get leases ${namespace}/${name}`, () => this.api.readNamespacedLease({namespace, name}, callOptions(options)))
   }
 
-  create(namespace: string, lease: V1Lease): Promise<V1Lease> {
-    return call(`create leases ${namespace}/${lease.metadata?.name ?? ''}`, () => this.api.createNamespacedLease({namespace, body: lease}))
+  create(namespace: string, lease: V1Lease, options?: CallOptions): Promise<V1Lease> {
+    return call(`create leases ${namespace}/${lease.metadata?.name ?? ''}`, () => this.api.createNamespacedLease({namespace, body: lease}, callOptions(options)))
   }
 
   /** Conditional on lease.metadata.resourceVersion: the API server answers 409 if it moved on. */
-  replace(namespace: string, lease: V1Lease): Promise<V1Lease> {
+  replace(namespace: string, lease: V1Lease, options?: CallOptions): Promise<V1Lease> {
     const name = lease.metadata?.name ?? ''
-    return call(`update leases ${namespace}/${name}`, () => this.api.replaceNamespacedLease({namespace, name, body: lease}))
+    return call(`update leases ${namespace}/${name}`, () => this.api.replaceNamespacedLease({namespace, name, body: lease}, callOptions(options)))
   }
 }
 

@@ -1,0 +1,147 @@
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {LeaderElector, LeaderElectionError} from '../../src/lib/controller/leader.js'
+import {KubeClient} from '../../src/lib/kube/client.js'
+import {startFakeKube, type FakeKube} from '../fake-kube/index.js'
+import {kubeConfigVia, startTcpProxy, until, type ProxyMode, type TcpProxy} from './helpers.js'
+
+const timing = {leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 400}
+
+let kube: FakeKube
+const cleanups: (() => Promise<void> | void)[] = []
+
+beforeAll(async () => {
+  kube = await startFakeKube({namespaces: ['default', 'ambient-code']})
+})
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+afterAll(async () => {
+  await kube?.close()
+})
+
+interface Candidate {
+  id: string
+  elector: LeaderElector
+  proxy: TcpProxy
+  run: AbortController
+  done: Promise<void>
+  /** [event, time] in order. */
+  log: {event: 'start' | 'stop'; at: number}[]
+  leaderSignals: AbortSignal[]
+  partition(mode: ProxyMode): void
+}
+
+async function candidate(id: string, lease = 'ambient-control-plane', onLead?: (signal: AbortSignal) => Promise<void>): Promise<Candidate> {
+  const proxy = await startTcpProxy(kube.url)
+  const client = new KubeClient({kubeConfig: kubeConfigVia(kube.kubeConfig(), proxy.url)})
+  const elector = new LeaderElector({kube: client, namespace: 'ambient-code', name: lease, identity: id, ...timing})
+  const run = new AbortController()
+  const c: Candidate = {
+    id,
+    elector,
+    proxy,
+    run,
+    done: Promise.resolve(),
+    log: [],
+    leaderSignals: [],
+    partition: (mode) => proxy.setMode(mode),
+  }
+  c.done = elector.run(run.signal, {
+    onStartedLeading: async (signal) => {
+      c.log.push({event: 'start', at: Date.now()})
+      c.leaderSignals.push(signal)
+      if (onLead) return onLead(signal)
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), {once: true}))
+    },
+    onStoppedLeading: () => {
+      c.log.push({event: 'stop', at: Date.now()})
+    },
+  })
+  cleanups.push(async () => {
+    run.abort()
+    proxy.setMode('reset')
+    await c.done.catch(() => undefined)
+    client.close()
+    await proxy.close()
+  })
+  return c
+}
+
+function leadersNow(cs: Candidate[]): string[] {
+  return cs.filter((c) => c.elector.isLeader()).map((c) => c.id)
+}
+
+describe('LeaderElector', () => {
+  it('lets exactly one of two candidates lead, and hands over on a clean shutdown', async () => {
+    const a = await candidate('a', 'lease-1')
+    const b = await candidate('b', 'lease-1')
+    const first = await until('a leader', () => leadersNow([a, b]).length === 1 && leadersNow([a, b])[0])
+    // Several renew periods later, still exactly one leader and no transitions.
+    const samples: string[][] = []
+    await until('renewals observed', async () => {
+      samples.push(leadersNow([a, b]))
+      const lease = kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-1')
+      return samples.length > 40 && (lease?.spec as {renewTime?: string})?.renewTime
+    })
+    expect(samples.every((s) => s.length === 1 && s[0] === first)).toBe(true)
+    const lease = kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-1')
+    expect(lease?.spec).toMatchObject({holderIdentity: first, leaseDurationSeconds: 3, leaseTransitions: 0})
+
+    const [leader, other] = first === 'a' ? [a, b] : [b, a]
+    leader.run.abort()
+    await leader.done
+    expect(leader.leaderSignals[0].aborted).toBe(true)
+    expect((kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-1')?.spec as {holderIdentity?: string}).holderIdentity).not.toBe(leader.id)
+    await until('the other leads', () => other.elector.isLeader())
+    // Released, not expired: the successor did not wait out the lease duration.
+    expect(other.log[0].at - leader.log[leader.log.length - 1].at).toBeLessThan(timing.leaseDurationMs)
+    expect((kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-1')?.spec as {leaseTransitions?: number}).leaseTransitions).toBe(1)
+  })
+
+  it.each(['blackhole', 'reset'] as const)('a leader cut off (%s) stops leading before anyone else may start', async (mode) => {
+    const a = await candidate('a', `lease-${mode}`)
+    await until('a leads', () => a.elector.isLeader())
+    const b = await candidate('b', `lease-${mode}`)
+    // Let b observe a few renewals.
+    await until('b observed a as leader', () => b.elector.leader === 'a')
+
+    const cutAt = Date.now()
+    a.partition(mode)
+    await until('a stopped leading', () => a.leaderSignals[0]?.aborted)
+    const stoppedAt = a.log.find((l) => l.event === 'stop')?.at ?? Date.now()
+    // Not before the renew deadline from its last good renewal...
+    expect(stoppedAt - cutAt + timing.retryPeriodMs).toBeGreaterThanOrEqual(timing.renewDeadlineMs - timing.retryPeriodMs)
+    expect(a.elector.isLeader()).toBe(false)
+
+    await until('b took over', () => b.elector.isLeader())
+    const startedAt = b.log[0].at
+    // ...and the successor only after the old leader stopped, and after the lease expired.
+    expect(startedAt).toBeGreaterThan(stoppedAt)
+    expect(startedAt - cutAt).toBeGreaterThanOrEqual(timing.leaseDurationMs - timing.retryPeriodMs)
+    // Within about one lease period (generous bound for a loaded machine).
+    expect(startedAt - cutAt).toBeLessThan(timing.leaseDurationMs * 4)
+
+    // Healed, a is a follower: b keeps the lease.
+    a.partition('pass')
+    await until('a saw b', () => a.elector.leader === 'b')
+    expect(leadersNow([a, b])).toEqual(['b'])
+  })
+
+  it('rejects when the leader work fails, after releasing the lease', async () => {
+    const c = await candidate('solo', 'lease-fail', async () => {
+      throw new Error('boom')
+    })
+    await expect(c.done).rejects.toThrow(LeaderElectionError)
+    await expect(c.done).rejects.toThrow(/boom/)
+    const spec = kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-fail')?.spec as {holderIdentity?: string}
+    expect(spec.holderIdentity ?? '').toBe('')
+  })
+
+  it('validates its timing', () => {
+    const kc = {leases: new KubeClient({kubeConfig: kube.kubeConfig()}).leases}
+    expect(() => new LeaderElector({kube: kc, namespace: 'n', name: 'l', identity: 'x', leaseDurationMs: 10, renewDeadlineMs: 10})).toThrow(/leaseDuration/)
+    expect(() => new LeaderElector({kube: kc, namespace: 'n', name: 'l', identity: ''})).toThrow(/identity/)
+  })
+})
