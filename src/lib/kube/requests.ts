@@ -95,10 +95,19 @@ export interface CallScope {
 
 const scopes = new AsyncLocalStorage<CallScope>()
 
+export function newCallScope(): CallScope {
+  return {kube: 0, api: 0, kubeCalls: []}
+}
+
+/** Runs `fn`, attributing every call it (transitively) makes to `scope`. */
+export function runInCallScope<T>(scope: CallScope, fn: () => Promise<T>): Promise<T> {
+  return scopes.run(scope, fn)
+}
+
 /** Runs `fn`, attributing every call it (transitively) makes to a fresh scope. */
 export async function withCallScope<T>(fn: () => Promise<T>): Promise<{result: T; scope: CallScope}> {
-  const scope: CallScope = {kube: 0, api: 0, kubeCalls: []}
-  const result = await scopes.run(scope, fn)
+  const scope = newCallScope()
+  const result = await runInCallScope(scope, fn)
   return {result, scope}
 }
 
