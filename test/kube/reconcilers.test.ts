@@ -6,7 +6,7 @@ import {RestClient} from '../../src/lib/api/rest.js'
 import {createKubeCaches, type KubeCaches} from '../../src/lib/kube/caches.js'
 import {KubeClient} from '../../src/lib/kube/client.js'
 import {EventRecorder} from '../../src/lib/kube/events.js'
-import {withCallScope} from '../../src/lib/kube/requests.js'
+import {permissionKey, withCallScope} from '../../src/lib/kube/requests.js'
 import type {AgenticSession, RoleBindingObject} from '../../src/lib/kube/types.js'
 import {ProjectSettingsReconciler} from '../../src/lib/reconcilers/kube/project-settings.js'
 import {ProjectReconciler} from '../../src/lib/reconcilers/kube/projects.js'
@@ -14,6 +14,7 @@ import {SessionReconciler} from '../../src/lib/reconcilers/kube/sessions.js'
 import {startApiServer, type ApiServer} from '../../src/lib/server/index.js'
 import {startFakeKube, type FakeKube} from '../fake-kube/index.js'
 import {until} from './helpers.js'
+import {grantedPermissions} from './rbac.js'
 
 const token = 'test-token'
 let kube: FakeKube
@@ -332,5 +333,15 @@ describe('ProjectSettingsReconciler', () => {
     expect(nonEvents(await reconcileSettings(settings))).toEqual([])
     await recorder.drain()
     expect(kube.list('events.events.k8s.io', 'ambient-code').some((e) => (e.regarding as {name?: string}).name === settings.id)).toBe(true)
+  })
+})
+
+describe('RBAC coverage', () => {
+  it('sent only requests deploy/rbac.yaml grants', async () => {
+    await recorder.drain()
+    const sent = client.counter.permissions().map((p) => permissionKey(p))
+    expect(sent.length).toBeGreaterThan(5)
+    const granted = grantedPermissions()
+    expect(sent.filter((p) => !granted.has(p))).toEqual([])
   })
 })

@@ -49,10 +49,16 @@ export interface DeleteOptions {
   propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'
 }
 
-/** Every (verb, resource) the wrappers can send, for the RBAC manifest test. */
+/**
+ * Every (verb, resource) the running control plane sends (reconcilers, caches, event
+ * recorder, leader election): deploy/rbac.yaml grants exactly these, and a test checks both
+ * against each other and against what the end-to-end tests really sent. The wrappers' replace
+ * methods (PUT) exist for tools and tests; the controller never calls them, so `update` on
+ * agenticsessions is not granted.
+ */
 export const KUBE_PERMISSIONS = [
-  ...['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((verb) => `${verb} agenticsessions.${AGENTIC_SESSION_GROUP}`),
-  ...['get', 'update', 'patch'].map((verb) => `${verb} agenticsessions.${AGENTIC_SESSION_GROUP}/status`),
+  ...['get', 'list', 'watch', 'create', 'patch', 'delete'].map((verb) => `${verb} agenticsessions.${AGENTIC_SESSION_GROUP}`),
+  `patch agenticsessions.${AGENTIC_SESSION_GROUP}/status`,
   ...['get', 'list', 'watch', 'create', 'patch'].map((verb) => `${verb} namespaces`),
   ...['get', 'list', 'watch', 'create', 'patch', 'delete'].map((verb) => `${verb} rolebindings.rbac.authorization.k8s.io`),
   ...['create', 'patch'].map((verb) => `${verb} events.events.k8s.io`),
