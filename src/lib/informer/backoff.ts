@@ -1,0 +1,54 @@
+// Reconnect delays (client-go reflector style): exponential from initialMs to maxMs with
+// +-jitter so a fleet of informers does not reconnect in lockstep after a server restart.
+
+export interface BackoffOptions {
+  /** First delay (default 1000). */
+  initialMs: number
+  /** Cap before jitter (default 30000). */
+  maxMs: number
+  /** Fraction of the delay added or removed at random (default 0.25). */
+  jitter: number
+  /** A stream that stayed healthy this long resets the backoff (default 30000). */
+  resetAfterMs: number
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = {initialMs: 1000, maxMs: 30_000, jitter: 0.25, resetAfterMs: 30_000}
+
+export class Backoff {
+  private attempt = 0
+
+  constructor(
+    readonly options: BackoffOptions,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** The delay before the next attempt; each call doubles the base. */
+  next(): number {
+    const base = Math.min(this.options.maxMs, this.options.initialMs * 2 ** this.attempt)
+    this.attempt++
+    const factor = 1 + this.options.jitter * (2 * this.random() - 1)
+    return Math.max(0, Math.round(base * factor))
+  }
+
+  reset(): void {
+    this.attempt = 0
+  }
+
+  get attempts(): number {
+    return this.attempt
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const finish = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', finish)
+      resolve()
+    }
+    const timer = setTimeout(finish, Math.max(0, ms))
+    signal.addEventListener('abort', finish, {once: true})
+  })
+}
