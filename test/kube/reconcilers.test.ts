@@ -277,6 +277,20 @@ describe('SessionReconciler', () => {
     expect((await rest.get('sessions', session.id)).phase).toBe('Pending')
   })
 
+  it('keeps a session on its CR when the project is renamed (never moves a running session)', async () => {
+    const project = await newProject('Before')
+    const session = await rest.create('sessions', {name: 'mover', project_id: project.id})
+    await reconcileSession(session.id)
+    const name = session.id.toLowerCase()
+    await until('cached', () => caches.agenticSessions.get('before', name))
+    projectById.set(project.id, await rest.patch('projects', project.id, {name: 'After'}))
+    await rest.patch('sessions', session.id, {prompt: 'still here'})
+    const scope = await reconcileSession(session.id)
+    expect(nonEvents(scope)).toEqual(['patch agenticsessions.vteam.ambient-code'])
+    expect(crOf('before', name)?.spec?.initialPrompt).toBe('still here')
+    expect(crOf('after', name)).toBeUndefined()
+  })
+
   it('deletes the CR of a deleted session (found by label), and only that one', async () => {
     const project = await newProject('Deletes')
     const a = await rest.create('sessions', {name: 'a', project_id: project.id})

@@ -88,17 +88,16 @@ export class SessionReconciler implements KubeReconciler<Session> {
       await this.writeStatus(session, owned[0], {verdict: desired}, signal)
       return
     }
-    // A CR of this session somewhere else (its project or name changed) is an orphan.
-    for (const other of owned) {
-      if (other.metadata.namespace !== desired.namespace || other.metadata.name !== desired.name) await this.deleteCr(other)
-    }
-    let cr = cache.get(desired.namespace, desired.name)
-    const owner = cr?.metadata.labels?.[LABEL_SESSION_ID]
-    if (cr && owner !== session.id) {
-      await this.writeStatus(session, undefined, {verdict: nameConflict(desired, owner)}, signal)
-      return
-    }
+    // The CR found by the session-id label is the session's CR, even if the project was renamed
+    // since it was created: moving a running session would kill it. Duplicates are removed.
+    let cr = owned.find((o) => o.metadata.namespace === desired.namespace && o.metadata.name === desired.name) ?? owned[0]
+    for (const other of owned) if (other !== cr) await this.deleteCr(other)
     if (!cr) {
+      const squatter = cache.get(desired.namespace, desired.name)
+      if (squatter) {
+        await this.writeStatus(session, undefined, {verdict: nameConflict(desired, squatter.metadata.labels?.[LABEL_SESSION_ID])}, signal)
+        return
+      }
       const plan = planForMissingCr(session)
       if (plan === 'none') {
         await this.writeStatus(session, undefined, {}, signal)
@@ -115,7 +114,7 @@ export class SessionReconciler implements KubeReconciler<Session> {
       }
       cr = created.cr
     } else {
-      cr = await this.update(desired, cr)
+      cr = await this.update(desired.object, cr)
     }
     cr = await this.forwardPhaseRequest(session, cr)
     await this.writeStatus(session, cr, {}, signal)
@@ -158,7 +157,7 @@ export class SessionReconciler implements KubeReconciler<Session> {
         const owner = existing.metadata.labels?.[LABEL_SESSION_ID]
         if (owner && owner !== session.id) return {conflict: nameConflict(desired, owner)}
         cache.observeWrite(existing)
-        return {cr: await this.update(desired, existing)}
+        return {cr: await this.update(desired.object, existing)}
       }
       if (isNotFound(err)) throw new NamespaceMissingError(desired.namespace, {cause: err})
       this.event(session, undefined, 'Warning', 'CreateFailed', 'Create', errorMessage(err))
@@ -167,21 +166,23 @@ export class SessionReconciler implements KubeReconciler<Session> {
   }
 
   /** Merge-patches the drifted fields; on 409 re-reads, recomputes and tries again. */
-  private async update(desired: Extract<DesiredSession, {ok: true}>, cr: AgenticSession): Promise<AgenticSession> {
+  private async update(desired: AgenticSession, cr: AgenticSession): Promise<AgenticSession> {
     const {kube, cache} = this.options
+    const namespace = cr.metadata.namespace ?? ''
+    const name = cr.metadata.name ?? ''
     const max = this.options.maxConflictRetries ?? 5
     let current = cr
     for (let attempt = 0; ; attempt++) {
-      const drift = specDrift(desired.object, current)
+      const drift = specDrift(desired, current)
       if (drift.length === 0) return current
       try {
-        const updated = await kube.agenticSessions.patch(desired.namespace, desired.name, driftPatch(drift))
+        const updated = await kube.agenticSessions.patch(namespace, name, driftPatch(drift))
         cache.observeWrite(updated)
-        this.logger.debug({cr: `${desired.namespace}/${desired.name}`, fields: drift.map((d) => d.path)}, 'updated AgenticSession')
+        this.logger.debug({cr: `${namespace}/${name}`, fields: drift.map((d) => d.path)}, 'updated AgenticSession')
         return updated
       } catch (err) {
         if (!isConflict(err) || attempt >= max) throw err
-        current = await kube.agenticSessions.get(desired.namespace, desired.name)
+        current = await kube.agenticSessions.get(namespace, name)
         cache.observeWrite(current)
       }
     }
