@@ -1,0 +1,477 @@
+// The reconcile loop (controller-runtime semantics): informer events become `resource/id`
+// keys in a rate-limited work queue; workers take a key, read the object from the informer
+// cache (level-triggered: a burst of changes is one pass, and memory is bounded by keys, not
+// events) and call the reconciler. Failures retry with backoff until maxRetries; terminal
+// errors are recorded and never retried; every object is also re-enqueued periodically from
+// one timer wheel, often while it needs attention and rarely once stable.
+import {toMicros} from '../api/time.js'
+import type {ObjectMeta} from '../api/types.js'
+import {AmbientError, errorMessage} from '../errors.js'
+import type {ResourceEvent} from '../informer/events.js'
+import type {Informer} from '../informer/informer.js'
+import {silentLogger, type Logger} from '../log.js'
+import {realClock, type Clock, type Timer} from '../workqueue/clock.js'
+import type {WorkQueueMetricsProvider} from '../workqueue/metrics.js'
+import {RateLimitingQueue} from '../workqueue/rate-limiting-queue.js'
+import type {RateLimiter} from '../workqueue/rate-limiters.js'
+
+export interface ReconcileRequest<T extends ObjectMeta> {
+  /** `resource/id`, the work queue key. */
+  key: string
+  resource: string
+  id: string
+  /** The latest cached object; undefined when it no longer exists. */
+  object: T | undefined
+  /** For a deleted object: the last state the informer saw, when known. */
+  deleted?: T
+}
+
+export interface ReconcileResult {
+  /** Reconcile again after this long, even without a change (no backoff, no error). */
+  requeueAfterMs?: number
+}
+
+export interface Reconciler<T extends ObjectMeta> {
+  /** Brings the world in line with the object; throws to retry, throws TerminalError to stop. */
+  reconcile(request: ReconcileRequest<T>, signal: AbortSignal): Promise<ReconcileResult | void>
+}
+
+/** A failure retrying cannot fix (invalid spec, ...): recorded and counted, never retried. */
+export class TerminalError extends AmbientError {
+  constructor(message: string, options?: {cause?: unknown}) {
+    super(message, 'ERR_TERMINAL', options)
+  }
+}
+
+export class ControllerError extends AmbientError {
+  constructor(message: string) {
+    super(message, 'ERR_CONTROLLER')
+  }
+}
+
+export type ReconcileOutcome = 'success' | 'error' | 'requeue' | 'terminal'
+export const RECONCILE_OUTCOMES: readonly ReconcileOutcome[] = ['success', 'error', 'requeue', 'terminal']
+
+/** What a controller reports; src/lib/controller/metrics.ts implements it on prom-client. */
+export interface ControllerMetricsHooks extends WorkQueueMetricsProvider {
+  /** Called once per controller so its series start at 0. */
+  registerController(controller: string): void
+  reconciled(controller: string, outcome: ReconcileOutcome, seconds: number): void
+  reconcileRetried(controller: string): void
+  reconcileGivenUp(controller: string): void
+  activeWorkers(controller: string, count: number): void
+}
+
+export interface ResyncOptions {
+  /** Re-enqueue period while an object needs attention (default 30 s). */
+  attentionMs: number
+  /** Re-enqueue period once stable (default 5 min). */
+  stableMs: number
+  /** Objects created less than this long ago need attention (default 2 h). */
+  recentMs: number
+  /** Granularity of the resync wheel (default 1 s). */
+  tickMs: number
+}
+
+export interface ControllerOptions<T extends ObjectMeta> {
+  name: string
+  /** Started and stopped by its owner (several controllers may share one). */
+  informer: Informer<T>
+  reconciler: Reconciler<T>
+  /** Concurrent reconciles (default 2, WORKER_COUNT); never two for one key. */
+  workers?: number
+  /** Default: per-key 5 ms -> 1000 s exponential, max'ed with 10/s burst 100. */
+  rateLimiter?: RateLimiter<string>
+  /** Failed passes retried before giving up on a key (default 15). */
+  maxRetries?: number
+  logger?: Logger
+  metrics?: ControllerMetricsHooks
+  resync?: Partial<ResyncOptions>
+  /** Whether an object is in flux (e.g. a non-terminal phase) and needs frequent resyncs. */
+  needsAttention?: (object: T) => boolean
+  /** How long stop waits for in-flight reconciles before aborting their signal (default 20 s). */
+  gracePeriodMs?: number
+  clock?: Clock
+  /** Overrides clock.now. */
+  now?: () => number
+}
+
+export interface ControllerStats {
+  name: string
+  running: boolean
+  /** Keys waiting for a worker. */
+  queueDepth: number
+  /** Keys waiting for a retry or requeue-after delay. */
+  waiting: number
+  inFlight: number
+  /** Passes that returned without error (with or without requeueAfter). */
+  succeeded: number
+  requeued: number
+  /** Passes that threw (not terminal). */
+  failed: number
+  terminal: number
+  retries: number
+  givenUp: number
+  /** Deleted objects whose deletion is not reconciled yet. */
+  tombstones: number
+  /** Objects on the resync wheel. */
+  scheduled: number
+  lastError?: string
+}
+
+export interface ObjectError {
+  message: string
+  terminal: boolean
+  at: number
+}
+
+const DEFAULT_RESYNC: ResyncOptions = {attentionMs: 30_000, stableMs: 300_000, recentMs: 2 * 3600_000, tickMs: 1000}
+/** Tombstones kept while the controller is not running (deletions it will reconcile on start). */
+const MAX_IDLE_TOMBSTONES = 10_000
+
+export class Controller<T extends ObjectMeta> {
+  readonly name: string
+  readonly resource: string
+  private readonly informer: Informer<T>
+  private readonly reconciler: Reconciler<T>
+  private readonly workerCount: number
+  private readonly maxRetries: number
+  private readonly logger: Logger
+  private readonly metrics: ControllerMetricsHooks | undefined
+  private readonly resync: ResyncOptions
+  private readonly needsAttention: ((object: T) => boolean) | undefined
+  private readonly gracePeriodMs: number
+  private readonly clock: Clock
+  private readonly rateLimiter: RateLimiter<string> | undefined
+  private readonly wheel: ResyncWheel
+  /** Last known state of deleted objects, until their deletion is reconciled. */
+  private readonly tombstones = new Map<string, T>()
+  /** Failed passes per key since its last success. */
+  private readonly failures = new Map<string, number>()
+  /** Ids whose last pass failed and will be retried (they need attention). */
+  private readonly failing = new Set<string>()
+  private readonly errors = new Map<string, ObjectError>()
+  private unsubscribe: (() => void) | undefined
+  private queue: RateLimitingQueue<string> | undefined
+  private run: Promise<void> | undefined
+  private runAbort: AbortController | undefined
+  private stopping = false
+  private sweepTimer: Timer | undefined
+  private inFlight = 0
+  private counts = {succeeded: 0, requeued: 0, failed: 0, terminal: 0, retries: 0, givenUp: 0}
+  private lastError: string | undefined
+
+  constructor(options: ControllerOptions<T>) {
+    this.name = options.name
+    this.informer = options.informer
+    this.resource = options.informer.resource
+    this.reconciler = options.reconciler
+    this.workerCount = Math.max(1, options.workers ?? 2)
+    this.maxRetries = options.maxRetries ?? 15
+    this.logger = (options.logger ?? silentLogger).child({controller: this.name})
+    this.metrics = options.metrics
+    this.resync = {...DEFAULT_RESYNC, ...options.resync}
+    this.needsAttention = options.needsAttention
+    this.gracePeriodMs = options.gracePeriodMs ?? 20_000
+    const base = options.clock ?? realClock
+    this.clock = options.now ? {now: options.now, setTimer: (fn, ms) => base.setTimer(fn, ms)} : base
+    this.rateLimiter = options.rateLimiter
+    this.wheel = new ResyncWheel(this.resync.tickMs)
+    this.metrics?.registerController(this.name)
+  }
+
+  /**
+   * Runs until `signal` aborts (or stop()): waits for the informer's first sync, enqueues
+   * every cached object, starts the workers and the resync sweep; on abort stops taking work
+   * and drains in-flight reconciles within the grace period. Restartable (e.g. per leadership).
+   */
+  start(signal: AbortSignal): Promise<void> {
+    if (this.run) return Promise.reject(new ControllerError(`controller ${this.name} is already running`))
+    const runAbort = new AbortController()
+    const abort = (): void => runAbort.abort()
+    if (signal.aborted) abort()
+    else signal.addEventListener('abort', abort, {once: true})
+    this.runAbort = runAbort
+    this.run = this.runUntil(runAbort.signal).finally(() => {
+      signal.removeEventListener('abort', abort)
+      this.run = undefined
+      this.runAbort = undefined
+    })
+    return this.run
+  }
+
+  /** Stops like an abort of start's signal; resolves once drained. */
+  async stop(): Promise<void> {
+    this.runAbort?.abort()
+    await this.run
+  }
+
+  stats(): ControllerStats {
+    return {
+      name: this.name,
+      running: this.queue !== undefined && !this.stopping,
+      queueDepth: this.queue?.len() ?? 0,
+      waiting: this.queue?.waitingCount() ?? 0,
+      inFlight: this.inFlight,
+      ...this.counts,
+      tombstones: this.tombstones.size,
+      scheduled: this.wheel.size,
+      ...(this.lastError !== undefined && {lastError: this.lastError}),
+    }
+  }
+
+  /**
+   * Asks for a pass over `id` from outside the informer (e.g. a watched child object changed).
+   * Ignored while not running: every cached object is enqueued on start anyway.
+   */
+  enqueue(id: string): void {
+    if (this.queue && !this.stopping) this.queue.add(this.keyOf(id))
+  }
+
+  /** The error of the object's last pass, if it failed. */
+  errorOf(id: string): ObjectError | undefined {
+    return this.errors.get(id)
+  }
+
+  keyOf(id: string): string {
+    return `${this.resource}/${id}`
+  }
+
+  private async runUntil(signal: AbortSignal): Promise<void> {
+    // Subscribed for the controller's lifetime: deletions seen while stopped are kept as
+    // tombstones and reconciled on the next start.
+    this.unsubscribe ??= this.informer.on((event) => this.onEvent(event))
+    const synced = await this.informer.waitForSync(signal)
+    if (signal.aborted) return
+    if (!synced) throw new ControllerError(`informer for ${this.resource} stopped before it synced`)
+
+    const queue = new RateLimitingQueue<string>({
+      name: this.name,
+      clock: this.clock,
+      ...(this.rateLimiter && {rateLimiter: this.rateLimiter}),
+      ...(this.metrics && {metrics: this.metrics}),
+    })
+    const reconcileAbort = new AbortController()
+    this.queue = queue
+    this.stopping = false
+    for (const object of this.informer.list()) queue.add(this.keyOf(object.id))
+    for (const id of this.tombstones.keys()) queue.add(this.keyOf(id))
+    this.armSweep()
+    const workers = Array.from({length: this.workerCount}, () => this.worker(queue, reconcileAbort.signal))
+    this.logger.info({workers: this.workerCount, queued: queue.len()}, 'controller started')
+
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve()
+      else signal.addEventListener('abort', () => resolve(), {once: true})
+    })
+
+    this.stopping = true
+    this.sweepTimer?.cancel()
+    this.sweepTimer = undefined
+    const drained = await queue.shutDownWithDrain(this.gracePeriodMs)
+    if (drained) {
+      await Promise.all(workers)
+      this.logger.info('controller stopped')
+    } else {
+      // Reconcilers still running past the grace period are told to give up; not awaited.
+      reconcileAbort.abort(new ControllerError(`controller ${this.name} stopping: grace period over`))
+      this.logger.warn({inFlight: queue.inFlight(), gracePeriodMs: this.gracePeriodMs}, 'controller stopped with reconciles still in flight')
+    }
+    this.queue = undefined
+  }
+
+  private onEvent(event: ResourceEvent<T>): void {
+    const id = event.object.id
+    if (event.type === 'DELETED') {
+      this.tombstones.set(id, event.object)
+      this.wheel.remove(id)
+      if (!this.queue && this.tombstones.size > MAX_IDLE_TOMBSTONES) {
+        const oldest = this.tombstones.keys().next().value
+        if (oldest !== undefined) this.tombstones.delete(oldest)
+      }
+    } else {
+      this.tombstones.delete(id)
+    }
+    if (this.queue && !this.stopping) this.queue.add(this.keyOf(id))
+  }
+
+  private async worker(queue: RateLimitingQueue<string>, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const key = await queue.get()
+      if (key === undefined) return
+      if (this.stopping) {
+        // Shut down: what is still queued is left for the next run (or the next replica).
+        queue.done(key)
+        continue
+      }
+      try {
+        await this.process(queue, key, signal)
+      } finally {
+        queue.done(key)
+      }
+    }
+  }
+
+  private async process(queue: RateLimitingQueue<string>, key: string, signal: AbortSignal): Promise<void> {
+    const id = key.slice(this.resource.length + 1)
+    const object = this.informer.get(id)
+    const deleted = object ? undefined : this.tombstones.get(id)
+    const started = this.clock.now()
+    this.inFlight++
+    this.metrics?.activeWorkers(this.name, this.inFlight)
+    let outcome: ReconcileOutcome
+    let settled = true
+    try {
+      const result = await this.reconciler.reconcile({key, resource: this.resource, id, object, ...(deleted && {deleted})}, signal)
+      this.succeeded(queue, key, id)
+      const after = result?.requeueAfterMs
+      if (after !== undefined && after > 0) {
+        outcome = 'requeue'
+        this.counts.requeued++
+        queue.addAfter(key, after)
+      } else {
+        outcome = 'success'
+      }
+      this.counts.succeeded++
+    } catch (err) {
+      const message = errorMessage(err)
+      this.lastError = `${id}: ${message}`
+      if (err instanceof TerminalError) {
+        outcome = 'terminal'
+        this.counts.terminal++
+        this.failures.delete(key)
+        this.failing.delete(id)
+        queue.forget(key)
+        this.errors.set(id, {message, terminal: true, at: this.clock.now()})
+        this.logger.warn({err, id}, 'reconcile failed for good (terminal error): not retrying')
+      } else {
+        outcome = 'error'
+        this.counts.failed++
+        this.errors.set(id, {message, terminal: false, at: this.clock.now()})
+        const failures = (this.failures.get(key) ?? 0) + 1
+        if (failures <= this.maxRetries && !this.stopping) {
+          this.failures.set(key, failures)
+          this.failing.add(id)
+          this.counts.retries++
+          this.metrics?.reconcileRetried(this.name)
+          queue.addRateLimited(key)
+          settled = false
+          this.logger.debug({err, id, failures}, 'reconcile failed: retrying with backoff')
+        } else if (this.stopping) {
+          settled = false
+        } else {
+          this.failures.delete(key)
+          this.failing.delete(id)
+          queue.forget(key)
+          this.counts.givenUp++
+          this.metrics?.reconcileGivenUp(this.name)
+          this.logger.error({err, id, failures}, `reconcile failed ${failures} times: GIVING UP until the object changes or its next resync`)
+        }
+      }
+    } finally {
+      this.inFlight--
+      this.metrics?.activeWorkers(this.name, this.inFlight)
+    }
+    this.metrics?.reconciled(this.name, outcome, (this.clock.now() - started) / 1000)
+    const current = this.informer.get(id)
+    if (current) {
+      this.wheel.schedule(id, this.clock.now() + (this.attention(current) ? this.resync.attentionMs : this.resync.stableMs))
+    } else if (settled && this.tombstones.get(id) === deleted) {
+      // The deletion has been handled (a tombstone set meanwhile means another pass is queued).
+      this.tombstones.delete(id)
+      this.errors.delete(id)
+      this.failing.delete(id)
+      this.wheel.remove(id)
+    }
+  }
+
+  private succeeded(queue: RateLimitingQueue<string>, key: string, id: string): void {
+    queue.forget(key)
+    this.failures.delete(key)
+    this.failing.delete(id)
+    this.errors.delete(id)
+  }
+
+  private attention(object: T): boolean {
+    if (this.failing.has(object.id)) return true
+    if (this.needsAttention) {
+      try {
+        if (this.needsAttention(object)) return true
+      } catch (err) {
+        this.logger.warn({err, id: object.id}, 'needsAttention threw')
+        return true
+      }
+    }
+    try {
+      return this.clock.now() - Number(toMicros(object.created_at) / 1000n) < this.resync.recentMs
+    } catch {
+      return false
+    }
+  }
+
+  private armSweep(): void {
+    this.sweepTimer = this.clock.setTimer(() => this.sweep(), this.resync.tickMs)
+  }
+
+  /** One tick of the resync wheel: re-enqueue every object that is due. */
+  private sweep(): void {
+    this.sweepTimer = undefined
+    const queue = this.queue
+    if (!queue || this.stopping) return
+    let due = 0
+    for (const id of this.wheel.due(this.clock.now())) {
+      if (!this.informer.lister.has(id)) continue
+      queue.add(this.keyOf(id))
+      due++
+    }
+    if (due > 0) this.logger.debug({due}, 'resync')
+    this.armSweep()
+  }
+}
+
+/**
+ * Due times bucketed by tick: scheduling is O(1) and a sweep visits only the buckets (at most
+ * stableMs / tickMs of them) plus the due ids, so 100k objects cost one timer.
+ */
+class ResyncWheel {
+  private readonly buckets = new Map<number, Set<string>>()
+  private readonly slotOf = new Map<string, number>()
+
+  constructor(private readonly tickMs: number) {}
+
+  get size(): number {
+    return this.slotOf.size
+  }
+
+  schedule(id: string, at: number): void {
+    this.remove(id)
+    const slot = Math.ceil(at / this.tickMs)
+    let bucket = this.buckets.get(slot)
+    if (!bucket) this.buckets.set(slot, (bucket = new Set()))
+    bucket.add(id)
+    this.slotOf.set(id, slot)
+  }
+
+  remove(id: string): void {
+    const slot = this.slotOf.get(id)
+    if (slot === undefined) return
+    this.slotOf.delete(id)
+    const bucket = this.buckets.get(slot)
+    bucket?.delete(id)
+    if (bucket?.size === 0) this.buckets.delete(slot)
+  }
+
+  due(now: number): string[] {
+    const current = Math.floor(now / this.tickMs)
+    const out: string[] = []
+    for (const [slot, bucket] of this.buckets) {
+      if (slot > current) continue
+      this.buckets.delete(slot)
+      for (const id of bucket) {
+        this.slotOf.delete(id)
+        out.push(id)
+      }
+    }
+    return out
+  }
+}

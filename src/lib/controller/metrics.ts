@@ -1,0 +1,149 @@
+// The control plane's Prometheus metrics on a caller's Registry: informer events, reconnects
+// and cache sizes; reconcile outcomes, durations, retries and give-ups; and the work queue
+// series under controller-runtime's names. Every series is created at 0 as soon as its
+// informer, controller or queue exists, so dashboards and rate() see it from the start.
+import {Counter, Gauge, Histogram, type Registry} from 'prom-client'
+import {RESOURCE_EVENT_TYPES, type ResourceEventType} from '../informer/events.js'
+import type {InformerMetrics} from '../informer/metrics.js'
+import type {UnfinishedWork, WorkQueueMetrics, WorkQueueMetricsProvider} from '../workqueue/metrics.js'
+import {RECONCILE_OUTCOMES, type ControllerMetricsHooks, type ReconcileOutcome} from './controller.js'
+
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
+
+/** One per Registry (metric names are registered once). */
+export class ControllerMetrics implements InformerMetrics, ControllerMetricsHooks, WorkQueueMetricsProvider {
+  private readonly informerEvents: Counter<'resource' | 'type'>
+  private readonly informerReconnects: Counter<'resource'>
+  private readonly informerCache: Gauge<'resource'>
+  private readonly informerSyncedGauge: Gauge<'resource'>
+  private readonly reconcileTotal: Counter<'controller' | 'result'>
+  private readonly reconcileErrors: Counter<'controller'>
+  private readonly reconcileRetries: Counter<'controller'>
+  private readonly reconcileGiveUps: Counter<'controller'>
+  private readonly reconcileDuration: Histogram<'controller'>
+  private readonly reconcileActive: Gauge<'controller'>
+  private readonly queueDepth: Gauge<'name'>
+  private readonly queueAdds: Counter<'name'>
+  private readonly queueLatency: Histogram<'name'>
+  private readonly queueWork: Histogram<'name'>
+  private readonly queueRetries: Counter<'name'>
+  private readonly probes = new Map<string, () => UnfinishedWork>()
+
+  constructor(registry: Registry) {
+    const registers = [registry]
+    this.informerEvents = new Counter({name: 'ambient_informer_events_total', help: 'Cache changes delivered by informers, by resource and event type.', labelNames: ['resource', 'type'], registers})
+    this.informerReconnects = new Counter({name: 'ambient_informer_reconnects_total', help: 'Watch reconnects and failed polls, by resource.', labelNames: ['resource'], registers})
+    this.informerCache = new Gauge({name: 'ambient_informer_cache_size', help: 'Objects in the informer cache, by resource.', labelNames: ['resource'], registers})
+    this.informerSyncedGauge = new Gauge({name: 'ambient_informer_synced', help: '1 once the informer cache has been fully listed.', labelNames: ['resource'], registers})
+    this.reconcileTotal = new Counter({name: 'ambient_reconcile_total', help: 'Reconcile passes by controller and result.', labelNames: ['controller', 'result'], registers})
+    this.reconcileErrors = new Counter({name: 'ambient_reconcile_errors_total', help: 'Reconcile passes that failed (terminal or not).', labelNames: ['controller'], registers})
+    this.reconcileRetries = new Counter({name: 'ambient_reconcile_retries_total', help: 'Failed keys scheduled for a retry with backoff.', labelNames: ['controller'], registers})
+    this.reconcileGiveUps = new Counter({name: 'ambient_reconcile_given_up_total', help: 'Keys dropped after maxRetries failed passes.', labelNames: ['controller'], registers})
+    this.reconcileDuration = new Histogram({name: 'ambient_reconcile_duration_seconds', help: 'Time per reconcile pass.', labelNames: ['controller'], buckets: DURATION_BUCKETS, registers})
+    this.reconcileActive = new Gauge({name: 'ambient_reconcile_active_workers', help: 'Reconciles in flight.', labelNames: ['controller'], registers})
+    this.queueDepth = new Gauge({name: 'workqueue_depth', help: 'Current depth of the work queue.', labelNames: ['name'], registers})
+    this.queueAdds = new Counter({name: 'workqueue_adds_total', help: 'Adds handled by the work queue.', labelNames: ['name'], registers})
+    this.queueLatency = new Histogram({name: 'workqueue_queue_duration_seconds', help: 'How long a key stays in the queue before a worker takes it.', labelNames: ['name'], buckets: DURATION_BUCKETS, registers})
+    this.queueWork = new Histogram({name: 'workqueue_work_duration_seconds', help: 'How long processing a key takes.', labelNames: ['name'], buckets: DURATION_BUCKETS, registers})
+    this.queueRetries = new Counter({name: 'workqueue_retries_total', help: 'Retries (delayed re-adds) handled by the work queue.', labelNames: ['name'], registers})
+    const probes = this.probes
+    new Gauge({
+      name: 'workqueue_unfinished_work_seconds',
+      help: 'Seconds of work in progress not yet observed by work_duration; large values mean stuck workers.',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        for (const [name, probe] of probes) this.set({name}, probe().unfinishedSeconds)
+      },
+    })
+    new Gauge({
+      name: 'workqueue_longest_running_processor_seconds',
+      help: 'How long the longest-running key has been processed.',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        for (const [name, probe] of probes) this.set({name}, probe().longestSeconds)
+      },
+    })
+  }
+
+  /** The informer hooks (this object), for APIs that take InformerMetrics. */
+  get informer(): InformerMetrics {
+    return this
+  }
+
+  registerResource(resource: string): void {
+    for (const type of RESOURCE_EVENT_TYPES) this.informerEvents.inc({resource, type}, 0)
+    this.informerReconnects.inc({resource}, 0)
+    this.informerCache.set({resource}, 0)
+    this.informerSyncedGauge.set({resource}, 0)
+  }
+
+  informerEvent(resource: string, type: ResourceEventType): void {
+    this.informerEvents.inc({resource, type})
+  }
+
+  informerReconnect(resource: string): void {
+    this.informerReconnects.inc({resource})
+  }
+
+  informerCacheSize(resource: string, size: number): void {
+    this.informerCache.set({resource}, size)
+  }
+
+  informerSynced(resource: string, synced: boolean): void {
+    this.informerSyncedGauge.set({resource}, synced ? 1 : 0)
+  }
+
+  registerController(controller: string): void {
+    for (const result of RECONCILE_OUTCOMES) this.reconcileTotal.inc({controller, result}, 0)
+    this.reconcileErrors.inc({controller}, 0)
+    this.reconcileRetries.inc({controller}, 0)
+    this.reconcileGiveUps.inc({controller}, 0)
+    this.reconcileDuration.zero({controller})
+    this.reconcileActive.set({controller}, 0)
+    this.initQueue(controller)
+  }
+
+  reconciled(controller: string, outcome: ReconcileOutcome, seconds: number): void {
+    this.reconcileTotal.inc({controller, result: outcome})
+    if (outcome === 'error' || outcome === 'terminal') this.reconcileErrors.inc({controller})
+    this.reconcileDuration.observe({controller}, seconds)
+  }
+
+  reconcileRetried(controller: string): void {
+    this.reconcileRetries.inc({controller})
+  }
+
+  reconcileGivenUp(controller: string): void {
+    this.reconcileGiveUps.inc({controller})
+  }
+
+  activeWorkers(controller: string, count: number): void {
+    this.reconcileActive.set({controller}, count)
+  }
+
+  /** A queue (re)created under `name` reports here; the latest queue's probe wins. */
+  forQueue(name: string, probe: () => UnfinishedWork): WorkQueueMetrics {
+    this.initQueue(name)
+    this.probes.set(name, probe)
+    const labels = {name}
+    return {
+      depth: (keys) => this.queueDepth.set(labels, keys),
+      add: () => this.queueAdds.inc(labels),
+      queued: (seconds) => this.queueLatency.observe(labels, seconds),
+      worked: (seconds) => this.queueWork.observe(labels, seconds),
+      retry: () => this.queueRetries.inc(labels),
+    }
+  }
+
+  private initQueue(name: string): void {
+    const labels = {name}
+    this.queueDepth.inc(labels, 0)
+    this.queueAdds.inc(labels, 0)
+    this.queueRetries.inc(labels, 0)
+    this.queueLatency.zero(labels)
+    this.queueWork.zero(labels)
+    if (!this.probes.has(name)) this.probes.set(name, () => ({unfinishedSeconds: 0, longestSeconds: 0}))
+  }
+}
