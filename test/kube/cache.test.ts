@@ -3,7 +3,7 @@ import type {KubeCache, KubeCacheEvent} from '../../src/lib/kube/cache.js'
 import {createKubeCaches, INDEX_SESSION_ID, type KubeCaches} from '../../src/lib/kube/caches.js'
 import {KubeClient} from '../../src/lib/kube/client.js'
 import type {AgenticSession} from '../../src/lib/kube/types.js'
-import {startFakeKube, type FakeKube} from '../fake-kube/index.js'
+import {startFakeKube, type FakeKube, type KubeObject} from '../fake-kube/index.js'
 
 let kube: FakeKube
 let client: KubeClient
@@ -33,7 +33,7 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
   }
 }
 
-function session(name: string, sessionId: string, namespace = 'team-a', managed = true): Partial<AgenticSession> {
+function session(name: string, sessionId: string, namespace = 'team-a', managed = true): KubeObject {
   return {
     metadata: {
       name,
@@ -115,7 +115,7 @@ describe('KubeCache', () => {
     const created = await client.agenticSessions.create({
       apiVersion: 'vteam.ambient-code/v1alpha1',
       kind: 'AgenticSession',
-      ...(session('mine', 'id-mine') as AgenticSession),
+      ...(session('mine', 'id-mine') as unknown as AgenticSession),
     })
     cache.observeWrite(created)
     expect(cache.get('team-a', 'mine')?.metadata.uid).toBe(created.metadata.uid)

@@ -65,7 +65,7 @@ beforeAll(async () => {
   for (const informer of Object.values(informers)) manager.addCache(informerCache(informer as Informer<ObjectMeta>))
   for (const cache of mode.caches) manager.addCache(cache)
   for (const r of mode.runnables) manager.addWorker(r)
-  for (const [name, c] of Object.entries(controllers)) manager.addWorker({name: `controller/${name}`, start: (signal) => (c as Controller<ObjectMeta>).start(signal)})
+  for (const [name, c] of Object.entries(controllers)) manager.addWorker({name: `controller/${name}`, start: (signal) => c.start(signal)})
   running = manager.run(stop.signal)
 })
 
