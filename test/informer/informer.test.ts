@@ -2,6 +2,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {Backoff} from '../../src/lib/informer/backoff.js'
 import type {ResourceEvent} from '../../src/lib/informer/events.js'
 import {Informer, type InformerOptions} from '../../src/lib/informer/informer.js'
+import {WatchUnimplementedError} from '../../src/lib/informer/source.js'
 import {Gate, cacheOf, netEvents, record, replay, seeded, sortById, sortedEntries, untilCacheEquals} from './helpers.js'
 import {MemoryServer, type Thing} from './memory-source.js'
 
@@ -276,6 +277,23 @@ describe('Informer (poll)', () => {
     await untilCacheEquals(informer, () => server.snapshot())
     expect(replay(events)).toEqual(server.snapshot())
     expect(events.every((e) => e.resource === 'workflows')).toBe(true)
+  })
+
+  it('falls back to polling when watch() throws WatchUnimplementedError at once', async () => {
+    const server = new MemoryServer()
+    server.create('old-gen')
+    const base = server.source({watch: 'none', resource: 'tasks'})
+    const source = {
+      ...base,
+      watch(): AsyncIterable<never> {
+        throw new WatchUnimplementedError('tasks')
+      },
+    }
+    const informer = startInformer({source, pollIntervalMs: 5})
+    await informer.waitForSync()
+    server.create('new')
+    await untilCacheEquals(informer, () => server.snapshot())
+    expect(informer.status()).toMatchObject({mode: 'poll', reconnects: 0})
   })
 
   it('polls a source that has no watch at all, retrying failed lists', async () => {

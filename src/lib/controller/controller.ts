@@ -306,6 +306,9 @@ export class Controller<T extends ObjectMeta> {
       }
       try {
         await this.process(queue, key, signal)
+      } catch (err) {
+        // Reconciler errors are handled in process(); this is a bug in a hook. Keep the worker.
+        this.logger.error({err, key}, 'controller worker error')
       } finally {
         queue.done(key)
       }

@@ -121,7 +121,7 @@ export class Informer<T extends ObjectMeta> {
    * until `signal` aborts or stop() is called. Use waitForSync() to wait for the first list.
    */
   start(signal: AbortSignal): Promise<void> {
-    if (this.loop) throw new InformerError(`informer for ${this.resource} already started`)
+    if (this.loop) return Promise.reject(new InformerError(`informer for ${this.resource} already started`))
     const controller = new AbortController()
     this.controller = controller
     const abort = (): void => controller.abort()
@@ -233,7 +233,13 @@ export class Informer<T extends ObjectMeta> {
     const buffer: WatchEvent<T>[] = []
     try {
       this.setConnection('connecting')
-      const iterable = watch.call(this.source, stream.signal)
+      let iterable: AsyncIterable<WatchEvent<T>>
+      try {
+        iterable = watch.call(this.source, stream.signal)
+      } catch (err) {
+        if (err instanceof WatchUnimplementedError) return 'unimplemented'
+        throw err
+      }
       let notifyEnded!: () => void
       const endedPromise = new Promise<void>((resolve) => (notifyEnded = resolve))
       // Started before the list: iterating opens the stream, and events queue up meanwhile.
