@@ -65,6 +65,9 @@ describe('KubeCache', () => {
     expect(cache.get('team-a', 'pre')?.spec?.displayName).toBe('pre')
     expect(cache.get('team-a', 'unmanaged')).toBeUndefined()
     expect(cache.byIndex(INDEX_SESSION_ID, 'id-pre').map((o) => o.metadata.name)).toEqual(['pre'])
+    expect(cache.byLabel('ambient-code.io/session-id', 'id-pre').map((o) => o.metadata.name)).toEqual(['pre'])
+    expect(cache.byLabel('ambient-code.io/managed', 'true').map((o) => o.metadata.name)).toContain('pre')
+    expect(cache.list('team-a').map((o) => o.metadata.name)).toContain('pre')
 
     kube.update('agenticsessions', 'team-a', 'pre', (o) => {
       ;(o.spec as {displayName: string}).displayName = 'changed'

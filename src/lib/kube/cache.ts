@@ -67,6 +67,8 @@ export class KubeCache<T extends CachedObject> implements Cache {
   private readonly syncWaiters = new Set<() => void>()
   private restarts = 0
   private lastError?: string
+  /** label key -> name of the index built by labelIndexer for it. */
+  private readonly labelIndexes = new Map<string, string>()
 
   constructor(options: KubeCacheOptions<T>) {
     this.options = options
@@ -75,7 +77,11 @@ export class KubeCache<T extends CachedObject> implements Cache {
     this.backoff = new Backoff({...DEFAULT_BACKOFF, ...options.backoff}, options.random)
     this.delay = options.delay ?? sleep
     this.now = options.now ?? Date.now
-    for (const name of Object.keys(options.indexers ?? {})) this.indexes.set(name, new Map())
+    for (const [name, indexer] of Object.entries(options.indexers ?? {})) {
+      this.indexes.set(name, new Map())
+      const label = LABEL_OF_INDEXER.get(indexer)
+      if (label) this.labelIndexes.set(label, name)
+    }
   }
 
   /** Runs the list+watch until `signal` aborts, restarting it with backoff after failures. */
@@ -187,6 +193,13 @@ export class KubeCache<T extends CachedObject> implements Cache {
     }
     this.mergeOverlay(out, (obj) => indexer(obj).includes(value))
     return [...out.values()]
+  }
+
+  /** Objects carrying label `key=value` (an index when one exists for it, else a scan). */
+  byLabel(key: string, value: string): T[] {
+    const index = this.labelIndexes.get(key)
+    if (index) return this.byIndex(index, value)
+    return this.list().filter((o) => o.metadata.labels?.[key] === value)
   }
 
   /** Records the object a write returned, until the watch delivers it (or something newer). */
@@ -304,10 +317,14 @@ function abortPromise(signal: AbortSignal): Promise<void> {
   })
 }
 
+const LABEL_OF_INDEXER = new WeakMap<Indexer<never>, string>()
+
 /** Index by the value of one label (objects without it are not indexed). */
 export function labelIndexer<T extends CachedObject>(label: string): Indexer<T> {
-  return (object) => {
+  const indexer: Indexer<T> = (object) => {
     const value = object.metadata.labels?.[label]
     return value === undefined ? [] : [value]
   }
+  LABEL_OF_INDEXER.set(indexer as Indexer<never>, label)
+  return indexer
 }
