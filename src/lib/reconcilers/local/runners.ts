@@ -1,0 +1,126 @@
+// What `ambient runners ls|kill` do, from any shell: the on-disk registry is the shared
+// truth about runners, whether or not the `ambient run` that started them is still alive.
+import {errorMessage} from '../../errors.js'
+import {
+  RunnerNotFoundError,
+  RunnerRegistryError,
+  isPidAlive,
+  killRunner,
+  probeHealth,
+  runnerGroupAlive,
+  type RunnerRecord,
+  type RunnerRegistry,
+} from '../../process/index.js'
+import type {StopRequests} from './stop-requests.js'
+
+export interface LocalRunnerStatus {
+  sessionId: string
+  pid: number
+  pgid: number
+  port: number
+  workspace: string
+  command: string
+  startTime: string
+  uptimeSeconds: number | undefined
+  /** The runner's main process runs (not a zombie, not a recycled pid). */
+  alive: boolean
+  /** GET /health answered 200; undefined when not alive (not probed). */
+  healthy: boolean | undefined
+  /** The ambient process that supervises it. */
+  ownerPid: number
+  ownerAlive: boolean
+}
+
+export interface DescribeRunnersOptions {
+  /** Per-runner /health timeout, default 1000 ms. */
+  probeTimeoutMs?: number
+  now?: () => number
+}
+
+/** Every registry record with liveness, health and owner; never includes the runner's token. */
+export async function describeLocalRunners(registry: RunnerRegistry, options: DescribeRunnersOptions = {}): Promise<LocalRunnerStatus[]> {
+  const now = (options.now ?? Date.now)()
+  const records = await registry.list()
+  return Promise.all(
+    records.map(async (record): Promise<LocalRunnerStatus> => {
+      const alive = await registry.isAlive(record)
+      const healthy = alive ? (await probeHealth({port: record.port, token: record.token, timeoutMs: options.probeTimeoutMs ?? 1000})).ok : undefined
+      const started = Date.parse(record.startTime)
+      return {
+        sessionId: record.sessionId,
+        pid: record.pid,
+        pgid: record.pgid,
+        port: record.port,
+        workspace: record.workspace,
+        command: record.command,
+        startTime: record.startTime,
+        uptimeSeconds: Number.isFinite(started) ? Math.max(0, Math.floor((now - started) / 1000)) : undefined,
+        alive,
+        healthy,
+        ownerPid: record.ownerPid,
+        ownerAlive: record.ownerPid !== process.pid && (await isPidAlive(record.ownerPid)),
+      }
+    }),
+  )
+}
+
+export interface KillLocalRunnerOptions {
+  registry: RunnerRegistry
+  stopRequests: StopRequests
+  sessionId: string
+  /** First signal, default SIGTERM; SIGKILL follows after `graceMs`. */
+  signal?: NodeJS.Signals
+  /** Default 10 000 ms. */
+  graceMs?: number
+  /** Shown in the session's condition, default "`ambient runners kill` (pid N)". */
+  requestedBy?: string
+  now?: () => Date
+}
+
+export interface KilledRunner {
+  sessionId: string
+  pid: number
+  port: number
+  /** Something of the runner's process group was alive. */
+  wasAlive: boolean
+  /** SIGKILL was needed after the grace period. */
+  escalated: boolean
+  /** An `ambient run` supervised it (that process writes the session's phase). */
+  supervised: boolean
+}
+
+/**
+ * Stops one runner from outside the process that owns it: notes the stop request (so the
+ * session becomes Stopped, not Completed or Failed), then TERM -> grace -> KILL to its process
+ * group, then removes its registry record (the owner, if alive, would do the same).
+ */
+export async function killLocalRunner(options: KillLocalRunnerOptions): Promise<KilledRunner> {
+  const {registry, sessionId} = options
+  const record = await registry.read(sessionId)
+  if (!record) throw new RunnerNotFoundError(sessionId)
+  const signal = options.signal ?? 'SIGTERM'
+  const supervised = record.ownerPid !== process.pid && (await isPidAlive(record.ownerPid))
+  const alive = await runnerGroupAlive(record)
+  if (alive) {
+    await options.stopRequests.write({
+      sessionId,
+      pid: record.pid,
+      signal,
+      requestedBy: options.requestedBy ?? `\`ambient runners kill\` (pid ${process.pid})`,
+      requestedAt: (options.now ?? (() => new Date()))().toISOString(),
+    })
+  }
+  const result = await killRunner(record, {signal, graceMs: options.graceMs ?? 10_000})
+  await removeIfSame(registry, record)
+  return {sessionId, pid: record.pid, port: record.port, wasAlive: result.wasAlive, escalated: result.escalated, supervised}
+}
+
+/** Removes the record unless a newer run of the session has replaced it meanwhile. */
+async function removeIfSame(registry: RunnerRegistry, record: RunnerRecord): Promise<void> {
+  try {
+    const current = await registry.read(record.sessionId)
+    if (current && current.pid === record.pid) await registry.remove(record.sessionId)
+  } catch (err) {
+    throw new RunnerRegistryError(`runner of session ${record.sessionId} is stopped, but its record could not be removed: ${errorMessage(err)}`, {cause: err})
+  }
+}
