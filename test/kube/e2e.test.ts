@@ -1,6 +1,7 @@
 // Kube mode end to end: the embedded Ambient API server (REST + gRPC watch) -> informers ->
 // controllers running the kube reconcilers -> the fake Kubernetes API server through the real
 // client-node, all under the Manager. Counts what each side really received.
+import {Registry} from 'prom-client'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {GrpcClient} from '../../src/lib/api/grpc.js'
 import {RestClient} from '../../src/lib/api/rest.js'
@@ -33,6 +34,7 @@ const stop = new AbortController()
 /** Status writes per session id, as the control plane sent them. */
 const statusWrites = new Map<string, SessionStatusPatch[]>()
 const projects: Project[] = []
+const registry = new Registry()
 
 beforeAll(async () => {
   kube = await startFakeKube({namespaces: ['default', 'ambient-code']})
@@ -52,7 +54,7 @@ beforeAll(async () => {
       return rest.patchStatus(id, patch, options)
     },
   }
-  mode = createKubeMode({namespace: 'ambient-code', kubeConfig: kube.kubeConfig(), rest: status, informers, cacheBackoff: {initialMs: 20, maxMs: 500}})
+  mode = createKubeMode({namespace: 'ambient-code', kubeConfig: kube.kubeConfig(), rest: status, informers, registry, cacheBackoff: {initialMs: 20, maxMs: 500}})
   // Short resyncs, so unchanged objects are reconciled again during the test (and must cost nothing).
   const resync = {attentionMs: 1500, stableMs: 1500, tickMs: 250}
   controllers = {
@@ -247,5 +249,16 @@ describe('kube mode end to end', () => {
     expect(sent.length).toBeGreaterThan(8)
     const granted = grantedPermissions()
     expect(sent.filter((p) => !granted.has(p))).toEqual([])
+  })
+
+  it('exports request counts and calls per reconcile as metrics', async () => {
+    const text = await registry.metrics()
+    expect(text).toContain(`ambient_kube_requests_total{verb="create",resource="agenticsessions.vteam.ambient-code"} ${kube.count({verb: 'create', resource: 'agenticsessions'})}`)
+    const calls = ((await registry.getSingleMetric('ambient_kube_reconcile_calls')?.get())?.values ?? []) as {metricName?: string; value: number; labels: Record<string, string | number | undefined>}[]
+    const count = calls.find((v) => v.metricName === 'ambient_kube_reconcile_calls_count' && v.labels.resource === 'sessions' && v.labels.target === 'kube')
+    // Thousands of passes (resyncs included) for a few hundred writes: most reconciles cost nothing.
+    const zero = calls.find((v) => v.metricName === 'ambient_kube_reconcile_calls_bucket' && v.labels.resource === 'sessions' && v.labels.target === 'kube' && v.labels.le === 0)
+    expect(count?.value ?? 0).toBeGreaterThan(3 * SESSIONS)
+    expect(zero?.value ?? 0).toBeGreaterThan(2 * SESSIONS)
   })
 })
