@@ -25,12 +25,18 @@ export interface LoggerOptions {
   /** Human-readable output; defaults to whether stderr is a terminal. */
   pretty?: boolean
   name?: string
+  /**
+   * Write JSON lines to this file instead of stderr: while an Ink view owns the terminal,
+   * anything on stderr would tear its frame (k9s does the same).
+   */
+  file?: string
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info'
-  const pretty = options.pretty ?? Boolean(process.stderr.isTTY)
   const base = {name: options.name ?? 'ambient', level, redact: {paths: REDACT, censor: '[redacted]'}}
+  if (options.file) return pino(base, pino.destination({dest: options.file, mkdir: true, sync: false}))
+  const pretty = options.pretty ?? Boolean(process.stderr.isTTY)
   if (pretty) {
     return pino({
       ...base,

@@ -31,7 +31,15 @@ export function createSources(options: CreateSourcesOptions): ApiSources {
       resource,
       list: (signal) => rest.listAll(resource, {...list, signal}),
     }
-    if (watch === 'stream' && grpc) out.watch = (signal) => grpc.watch(resource, signal)
+    if (watch === 'stream' && grpc) {
+      // `opened` (WatchOpenedHint) resolves when the server has sent the stream's headers, i.e.
+      // it is registered for changes; the informer relists only then, so nothing slips between.
+      out.watch = (signal) => {
+        let opened: () => void = () => {}
+        const hint = new Promise<void>((resolve) => (opened = resolve))
+        return Object.assign(grpc.watch(resource, signal, {onOpen: () => opened()}), {opened: hint})
+      }
+    }
     return out
   }
   return {sessions: source('sessions'), projects: source('projects'), project_settings: source('project_settings')}

@@ -25,8 +25,8 @@ export abstract class AmbientCommand extends Command {
     return this.resolved
   }
 
-  protected createLogger(level: LogLevel, name = 'ambient'): Logger {
-    return createLogger({level, name})
+  protected createLogger(level: LogLevel, name = 'ambient', file?: string): Logger {
+    return createLogger({level, name, file})
   }
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {

@@ -8,6 +8,11 @@ export interface ShutdownSignal {
 }
 
 export function shutdownSignal(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): ShutdownSignal {
+  // The command now owns these signals. `conf` (through atomically -> when-exit) hooks them on
+  // import and re-raises the signal at the process after its cleanup, which would kill a
+  // draining control plane on the first SIGTERM; its cleanup also runs on 'exit', so nothing
+  // is lost by removing its signal listeners.
+  for (const s of signals) process.removeAllListeners(s)
   const controller = new AbortController()
   let got: NodeJS.Signals | undefined
   const handler = (sig: NodeJS.Signals) => {

@@ -1,0 +1,156 @@
+import path from 'node:path'
+import {Flags} from '@oclif/core'
+import type {ObjectMeta} from '../lib/api/types.js'
+import {ApiCommand} from '../lib/cli/client.js'
+import {startEmbeddedServer, type EmbeddedServer} from '../lib/cli/embedded.js'
+import {connectApi} from '../lib/cli/informers.js'
+import {eventLine, NdjsonWriter} from '../lib/cli/ndjson.js'
+import {shutdownSignal} from '../lib/cli/signals.js'
+import {loadConfig, type Config, type Overrides} from '../lib/config/index.js'
+import type {ModeParts} from '../lib/controller/control-plane.js'
+import type {ResourceEvent} from '../lib/informer/index.js'
+import type {Logger} from '../lib/log.js'
+
+export default class Run extends ApiCommand {
+  static override summary = 'Run the control plane: list-sync the API server, follow its watch streams, reconcile.'
+  static override description = `Modes:
+  kube   sessions -> AgenticSession custom resources, projects -> Namespaces, project settings -> RoleBindings; CR status is copied back to the API server.
+  local  sessions -> runner processes on this machine, with the AG-UI reverse proxy on LOCAL_PROXY_ADDR.
+  test   no side effects: events are counted.
+
+On a terminal a live view shows each resource's connection, cache, event counts and queue; logs then go to <AMBIENT_STATE_DIR>/logs/run.log. With --json, or when stdout is not a terminal, stdout carries one JSON object per event and, at exit, one TALLY line per resource; logs go to stderr.
+
+SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: invalid configuration (the message names the variable).`
+  static override examples = [
+    '<%= config.bin %> run --mode local --embedded',
+    '<%= config.bin %> run --mode test --embedded --once --json',
+    'MODE=kube AMBIENT_API_TOKEN_FILE=/var/run/secrets/ambient/token <%= config.bin %> run --leader-elect',
+  ]
+  static override enableJsonFlag = false
+  static override flags = {
+    mode: Flags.option({options: ['kube', 'local', 'test'] as const, description: 'Reconciler mode (env MODE, default kube).'})(),
+    json: Flags.boolean({description: 'NDJSON on stdout (the default when stdout is not a terminal).'}),
+    once: Flags.boolean({description: 'Exit 0 after the initial sync (with the tallies), instead of following the watches.'}),
+    embedded: Flags.boolean({description: 'Start an Ambient API server in this process first, and use it.'}),
+    'api-port': Flags.integer({default: 8000, min: 0, max: 65_535, description: 'REST port of the embedded server.', helpGroup: 'EMBEDDED'}),
+    'grpc-port': Flags.integer({default: 8001, min: 0, max: 65_535, description: 'gRPC port of the embedded server.', helpGroup: 'EMBEDDED'}),
+    db: Flags.string({description: 'SQLite file for the embedded server.', helpGroup: 'EMBEDDED'}),
+    watch: Flags.option({options: ['stream', 'poll'] as const, default: 'stream', description: 'Follow the gRPC streams, or poll the REST lists every POLL_INTERVAL_SECONDS (older servers).'})(),
+    workers: Flags.integer({min: 1, description: 'Reconcile workers per resource (env WORKER_COUNT).'}),
+    'metrics-addr': Flags.string({description: 'Prometheus listener, e.g. :8080; 0 turns it off (env METRICS_ADDR).', helpGroup: 'OPERATIONS'}),
+    'probe-addr': Flags.string({description: 'Probe listener (/healthz, /readyz); 0 turns it off (env PROBE_ADDR).', helpGroup: 'OPERATIONS'}),
+    'leader-elect': Flags.boolean({description: 'kube mode: reconcile only while holding the Lease.', helpGroup: 'KUBE'}),
+    'lease-name': Flags.string({default: 'ambient-control-plane', description: 'Name of the leader-election Lease.', helpGroup: 'KUBE'}),
+    'lease-namespace': Flags.string({description: 'Namespace of the Lease (default NAMESPACE).', helpGroup: 'KUBE'}),
+    kubeconfig: Flags.string({description: 'Kubeconfig file (env KUBECONFIG).', helpGroup: 'KUBE'}),
+    'kube-qps': Flags.string({description: 'Client-side Kubernetes rate limit (env KUBE_QPS, default 50).', helpGroup: 'KUBE'}),
+    'kube-burst': Flags.integer({description: 'Burst of that rate limit (env KUBE_BURST, default 100).', helpGroup: 'KUBE'}),
+    'runner-command': Flags.string({description: 'local mode: the runner command (env LOCAL_RUNNER_COMMAND; with --embedded the built-in echo runner).', helpGroup: 'LOCAL'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Run)
+    const overrides: Overrides = {
+      MODE: flags.mode,
+      WORKER_COUNT: flags.workers,
+      METRICS_ADDR: flags['metrics-addr'],
+      PROBE_ADDR: flags['probe-addr'],
+      KUBECONFIG: flags.kubeconfig,
+      KUBE_QPS: flags['kube-qps'],
+      KUBE_BURST: flags['kube-burst'],
+      LOCAL_RUNNER_COMMAND: flags['runner-command'],
+      AMBIENT_API_SERVER_URL: flags.server,
+      AMBIENT_API_TOKEN: flags.token,
+      AMBIENT_API_BASE_PATH: flags['base-path'],
+      LOG_LEVEL: flags['log-level'],
+    }
+    let config = this.loadSettings(overrides).config
+    const interactive = !flags.json && Boolean(process.stdout.isTTY)
+    const logFile = interactive ? path.join(config.AMBIENT_STATE_DIR, 'logs', 'run.log') : undefined
+    const logger = this.createLogger(config.LOG_LEVEL, 'ambient', logFile)
+    const shutdown = shutdownSignal()
+    let embedded: EmbeddedServer | undefined
+    try {
+      if (flags.embedded) {
+        embedded = await startEmbeddedServer({
+          port: flags['api-port'],
+          grpcPort: flags['grpc-port'],
+          dbPath: flags.db,
+          basePath: config.AMBIENT_API_BASE_PATH,
+          logger: logger.child({component: 'api-server'}),
+        })
+        const localDefaults: Overrides =
+          config.MODE === 'local' && !flags['runner-command'] && process.env.LOCAL_RUNNER_COMMAND === undefined
+            ? {LOCAL_RUNNER_COMMAND: await echoRunnerCommandLine()}
+            : {}
+        config = loadConfig({overrides: {...overrides, ...localDefaults, ...embedded.overrides}}).config
+        logger.info({url: embedded.server.url, grpc: embedded.server.grpcAddress}, 'embedded API server started')
+      }
+      if (logFile) process.stderr.write(`ambient run --mode ${config.MODE}: logs in ${logFile}\n`)
+      await this.runControlPlane({config, flags, logger, interactive, signal: shutdown.signal})
+    } finally {
+      shutdown.dispose()
+      await embedded?.close()
+      logger.flush()
+    }
+  }
+
+  private async runControlPlane(options: {
+    config: Config
+    flags: {once: boolean; watch: 'stream' | 'poll'; 'leader-elect': boolean; 'lease-name': string; 'lease-namespace'?: string}
+    logger: Logger
+    interactive: boolean
+    signal: AbortSignal
+  }): Promise<void> {
+    const {config, flags, logger, interactive} = options
+    const api = await connectApi(config, {watch: flags.watch, logger})
+    const out = interactive ? undefined : new NdjsonWriter()
+    const {createControlPlane} = await import('../lib/controller/control-plane.js')
+    const plane = await createControlPlane({
+      mode: config.MODE,
+      config,
+      api,
+      logger,
+      apiServerLabel: `${config.AMBIENT_API_SERVER_URL}${config.AMBIENT_API_BASE_PATH}`,
+      onEvent: out ? <T extends ObjectMeta>(e: ResourceEvent<T>) => out.write(eventLine(e)) : undefined,
+      modeParts: (informers, registry) => modeParts(config.MODE, {config, api, informers, registry, logger, leaderElect: flags['leader-elect'], leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? config.NAMESPACE}),
+    })
+    // --once stops after the initial sync; the view's quit key stops like SIGINT.
+    const stop = new AbortController()
+    const signal = AbortSignal.any([options.signal, stop.signal])
+    if (flags.once) void plane.synced.then(() => stop.abort())
+    const running = plane.run(signal)
+    let view: Promise<void> | undefined
+    if (interactive) {
+      const {renderRunView} = await import('../lib/tui/run-view.js')
+      view = renderRunView({getSnapshot: () => plane.snapshot(), signal, onQuit: () => stop.abort(), keepOpenOnQuit: true})
+    }
+    try {
+      await running
+    } finally {
+      await view
+      api.close()
+      if (out) {
+        for (const tally of Object.values(plane.tallies)) out.write(tally.line())
+        await out.flush()
+      } else {
+        for (const tally of Object.values(plane.tallies)) this.log(`${tally.resource}: ${tally.added} added, ${tally.modified} modified, ${tally.deleted} deleted`)
+      }
+    }
+  }
+}
+
+async function echoRunnerCommandLine(): Promise<string> {
+  const {echoRunnerCommand} = await import('../lib/reconcilers/local/index.js')
+  return echoRunnerCommand()
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`))
+    .join(' ')
+}
+
+async function modeParts(
+  mode: Config['MODE'],
+  options: Parameters<typeof import('../lib/controller/modes.js').buildModeParts>[1],
+): Promise<ModeParts> {
+  const {buildModeParts} = await import('../lib/controller/modes.js')
+  return buildModeParts(mode, options)
+}

@@ -1,0 +1,55 @@
+// Clients and informers for commands that follow the API server (`run`, `watch`): REST for
+// the list-sync, gRPC for the watch streams, one informer per resource.
+import type {GrpcClient} from '../api/grpc.js'
+import type {RestClient} from '../api/rest.js'
+import type {ObjectMeta, ResourceName, ResourceTypes} from '../api/types.js'
+import type {Config} from '../config/index.js'
+import type {Informer, InformerMetrics} from '../informer/index.js'
+import type {Logger} from '../log.js'
+import {grpcClientFromConfig, restClientFromConfig} from './client.js'
+
+export type WatchFlag = 'stream' | 'poll'
+
+export interface ApiConnection {
+  rest: RestClient
+  grpc?: GrpcClient
+  informer<R extends ResourceName>(resource: R, metrics?: InformerMetrics): Promise<Informer<ResourceTypes[R]>>
+  close(): void
+}
+
+export async function connectApi(config: Config, options: {watch: WatchFlag; logger: Logger}): Promise<ApiConnection> {
+  const rest = restClientFromConfig(config, {logger: options.logger})
+  const grpc = options.watch === 'stream' ? await grpcClientFromConfig(config, {logger: options.logger}) : undefined
+  const [{createSources}, {Informer}] = await Promise.all([import('../api/sources.js'), import('../informer/index.js')])
+  const sources = createSources({rest, grpc, watch: options.watch})
+  return {
+    rest,
+    grpc,
+    async informer<R extends ResourceName>(resource: R, metrics?: InformerMetrics) {
+      return new Informer<ResourceTypes[R]>({
+        source: sources[resource],
+        logger: options.logger,
+        watchMode: options.watch,
+        pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000,
+        metrics,
+      })
+    },
+    close: () => grpc?.close(),
+  }
+}
+
+/** The Manager's view of an informer: runs until aborted, syncs once. */
+export function informerCache<T extends ObjectMeta>(informer: Informer<T>) {
+  return {
+    name: `informer/${informer.resource}`,
+    async start(signal: AbortSignal) {
+      await informer.start(signal)
+      await informer.done
+    },
+    async waitForSync(signal: AbortSignal) {
+      if (!(await informer.waitForSync(signal)) && !signal.aborted) {
+        throw new Error(`informer for ${informer.resource} stopped before it synced`)
+      }
+    },
+  }
+}

@@ -1,0 +1,67 @@
+// The mode-specific half of `ambient run`: which reconcilers run, what else they need
+// (Kubernetes caches and leader election in kube mode; the runner manager and the AG-UI
+// proxy in local mode). Loaded lazily, so test mode never imports client-node or execa.
+import type {Registry} from 'prom-client'
+import type {ApiConnection} from '../cli/informers.js'
+import type {Config} from '../config/index.js'
+import type {Logger} from '../log.js'
+import type {Informers, ModeParts} from './control-plane.js'
+
+export interface ModeOptions {
+  config: Config
+  api: ApiConnection
+  informers: Informers
+  logger: Logger
+  registry?: Registry
+  leaderElect: boolean
+  leaseName: string
+  leaseNamespace: string
+}
+
+export async function buildModeParts(mode: Config['MODE'], options: ModeOptions): Promise<ModeParts> {
+  if (mode === 'kube') return kubeParts(options)
+  if (mode === 'local') return localParts(options)
+  return {reconcilers: {}}
+}
+
+async function kubeParts(options: ModeOptions): Promise<ModeParts> {
+  const {config, informers, logger} = options
+  const {createKubeMode} = await import('../reconcilers/kube/mode.js')
+  const kube = createKubeMode({
+    namespace: options.leaseNamespace,
+    kubeconfig: config.KUBECONFIG,
+    qps: config.KUBE_QPS,
+    burst: config.KUBE_BURST,
+    leaderElect: options.leaderElect,
+    leaseName: options.leaseName,
+    rest: options.api.rest,
+    informers,
+    logger,
+    registry: options.registry,
+  })
+  return {
+    reconcilers: kube.reconcilers,
+    caches: kube.caches,
+    runnables: kube.runnables,
+    leaderElection: kube.leaderElection,
+    readyz: kube.readyz,
+    connect: (enqueue) => {
+      const sessions = enqueue.sessions
+      if (sessions) kube.connect({sessions, project_settings: enqueue.project_settings})
+    },
+    stop: () => kube.stop(),
+  }
+}
+
+async function localParts(options: ModeOptions): Promise<ModeParts> {
+  const {createLocalMode} = await import('../reconcilers/local/index.js')
+  const local = await createLocalMode({config: options.config, rest: options.api.rest, sessions: options.informers.sessions, logger: options.logger})
+  return {
+    reconcilers: {sessions: local.reconciler},
+    runnables: local.runnables,
+    runners: () => local.runners(),
+    proxyUrl: () => local.proxyUrl(),
+    connect: (enqueue) => local.connect(enqueue.sessions),
+    stop: () => local.stop(),
+  }
+}
