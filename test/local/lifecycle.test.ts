@@ -69,7 +69,9 @@ describe('local mode', () => {
     }
     expect(p.local.manager.list()).toHaveLength(20)
     expect(new Set(p.local.manager.list().map((r) => r.port)).size).toBe(20)
-    expect(p.local.runners().map((r) => r.phase)).toEqual(Array(20).fill('Running'))
+    // The TUI rows follow the informer, which may be a moment behind the server.
+    await waitFor(() => p.local.runners().every((r) => r.phase === 'Running'), 'the runner rows to say Running')
+    expect(p.local.runners().map((r) => r.name).sort()).toEqual(sessions.map((s) => s.name).sort())
 
     // Exactly Creating and Running, once each: the echoes of our own writes caused nothing.
     await waitFor(() => p.controller.stats().queueDepth === 0 && p.controller.stats().inFlight === 0, 'the queue to drain')
