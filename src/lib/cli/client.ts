@@ -11,10 +11,6 @@ import {AmbientError, ExitCode} from '../errors.js'
 import type {Logger} from '../log.js'
 import {AmbientCommand} from './base.js'
 
-// The settings table supplies this default; Config types every setting as optional, hence the fallback.
-const DEFAULT_SERVER_URL = 'http://localhost:8000'
-const DEFAULT_GRPC_ADDR = {host: 'localhost', port: 8001}
-
 /** Connection flags; each one overrides its setting (flags > env > settings file > defaults). */
 export const apiFlags = {
   server: Flags.string({description: 'API server URL (env AMBIENT_API_SERVER_URL).', helpGroup: 'API'}),
@@ -56,7 +52,7 @@ function tokenSource(config: Config, token: string | undefined): TokenSource {
 export function restClientFromConfig(config: Config, options: ClientFromConfigOptions = {}): RestClient {
   const tokens = tokenSource(config, options.token)
   return new RestClient({
-    baseUrl: config.AMBIENT_API_SERVER_URL ?? DEFAULT_SERVER_URL,
+    baseUrl: config.AMBIENT_API_SERVER_URL,
     basePath: config.AMBIENT_API_BASE_PATH,
     token: () => tokens.get(),
     timeoutMs: options.timeoutMs,
@@ -68,11 +64,11 @@ export function restClientFromConfig(config: Config, options: ClientFromConfigOp
 export async function grpcClientFromConfig(config: Config, options: ClientFromConfigOptions = {}): Promise<GrpcClient> {
   const tokens = tokenSource(config, options.token)
   const {GrpcClient} = await import('../api/grpc.js')
-  const addr = config.AMBIENT_GRPC_SERVER_ADDR ?? DEFAULT_GRPC_ADDR
+  const addr = config.AMBIENT_GRPC_SERVER_ADDR
   const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host || 'localhost'
   return new GrpcClient({
     address: `${host}:${addr.port}`,
-    tls: config.AMBIENT_GRPC_USE_TLS ?? false,
+    tls: config.AMBIENT_GRPC_USE_TLS,
     token: () => tokens.get(),
     timeoutMs: options.timeoutMs,
     logger: options.logger,
