@@ -41,6 +41,7 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     'probe-addr': Flags.string({description: 'Probe listener (/healthz, /readyz); 0 turns it off (env PROBE_ADDR).', helpGroup: 'OPERATIONS'}),
     'leader-elect': Flags.boolean({description: 'kube mode: reconcile only while holding the Lease.', helpGroup: 'KUBE'}),
     'lease-name': Flags.string({default: 'ambient-control-plane', description: 'Name of the leader-election Lease.', helpGroup: 'KUBE'}),
+    'leader-identity': Flags.string({env: 'POD_NAME', description: 'This replica\'s name in the Lease (default: env POD_NAME, else <hostname>_<uuid>).', helpGroup: 'KUBE'}),
     'lease-namespace': Flags.string({description: 'Namespace of the Lease (default NAMESPACE).', helpGroup: 'KUBE'}),
     kubeconfig: Flags.string({description: 'Kubeconfig file (env KUBECONFIG).', helpGroup: 'KUBE'}),
     'kube-qps': Flags.string({description: 'Client-side Kubernetes rate limit (env KUBE_QPS, default 50).', helpGroup: 'KUBE'}),
@@ -97,7 +98,7 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
 
   private async runControlPlane(options: {
     config: Config
-    flags: {once: boolean; watch: 'stream' | 'poll'; 'leader-elect': boolean; 'lease-name': string; 'lease-namespace'?: string}
+    flags: {once: boolean; watch: 'stream' | 'poll'; 'leader-elect': boolean; 'leader-identity'?: string; 'lease-name': string; 'lease-namespace'?: string}
     logger: Logger
     interactive: boolean
     signal: AbortSignal
@@ -113,7 +114,7 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
       logger,
       apiServerLabel: `${config.AMBIENT_API_SERVER_URL}${config.AMBIENT_API_BASE_PATH}`,
       onEvent: out ? <T extends ObjectMeta>(e: ResourceEvent<T>) => out.write(eventLine(e)) : undefined,
-      modeParts: (informers, registry) => modeParts(config.MODE, {config, api, informers, registry, logger, leaderElect: flags['leader-elect'], leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? config.NAMESPACE}),
+      modeParts: (informers, registry) => modeParts(config.MODE, {config, api, informers, registry, logger, leaderElect: flags['leader-elect'], identity: flags['leader-identity'], leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? config.NAMESPACE}),
     })
     // --once stops after the initial sync; the view's quit key stops like SIGINT.
     const stop = new AbortController()

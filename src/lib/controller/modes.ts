@@ -14,6 +14,7 @@ export interface ModeOptions {
   logger: Logger
   registry?: Registry
   leaderElect: boolean
+  identity?: string
   leaseName: string
   leaseNamespace: string
 }
@@ -33,6 +34,7 @@ async function kubeParts(options: ModeOptions): Promise<ModeParts> {
     qps: config.KUBE_QPS,
     burst: config.KUBE_BURST,
     leaderElect: options.leaderElect,
+    identity: options.identity,
     leaseName: options.leaseName,
     rest: options.api.rest,
     informers,
