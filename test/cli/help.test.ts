@@ -9,7 +9,9 @@ const run = promisify(execFile)
 describe('ambient --help', () => {
   it('lists the command topics', async () => {
     const {stdout} = await run(process.execPath, [path.join(root, 'bin/run.js'), '--help'], {cwd: root})
-    for (const topic of ['config']) expect(stdout).toContain(topic)
+    for (const topic of ['api-server', 'config', 'diff', 'echo-runner', 'project-settings', 'projects', 'proxy', 'run', 'runners', 'sessions', 'watch']) {
+      expect(stdout).toMatch(new RegExp(`^\\s+${topic}\\s`, 'm'))
+    }
   })
 
   it('exits 2 naming the variable when a setting is invalid', async () => {
