@@ -167,4 +167,5 @@ try {
   await kube.close()
   await api.close()
   fs.rmSync(configDir, {recursive: true, force: true})
+  fs.rmSync(build, {recursive: true, force: true})
 }

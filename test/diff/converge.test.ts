@@ -13,6 +13,7 @@ import {Manager} from '../../src/lib/controller/manager.js'
 import {computeKubeDiff} from '../../src/lib/diff/index.js'
 import {Informer} from '../../src/lib/informer/index.js'
 import {KubeClient} from '../../src/lib/kube/client.js'
+import type {AgenticSession} from '../../src/lib/kube/types.js'
 import {createKubeMode, type KubeMode} from '../../src/lib/reconcilers/kube/mode.js'
 import {startApiServer, type ApiServer} from '../../src/lib/server/index.js'
 import {assertBuilt, runCli, tempConfigDir} from '../commands/helpers.js'
@@ -83,6 +84,10 @@ afterAll(async () => {
   if (configDir) fs.rmSync(configDir, {recursive: true, force: true})
 })
 
+function cr(namespace: string | undefined, name: string): AgenticSession | undefined {
+  return kube.get('agenticsessions', namespace ?? '', name) as AgenticSession | undefined
+}
+
 function idle(): boolean {
   return controllers.every((c) => {
     const s = c.stats()
@@ -136,7 +141,7 @@ describe('ambient diff after the kube reconcilers converged', () => {
       await until('status copied back', async () => (await rest.get('sessions', s.id)).phase === 'Running')
     }
     await rest.stop(second.id)
-    await until('stop forwarded', () => kube.get('agenticsessions', second.kube_namespace ?? '', second.id.toLowerCase())?.status?.phase === 'Stopping')
+    await until('stop forwarded', () => cr(second.kube_namespace, second.id.toLowerCase())?.status?.phase === 'Stopping')
     await settled()
 
     const entries = await computeKubeDiff({rest, kube: reader, resources: ['sessions', 'projects', 'project_settings']})
@@ -149,9 +154,9 @@ describe('ambient diff after the kube reconcilers converged', () => {
   it('is empty again once the reconcilers applied an edit', async () => {
     const [session] = await rest.listAll('sessions')
     await rest.patch('sessions', session.id, {prompt: 'edited', labels: '{"new":"label"}'})
-    await until('the edit on the CR', () => kube.get('agenticsessions', session.kube_namespace ?? '', session.id.toLowerCase())?.metadata.labels?.new === 'label')
+    await until('the edit on the CR', () => cr(session.kube_namespace, session.id.toLowerCase())?.metadata.labels?.new === 'label')
     await settled()
     expect(await computeKubeDiff({rest, kube: reader, resources: ['sessions']})).toEqual([])
-    expect(kube.get('agenticsessions', session.kube_namespace ?? '', session.id.toLowerCase())?.spec?.initialPrompt).toBe('edited')
+    expect(cr(session.kube_namespace, session.id.toLowerCase())?.spec?.initialPrompt).toBe('edited')
   })
 })
