@@ -1,6 +1,7 @@
 // kubectl-style tables: upper-case headers, columns padded to the widest cell, no borders,
 // so they read on a terminal and still split on whitespace in a pipe.
 import stringWidth from 'string-width'
+import {formatDuration} from '../tui/format.js'
 
 export interface Column<T> {
   header: string
@@ -23,11 +24,5 @@ export function formatAge(fromIso: string | undefined, now = Date.now()): string
   if (!fromIso) return '<unknown>'
   const ms = now - Date.parse(fromIso)
   if (!Number.isFinite(ms)) return '<unknown>'
-  const s = Math.max(0, Math.floor(ms / 1000))
-  if (s < 120) return `${s}s`
-  const m = Math.floor(s / 60)
-  if (m < 120) return `${m}m`
-  const h = Math.floor(m / 60)
-  if (h < 48) return `${h}h`
-  return `${Math.floor(h / 24)}d`
+  return formatDuration(ms)
 }

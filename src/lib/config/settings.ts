@@ -27,6 +27,14 @@ function expandHome(value: string): string {
   return value === '~' || value.startsWith('~/') ? path.join(os.homedir(), value.slice(1)) : value
 }
 
+/** "host:port", "[::1]:port" or ":port" (all interfaces). */
+function parseHostPort(value: string): ListenAddress | undefined {
+  const m = /^(.*):(\d+)$/.exec(value.trim())
+  const p = m ? Number(m[2]) : Number.NaN
+  if (!m || !Number.isInteger(p) || p < 0 || p > 65_535) return undefined
+  return {host: m[1].replace(/^\[(.*)\]$/, '$1'), port: p}
+}
+
 const port = z.coerce.number().int().min(1).max(65_535)
 
 const schemas = {
@@ -47,24 +55,18 @@ const schemas = {
   mode: z.enum(MODES),
   logLevel: z.enum(LOG_LEVELS),
   hostPort: z.string().transform((v, ctx): ListenAddress => {
-    const m = /^(.*):(\d+)$/.exec(v.trim())
-    const p = m ? Number(m[2]) : Number.NaN
-    if (!m || !Number.isInteger(p) || p < 0 || p > 65_535) {
-      ctx.addIssue({code: 'custom', message: 'expected host:port, e.g. localhost:8001'})
-      return z.NEVER
-    }
-    return {host: m[1].replace(/^\[(.*)\]$/, '$1'), port: p}
+    const addr = parseHostPort(v)
+    if (addr) return addr
+    ctx.addIssue({code: 'custom', message: 'expected host:port, e.g. localhost:8001'})
+    return z.NEVER
   }),
   /** Like hostPort, but a bare "0" turns the listener off. */
   listen: z.string().transform((v, ctx): ListenAddress | undefined => {
     if (v.trim() === '0') return undefined
-    const m = /^(.*):(\d+)$/.exec(v.trim())
-    const p = m ? Number(m[2]) : Number.NaN
-    if (!m || !Number.isInteger(p) || p < 0 || p > 65_535) {
-      ctx.addIssue({code: 'custom', message: 'expected [host]:port (e.g. :8080) or 0 to turn it off'})
-      return z.NEVER
-    }
-    return {host: m[1].replace(/^\[(.*)\]$/, '$1'), port: p}
+    const addr = parseHostPort(v)
+    if (addr) return addr
+    ctx.addIssue({code: 'custom', message: 'expected [host]:port (e.g. :8080) or 0 to turn it off'})
+    return z.NEVER
   }),
   portRange: z.string().transform((v, ctx): PortRange => {
     const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(v)

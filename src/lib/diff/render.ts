@@ -2,7 +2,7 @@
 // (headers per object, `-` desired / `+` live lines over a small YAML of the owned fields,
 // ANSI colours on a terminal), or NDJSON, one change per line.
 import {dump} from 'js-yaml'
-import {isPlainObject} from '../reconcilers/kube/json-fields.js'
+import {setPath} from '../reconcilers/kube/drift.js'
 import {diffLines} from './line-diff.js'
 import {toDiffLine, type DiffAction, type DiffEntry, type DiffField} from './types.js'
 
@@ -82,16 +82,3 @@ function yamlLines(fields: readonly DiffField[], side: 'desired' | 'actual'): st
   return dump(doc, {noRefs: true, lineWidth: -1}).replace(/\n$/, '').split('\n')
 }
 
-function setPath(doc: Record<string, unknown>, segments: readonly string[], value: unknown): void {
-  let node = doc
-  for (const seg of segments.slice(0, -1)) {
-    const next = node[seg]
-    if (isPlainObject(next)) node = next
-    else {
-      const created: Record<string, unknown> = {}
-      node[seg] = created
-      node = created
-    }
-  }
-  node[segments[segments.length - 1]] = value
-}

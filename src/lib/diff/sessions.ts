@@ -15,12 +15,12 @@ import {
   statusPatchDiff,
   statusToApi,
 } from '../reconcilers/kube/desired.js'
+import {planForMissingCr, restartRequested} from '../reconcilers/kube/sessions.js'
 import {displayValue, field, leafFields} from './fields.js'
 import type {DiffEntry, DiffField} from './types.js'
 
 /** The condition the kube session reconciler keeps its verdicts in. */
 const RECONCILED_CONDITION = 'Reconciled'
-const NOT_STARTED: ReadonlySet<string> = new Set(['', 'Pending'])
 
 export interface SessionsDiffInput {
   sessions: readonly Session[]
@@ -176,23 +176,3 @@ function forwardedStatus(session: Session, cr: AgenticSession): {phase: string; 
   return undefined
 }
 
-/** create when the session wants to run, nothing when it is over, lost when its CR vanished. */
-function planForMissingCr(session: Session): 'create' | 'none' | 'lost' {
-  const phase = session.phase ?? ''
-  if (NOT_STARTED.has(phase)) return 'create'
-  if (TERMINAL_PHASES.has(phase)) return 'none'
-  if (session.kube_cr_uid || phase === 'Stopping') return 'lost'
-  return 'create'
-}
-
-/** Pending was set after the CR finished: the user started the session again. */
-function restartRequested(session: Session, cr: AgenticSession): boolean {
-  const crPhase = cr.status?.phase ?? ''
-  const completed = cr.status?.completionTime
-  if (!TERMINAL_PHASES.has(crPhase) || !completed) return false
-  try {
-    return compareRfc3339(session.updated_at, completed) > 0
-  } catch {
-    return false
-  }
-}

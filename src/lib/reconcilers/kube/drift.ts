@@ -83,20 +83,23 @@ export function specDrift(desired: AgenticSession, actual: AgenticSession): Drif
 /** A JSON merge patch (RFC 7386) that sets every drifted field; null removes one. */
 export function driftPatch(drifts: readonly Drift[]): Record<string, unknown> {
   const patch: Record<string, unknown> = {}
-  for (const drift of drifts) {
-    let node = patch
-    for (const seg of drift.segments.slice(0, -1)) {
-      const next = node[seg]
-      if (isPlainObject(next)) node = next
-      else {
-        const created: Record<string, unknown> = {}
-        node[seg] = created
-        node = created
-      }
-    }
-    node[drift.segments[drift.segments.length - 1]] = drift.desired === undefined ? null : drift.desired
-  }
+  for (const drift of drifts) setPath(patch, drift.segments, drift.desired === undefined ? null : drift.desired)
   return patch
+}
+
+/** Sets `value` at a path of object keys, creating the objects on the way. */
+export function setPath(doc: Record<string, unknown>, segments: readonly string[], value: unknown): void {
+  let node = doc
+  for (const seg of segments.slice(0, -1)) {
+    const next = node[seg]
+    if (isPlainObject(next)) node = next
+    else {
+      const created: Record<string, unknown> = {}
+      node[seg] = created
+      node = created
+    }
+  }
+  node[segments[segments.length - 1]] = value
 }
 
 function displayPath(segments: readonly string[]): string {

@@ -295,7 +295,7 @@ function nameConflict(desired: {namespace: string; name: string}, owner: string 
  * What to do when the session has no CR: create it when the session wants to run, nothing when
  * it is over, and report it lost when it was running on a CR that has since been deleted.
  */
-function planForMissingCr(session: Session): 'create' | 'none' | 'lost' {
+export function planForMissingCr(session: Session): 'create' | 'none' | 'lost' {
   const phase = session.phase ?? ''
   if (NOT_STARTED.has(phase)) return 'create'
   if (TERMINAL_PHASES.has(phase)) return 'none'
@@ -304,7 +304,7 @@ function planForMissingCr(session: Session): 'create' | 'none' | 'lost' {
 }
 
 /** Pending was set after the CR finished: the user started the session again. */
-function restartRequested(session: Session, cr: AgenticSession): boolean {
+export function restartRequested(session: Session, cr: AgenticSession): boolean {
   const crPhase = cr.status?.phase ?? ''
   const completed = cr.status?.completionTime
   if (!TERMINAL_PHASES.has(crPhase) || !completed) return false
