@@ -127,6 +127,15 @@ describe('local mode', () => {
     expect(p.local.manager.list()).toEqual([])
   })
 
+  it('fails a session whose runner is killed by a signal nobody asked for', async () => {
+    const p = await plane()
+    const session = await createSession(api)
+    await waitForPhase(api, session.id, 'Running')
+    process.kill(p.local.manager.get(session.id)?.pid ?? 0, 'SIGKILL')
+    const failed = await waitForPhase(api, session.id, 'Failed')
+    expect(condition(failed, RUNNER_STARTED)).toMatchObject({status: 'False', reason: 'ProcessExited: signal SIGKILL'})
+  })
+
   it('fails a runner that never becomes healthy with HealthCheckTimeout and kills it', async () => {
     const p = await plane({healthTimeoutMs: 1500})
     const session = await createSession(api, {prompt: 'hang'})
@@ -170,7 +179,7 @@ describe('local mode', () => {
     await api.client.delete('sessions', session.id)
     await waitFor(async () => (await leftovers([runner?.pid ?? 0])).length === 0, 'the runner to die')
     await waitFor(async () => (await p.local.registry.read(session.id)) === undefined, 'the record to go')
-    expect(p.local.manager.get(session.id)).toBeUndefined()
+    await waitFor(() => p.local.manager.get(session.id) === undefined, 'the manager to forget it')
   })
 
   it('leaves sessions Pending while LOCAL_MAX_SESSIONS runners run, and starts them when one ends', async () => {
