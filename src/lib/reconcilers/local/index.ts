@@ -7,3 +7,4 @@ export {StopRequests, runnerRegistryDir, stopRequestsDir, type StopRequest} from
 export {describeLocalRunners, killLocalRunner, type KilledRunner, type KillLocalRunnerOptions, type LocalRunnerStatus} from './runners.js'
 export {reposProblem, sessionProblem, type SessionProblem} from './validate.js'
 export {echoRunnerCommand, packageRoot} from './echo-command.js'
+export {HealthChecks, type HealthCheck, type HealthResult} from './health-checks.js'

@@ -24,19 +24,15 @@ import {ApiError} from '../../api/errors.js'
 import {compareRfc3339, fromMicros} from '../../api/time.js'
 import {SESSION_PHASES, TERMINAL_PHASES, type Session, type SessionStatusPatch} from '../../api/types.js'
 import type {Reconciler, ReconcileRequest, ReconcileResult} from '../../controller/controller.js'
-import {errorMessage} from '../../errors.js'
 import {silentLogger, type Logger} from '../../log.js'
 import type {RunnerRow} from '../../tui/model.js'
 import {
   DEFAULT_HEALTH_INTERVAL_MS,
   DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_STOP_GRACE_MS,
-  HealthCheckTimeoutError,
   NoFreePortError,
   RunnerCapacityError,
   RunnerExistsError,
-  RunnerExitedError,
-  RunnerNotFoundError,
   RunnerSpawnError,
   UnsafeSessionIdError,
   readLogTail,
@@ -45,6 +41,7 @@ import {
   type RunnerRegistry,
 } from '../../process/index.js'
 import {statusPatchDiff} from '../kube/status.js'
+import {HealthChecks} from './health-checks.js'
 import {HEALTH_CHECK_PASSED, PROCESS_SPAWNED, REASONS, RUNNER_STARTED, mergeConditions} from './conditions.js'
 import {
   describeExit,
@@ -93,14 +90,6 @@ export interface LocalSessionReconcilerOptions {
   now?: () => Date
 }
 
-type HealthResult = {kind: 'healthy'; at: string} | {kind: 'timeout'; message: string} | {kind: 'ended'} | {kind: 'error'; message: string}
-
-interface HealthCheck {
-  pid: number
-  controller: AbortController
-  result?: HealthResult
-}
-
 interface Written {
   session: Session
   /** The re-read showed the phase had moved on (e.g. a stop): nothing was written. */
@@ -126,7 +115,6 @@ export class LocalSessionReconciler implements Reconciler<Session> {
   readonly #sessions?: SessionsView
   readonly #logger: Logger
   readonly #healthTimeoutMs: number
-  readonly #healthIntervalMs: number
   readonly #stopGraceMs: number
   readonly #capacityRetryMs: number
   readonly #shutdownWriteTimeoutMs: number
@@ -138,7 +126,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
   readonly #exits = new Map<string, RecordedExit>()
   /** Verdicts reached but not yet written (kept so a retried write sends the same thing). */
   readonly #outcomes = new Map<string, TerminalOutcome>()
-  readonly #health = new Map<string, HealthCheck>()
+  readonly #health: HealthChecks
   readonly #stops = new Map<string, Promise<void>>()
   /** Sessions left Pending for lack of capacity: re-enqueued whenever a runner ends. */
   readonly #waiting = new Set<string>()
@@ -158,11 +146,17 @@ export class LocalSessionReconciler implements Reconciler<Session> {
     this.#sessions = options.sessions
     this.#logger = (options.logger ?? silentLogger).child({reconciler: 'local-sessions'})
     this.#healthTimeoutMs = options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS
-    this.#healthIntervalMs = options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS
     this.#stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS
     this.#capacityRetryMs = options.capacityRetryMs ?? 5000
     this.#shutdownWriteTimeoutMs = options.shutdownWriteTimeoutMs ?? 5000
     this.#now = options.now ?? (() => new Date())
+    this.#health = new HealthChecks({
+      manager: this.#manager,
+      timeoutMs: this.#healthTimeoutMs,
+      intervalMs: options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
+      now: this.#now,
+      onSettled: (id) => this.#trigger(id),
+    })
 
     const remember = (info: RunnerInfo) => this.#pids.set(info.sessionId, info.pid)
     this.#manager.on('spawned', remember)
@@ -322,7 +316,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
       throw err
     }
     this.#waiting.delete(id)
-    this.#startHealth(runner)
+    this.#health.start(runner)
     return this.#creating(session, runner, signal, depth)
   }
 
@@ -362,26 +356,27 @@ export class LocalSessionReconciler implements Reconciler<Session> {
     }
 
     let check = this.#health.get(id)
-    if (!check || check.pid !== runner.pid) check = this.#startHealth(runner)
+    if (!check || check.pid !== runner.pid) check = this.#health.start(runner)
     const result = check.result
     if (!result) return {requeueAfterMs: WAITING_REQUEUE_MS}
     switch (result.kind) {
       case 'healthy': {
+        const at = rfc3339(result.at)
         const patch: SessionStatusPatch = {
           phase: 'Running',
-          start_time: result.at,
+          start_time: at,
           conditions: mergeConditions(
             current.conditions,
             [
               {type: HEALTH_CHECK_PASSED, status: 'True', reason: REASONS.healthy, message: 'GET /health answered 200'},
               {type: RUNNER_STARTED, status: 'True', reason: REASONS.started, message: `AG-UI server on 127.0.0.1:${runner.port}`},
             ],
-            result.at,
+            at,
           ),
         }
         const written = await this.#write(current, patch, signal, true)
         if (written.superseded) return this.#step(written.session, signal, depth + 1)
-        this.#health.delete(id)
+        this.#health.cancel(id)
         this.#logger.info({session: id, pid: runner.pid, port: runner.port}, 'session running')
         return
       }
@@ -395,10 +390,10 @@ export class LocalSessionReconciler implements Reconciler<Session> {
       }
       case 'ended':
         // The runner is going away; its exit enqueues the next pass.
-        this.#health.delete(id)
+        this.#health.cancel(id)
         return {requeueAfterMs: WAITING_REQUEUE_MS}
       case 'error':
-        this.#health.delete(id)
+        this.#health.cancel(id)
         throw new Error(`health check of session ${id} failed: ${result.message}`)
     }
   }
@@ -488,38 +483,8 @@ export class LocalSessionReconciler implements Reconciler<Session> {
     return newerOrEqual(cached, mine) ? cached : mine
   }
 
-  #startHealth(runner: RunnerInfo): HealthCheck {
-    const id = runner.sessionId
-    this.#health.get(id)?.controller.abort()
-    const controller = new AbortController()
-    const check: HealthCheck = {pid: runner.pid, controller}
-    this.#health.set(id, check)
-    this.#manager
-      .waitHealthy(id, {timeoutMs: this.#healthTimeoutMs, intervalMs: this.#healthIntervalMs, signal: controller.signal})
-      .then(
-        () => {
-          check.result = {kind: 'healthy', at: rfc3339(this.#now())}
-        },
-        (err: unknown) => {
-          if (err instanceof HealthCheckTimeoutError) {
-            const last = err.lastError ? ` (last error: ${err.lastError})` : ''
-            check.result = {kind: 'timeout', message: `GET /health did not answer 200 within ${err.timeoutMs / 1000} s${last}; the runner was killed`}
-          } else if (controller.signal.aborted || err instanceof RunnerExitedError || err instanceof RunnerNotFoundError) {
-            check.result = {kind: 'ended'}
-          } else {
-            check.result = {kind: 'error', message: errorMessage(err)}
-          }
-        },
-      )
-      .finally(() => {
-        if (!controller.signal.aborted && this.#health.get(id) === check) this.#trigger(id)
-      })
-    return check
-  }
-
   #stopInBackground(id: string): void {
-    this.#health.get(id)?.controller.abort()
-    this.#health.delete(id)
+    this.#health.cancel(id)
     if (this.#stops.has(id)) return
     const stopping = this.#manager
       .stop(id, {graceMs: this.#stopGraceMs})
@@ -542,8 +507,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
     this.#outcomes.delete(id)
     this.#exits.delete(id)
     this.#waiting.delete(id)
-    this.#health.get(id)?.controller.abort()
-    this.#health.delete(id)
+    this.#health.cancel(id)
     void this.#stopRequests.remove(id).catch((err: unknown) => this.#logger.warn({err, session: id}, 'cannot remove stop request'))
   }
 
@@ -567,8 +531,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
 
   async #shutdownOnce(): Promise<void> {
     this.#closed = true
-    for (const check of this.#health.values()) check.controller.abort()
-    this.#health.clear()
+    this.#health.cancelAll()
     const exits = await this.#manager.stopAll({graceMs: this.#stopGraceMs})
     await Promise.allSettled([...this.#stops.values()])
     const deadline = AbortSignal.timeout(this.#shutdownWriteTimeoutMs)
