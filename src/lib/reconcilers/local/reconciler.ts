@@ -443,6 +443,8 @@ export class LocalSessionReconciler implements Reconciler<Session> {
     let base = session
     let diff = statusPatchDiff(base, patch)
     if (Object.keys(diff).length === 0) return {session: base, superseded: false}
+    // After shutdown only final phases are written: a late Creating must not follow our Stopped.
+    if (this.#closed && !TERMINAL_PHASES.has(patch.phase ?? '')) return {session: base, superseded: false}
     if (guard) {
       const fresh = await this.#api.get('sessions', session.id, {signal})
       this.#remember(fresh)
