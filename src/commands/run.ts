@@ -71,6 +71,7 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     const logger = this.createLogger(config.LOG_LEVEL, 'ambient', logFile)
     const shutdown = shutdownSignal()
     let embedded: EmbeddedServer | undefined
+    let runnerCommand: string[] | undefined
     try {
       if (flags.embedded) {
         embedded = await startEmbeddedServer({
@@ -80,15 +81,17 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
           basePath: config.AMBIENT_API_BASE_PATH,
           logger: logger.child({component: 'api-server'}),
         })
-        const localDefaults: Overrides =
-          config.MODE === 'local' && !flags['runner-command'] && process.env.LOCAL_RUNNER_COMMAND === undefined
-            ? {LOCAL_RUNNER_COMMAND: await echoRunnerCommandLine()}
-            : {}
-        config = loadConfig({overrides: {...overrides, ...localDefaults, ...embedded.overrides}}).config
+        // With nothing else installed, the embedded loop runs the built-in echo runner, unless
+        // a runner command was given by flag, environment or settings file.
+        if (config.MODE === 'local' && this.loadSettings().sources.LOCAL_RUNNER_COMMAND === 'default') {
+          const {echoRunnerCommand} = await import('../lib/reconcilers/local/index.js')
+          runnerCommand = echoRunnerCommand()
+        }
+        config = loadConfig({overrides: {...overrides, ...embedded.overrides}}).config
         logger.info({url: embedded.server.url, grpc: embedded.server.grpcAddress}, 'embedded API server started')
       }
       if (logFile) process.stderr.write(`ambient run --mode ${config.MODE}: logs in ${logFile}\n`)
-      await this.runControlPlane({config, flags, logger, interactive, signal: shutdown.signal})
+      await this.runControlPlane({config, flags, logger, interactive, runnerCommand, signal: shutdown.signal})
     } finally {
       shutdown.dispose()
       await embedded?.close()
@@ -101,9 +104,10 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     flags: {once: boolean; watch: 'stream' | 'poll'; 'leader-elect': boolean; 'leader-identity'?: string; 'lease-name': string; 'lease-namespace'?: string}
     logger: Logger
     interactive: boolean
+    runnerCommand?: string[]
     signal: AbortSignal
   }): Promise<void> {
-    const {config, flags, logger, interactive} = options
+    const {config, flags, logger, interactive, runnerCommand} = options
     const api = await connectApi(config, {watch: flags.watch, logger})
     const out = interactive ? undefined : new NdjsonWriter()
     const {createControlPlane} = await import('../lib/controller/control-plane.js')
@@ -114,7 +118,7 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
       logger,
       apiServerLabel: `${config.AMBIENT_API_SERVER_URL}${config.AMBIENT_API_BASE_PATH}`,
       onEvent: out ? <T extends ObjectMeta>(e: ResourceEvent<T>) => out.write(eventLine(e)) : undefined,
-      modeParts: (informers, registry) => modeParts(config.MODE, {config, api, informers, registry, logger, leaderElect: flags['leader-elect'], identity: flags['leader-identity'], leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? config.NAMESPACE}),
+      modeParts: (informers, registry) => modeParts(config.MODE, {config, api, informers, registry, logger, leaderElect: flags['leader-elect'], identity: flags['leader-identity'], runnerCommand, leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? config.NAMESPACE}),
     })
     // --once stops after the initial sync; the view's quit key stops like SIGINT.
     const stop = new AbortController()
@@ -139,13 +143,6 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
       }
     }
   }
-}
-
-async function echoRunnerCommandLine(): Promise<string> {
-  const {echoRunnerCommand} = await import('../lib/reconcilers/local/index.js')
-  return echoRunnerCommand()
-    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`))
-    .join(' ')
 }
 
 async function modeParts(

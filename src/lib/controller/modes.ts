@@ -15,6 +15,8 @@ export interface ModeOptions {
   registry?: Registry
   leaderElect: boolean
   identity?: string
+  /** local mode: argv of the runner, overriding LOCAL_RUNNER_COMMAND (the embedded echo runner). */
+  runnerCommand?: readonly string[]
   leaseName: string
   leaseNamespace: string
 }
@@ -57,7 +59,13 @@ async function kubeParts(options: ModeOptions): Promise<ModeParts> {
 
 async function localParts(options: ModeOptions): Promise<ModeParts> {
   const {createLocalMode} = await import('../reconcilers/local/index.js')
-  const local = await createLocalMode({config: options.config, rest: options.api.rest, sessions: options.informers.sessions, logger: options.logger})
+  const local = createLocalMode({
+    config: options.config,
+    rest: options.api.rest,
+    sessions: options.informers.sessions,
+    logger: options.logger,
+    runnerCommand: options.runnerCommand,
+  })
   return {
     reconcilers: {sessions: local.reconciler},
     runnables: local.runnables,
