@@ -11,7 +11,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 const root = path.resolve(import.meta.dirname, '../..')
 const node = path.join(root, 'node_modules/.bin/node')
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'api-server-cli-'))
-const env = {...process.env, AMBIENT_CONFIG_DIR: path.join(tmp, 'config'), LOG_LEVEL: 'warn'}
+const env: NodeJS.ProcessEnv = {...process.env, AMBIENT_CONFIG_DIR: path.join(tmp, 'config'), LOG_LEVEL: 'warn'}
 delete env.AMBIENT_API_TOKEN
 const children: ChildProcess[] = []
 
