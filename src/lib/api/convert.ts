@@ -40,13 +40,10 @@ export function metaFromProto(ref: ObjectReference | undefined): ObjectMeta {
   }
 }
 
-/** Drops keys whose value is undefined, so domain objects never carry explicit undefineds. */
-function compact<T extends object>(obj: T): T {
-  for (const key of Object.keys(obj) as (keyof T)[]) {
-    if (obj[key] === undefined) delete obj[key]
-  }
-  return obj
-}
+// The *FromProto functions below run for every watch event: each builds one object literal
+// (metadata and the required field) and assigns the optional fields only when defined, in the
+// message's order, so domain objects never carry explicit undefineds. No spread, and no
+// delete, which would leave every cached object in slow dictionary mode.
 
 export function sessionToProto(s: Session): PbSession {
   return {
@@ -84,38 +81,44 @@ export function sessionToProto(s: Session): PbSession {
 }
 
 export function sessionFromProto(p: PbSession): Session {
-  return compact<Session>({
-    ...metaFromProto(p.metadata),
+  const m = p.metadata
+  const out: Session = {
+    id: m?.id ?? '',
+    kind: m?.kind ?? '',
+    href: m?.href ?? '',
+    created_at: tsIn(m?.created_at) ?? EPOCH,
+    updated_at: tsIn(m?.updated_at) ?? EPOCH,
     name: p.name,
-    repo_url: p.repo_url,
-    prompt: p.prompt,
-    created_by_user_id: p.created_by_user_id,
-    assigned_user_id: p.assigned_user_id,
-    workflow_id: p.workflow_id,
-    repos: p.repos,
-    timeout: p.timeout,
-    llm_model: p.llm_model,
-    llm_temperature: p.llm_temperature,
-    llm_max_tokens: p.llm_max_tokens,
-    parent_session_id: p.parent_session_id,
-    bot_account_name: p.bot_account_name,
-    resource_overrides: p.resource_overrides,
-    environment_variables: p.environment_variables,
-    labels: p.labels,
-    annotations: p.annotations,
-    project_id: p.project_id,
-    phase: p.phase,
-    start_time: tsIn(p.start_time),
-    completion_time: tsIn(p.completion_time),
-    sdk_session_id: p.sdk_session_id,
-    sdk_restart_count: p.sdk_restart_count,
-    conditions: p.conditions,
-    reconciled_repos: p.reconciled_repos,
-    reconciled_workflow: p.reconciled_workflow,
-    kube_cr_name: p.kube_cr_name,
-    kube_cr_uid: p.kube_cr_uid,
-    kube_namespace: p.kube_namespace,
-  })
+  }
+  if (p.repo_url !== undefined) out.repo_url = p.repo_url
+  if (p.prompt !== undefined) out.prompt = p.prompt
+  if (p.created_by_user_id !== undefined) out.created_by_user_id = p.created_by_user_id
+  if (p.assigned_user_id !== undefined) out.assigned_user_id = p.assigned_user_id
+  if (p.workflow_id !== undefined) out.workflow_id = p.workflow_id
+  if (p.repos !== undefined) out.repos = p.repos
+  if (p.timeout !== undefined) out.timeout = p.timeout
+  if (p.llm_model !== undefined) out.llm_model = p.llm_model
+  if (p.llm_temperature !== undefined) out.llm_temperature = p.llm_temperature
+  if (p.llm_max_tokens !== undefined) out.llm_max_tokens = p.llm_max_tokens
+  if (p.parent_session_id !== undefined) out.parent_session_id = p.parent_session_id
+  if (p.bot_account_name !== undefined) out.bot_account_name = p.bot_account_name
+  if (p.resource_overrides !== undefined) out.resource_overrides = p.resource_overrides
+  if (p.environment_variables !== undefined) out.environment_variables = p.environment_variables
+  if (p.labels !== undefined) out.labels = p.labels
+  if (p.annotations !== undefined) out.annotations = p.annotations
+  if (p.project_id !== undefined) out.project_id = p.project_id
+  if (p.phase !== undefined) out.phase = p.phase
+  if (p.start_time !== undefined) out.start_time = formatRfc3339(p.start_time)
+  if (p.completion_time !== undefined) out.completion_time = formatRfc3339(p.completion_time)
+  if (p.sdk_session_id !== undefined) out.sdk_session_id = p.sdk_session_id
+  if (p.sdk_restart_count !== undefined) out.sdk_restart_count = p.sdk_restart_count
+  if (p.conditions !== undefined) out.conditions = p.conditions
+  if (p.reconciled_repos !== undefined) out.reconciled_repos = p.reconciled_repos
+  if (p.reconciled_workflow !== undefined) out.reconciled_workflow = p.reconciled_workflow
+  if (p.kube_cr_name !== undefined) out.kube_cr_name = p.kube_cr_name
+  if (p.kube_cr_uid !== undefined) out.kube_cr_uid = p.kube_cr_uid
+  if (p.kube_namespace !== undefined) out.kube_namespace = p.kube_namespace
+  return out
 }
 
 export function statusPatchToProto(id: string, patch: SessionStatusPatch): UpdateSessionStatusRequest {
@@ -135,18 +138,18 @@ export function statusPatchToProto(id: string, patch: SessionStatusPatch): Updat
 }
 
 export function statusPatchFromProto(req: UpdateSessionStatusRequest): SessionStatusPatch {
-  return compact<SessionStatusPatch>({
-    phase: req.phase,
-    start_time: tsIn(req.start_time),
-    completion_time: tsIn(req.completion_time),
-    sdk_session_id: req.sdk_session_id,
-    sdk_restart_count: req.sdk_restart_count,
-    conditions: req.conditions,
-    reconciled_repos: req.reconciled_repos,
-    reconciled_workflow: req.reconciled_workflow,
-    kube_cr_uid: req.kube_cr_uid,
-    kube_namespace: req.kube_namespace,
-  })
+  const out: SessionStatusPatch = {}
+  if (req.phase !== undefined) out.phase = req.phase
+  if (req.start_time !== undefined) out.start_time = formatRfc3339(req.start_time)
+  if (req.completion_time !== undefined) out.completion_time = formatRfc3339(req.completion_time)
+  if (req.sdk_session_id !== undefined) out.sdk_session_id = req.sdk_session_id
+  if (req.sdk_restart_count !== undefined) out.sdk_restart_count = req.sdk_restart_count
+  if (req.conditions !== undefined) out.conditions = req.conditions
+  if (req.reconciled_repos !== undefined) out.reconciled_repos = req.reconciled_repos
+  if (req.reconciled_workflow !== undefined) out.reconciled_workflow = req.reconciled_workflow
+  if (req.kube_cr_uid !== undefined) out.kube_cr_uid = req.kube_cr_uid
+  if (req.kube_namespace !== undefined) out.kube_namespace = req.kube_namespace
+  return out
 }
 
 export function projectToProto(p: Project): PbProject {
@@ -162,15 +165,21 @@ export function projectToProto(p: Project): PbProject {
 }
 
 export function projectFromProto(p: PbProject): Project {
-  return compact<Project>({
-    ...metaFromProto(p.metadata),
+  const m = p.metadata
+  const out: Project = {
+    id: m?.id ?? '',
+    kind: m?.kind ?? '',
+    href: m?.href ?? '',
+    created_at: tsIn(m?.created_at) ?? EPOCH,
+    updated_at: tsIn(m?.updated_at) ?? EPOCH,
     name: p.name,
-    display_name: p.display_name,
-    description: p.description,
-    labels: p.labels,
-    annotations: p.annotations,
-    status: p.status,
-  })
+  }
+  if (p.display_name !== undefined) out.display_name = p.display_name
+  if (p.description !== undefined) out.description = p.description
+  if (p.labels !== undefined) out.labels = p.labels
+  if (p.annotations !== undefined) out.annotations = p.annotations
+  if (p.status !== undefined) out.status = p.status
+  return out
 }
 
 export function projectSettingsToProto(p: ProjectSettings): PbProjectSettings {
@@ -183,12 +192,18 @@ export function projectSettingsToProto(p: ProjectSettings): PbProjectSettings {
 }
 
 export function projectSettingsFromProto(p: PbProjectSettings): ProjectSettings {
-  return compact<ProjectSettings>({
-    ...metaFromProto(p.metadata),
+  const m = p.metadata
+  const out: ProjectSettings = {
+    id: m?.id ?? '',
+    kind: m?.kind ?? '',
+    href: m?.href ?? '',
+    created_at: tsIn(m?.created_at) ?? EPOCH,
+    updated_at: tsIn(m?.updated_at) ?? EPOCH,
     project_id: p.project_id,
-    group_access: p.group_access,
-    repositories: p.repositories,
-  })
+  }
+  if (p.group_access !== undefined) out.group_access = p.group_access
+  if (p.repositories !== undefined) out.repositories = p.repositories
+  return out
 }
 
 export function eventTypeToProto(type: WatchEventType): EventType {
