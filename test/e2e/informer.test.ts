@@ -237,16 +237,12 @@ describe('projects and project settings informers', () => {
   }
 })
 
-// KNOWN BUG (src/lib/api/rest.ts fetchAllPages + src/lib/informer/informer.ts applyList): the
-// server pages by offset, in insertion order (like the real one), so a delete on a page the
-// client has already read shifts every later object one place forward: the first object of
-// the next page moves onto the page already read and is in no page at all. The informer takes
-// the list as complete, so Store.replace emits DELETED for a session that still exists (and,
-// with a watch, nothing brings it back until the next reconnect). A controller would act on
-// that phantom deletion (kube mode: delete the CR). Nothing from the server is wrong: the list
-// is simply not a snapshot. These tests fail today; `it.fails` keeps them visible and flips to
-// a failure once the bug is fixed (then turn them into plain `it`).
-describe('offset paging while objects are deleted (known bug: it.fails)', () => {
+// Offset paging is not a snapshot: the server pages in insertion order, so a delete on a page
+// the client has already read shifts every later object one place forward, and the first object
+// of the next page is in no page at all. Taking such a list as complete would emit DELETED for a
+// session that still exists (kube mode: its CR deleted). The informer lists again when a DELETED
+// arrived during a list, and in poll mode deletes only what two lists in a row lack.
+describe('offset paging while objects are deleted', () => {
   async function setup(watch: WatchStrategy) {
     const api = await server()
     const seq = {next: 0}
@@ -276,7 +272,7 @@ describe('offset paging while objects are deleted (known bug: it.fails)', () => 
     return {api, informer, events, stop, deleteFirstAfterPage1}
   }
 
-  it.fails('initial list: every session that exists ends up in the cache', async () => {
+  it('initial list: every session that exists ends up in the cache', async () => {
     const {api, informer, stop, deleteFirstAfterPage1} = await setup('stream')
     const hook = deleteFirstAfterPage1()
     await informer.start(stop.signal)
@@ -286,7 +282,7 @@ describe('offset paging while objects are deleted (known bug: it.fails)', () => 
     expect(stateDiff(cacheState(informer), serverState(api.store, 'sessions'))).toBe('')
   })
 
-  it.fails('relist after a reconnect: no DELETED for a session that still exists', async () => {
+  it('relist after a reconnect: no DELETED for a session that still exists', async () => {
     const {api, informer, events, stop, deleteFirstAfterPage1} = await setup('stream')
     await informer.start(stop.signal)
     await informer.waitForSync()
@@ -300,7 +296,7 @@ describe('offset paging while objects are deleted (known bug: it.fails)', () => 
     expect(stateDiff(cacheState(informer), serverState(api.store, 'sessions'))).toBe('')
   })
 
-  it.fails('polling: no DELETED for a session that still exists', async () => {
+  it('polling: no DELETED for a session that still exists', async () => {
     const {api, informer, events, stop, deleteFirstAfterPage1} = await setup('poll')
     await informer.start(stop.signal)
     await informer.waitForSync()

@@ -64,6 +64,15 @@ export class InformerError extends AmbientError {
 
 type WatchOutcome = 'ended' | 'unimplemented' | 'unimplemented-listed'
 
+/** Lists read again when deletes keep arriving while pages are read. */
+const MAX_LIST_ATTEMPTS = 5
+
+function countDeletes<T extends ObjectMeta>(events: readonly WatchEvent<T>[]): number {
+  let n = 0
+  for (const e of events) if (e.type === 'DELETED') n++
+  return n
+}
+
 export class Informer<T extends ObjectMeta> {
   readonly resource: string
   private readonly source: ResourceSource<T>
@@ -85,6 +94,8 @@ export class Informer<T extends ObjectMeta> {
   private lastEventAt: number | undefined
   private liveSince: number | undefined
   private syncWaiters = new Set<() => void>()
+  /** Cached ids the last untrusted list lacked: a second list without them deletes them. */
+  private unconfirmedAbsent = new Set<string>()
   private controller: AbortController | undefined
   private loop: Promise<void> | undefined
 
@@ -263,15 +274,27 @@ export class Informer<T extends ObjectMeta> {
       if (ended && streamError instanceof WatchUnimplementedError) return 'unimplemented'
 
       this.setConnection('listing')
-      const objects = await this.source.list(stream.signal)
-      if (signal.aborted) return 'ended'
-      this.applyList(objects)
-      if (ended && streamError instanceof WatchUnimplementedError) {
-        this.markSynced()
-        return 'unimplemented-listed'
+      // The server pages by offset: a delete while pages are read shifts a live object onto a
+      // page already read, so it is in no page. A list during which a DELETED arrived may lack
+      // objects: it may not delete anything, and is read again once its events are applied.
+      for (let attempt = 1; ; attempt++) {
+        const objects = await this.source.list(stream.signal)
+        if (signal.aborted) return 'ended'
+        const clean = countDeletes(buffer) === 0
+        this.applyList(objects, {trustAbsence: clean})
+        if (ended && streamError instanceof WatchUnimplementedError) {
+          this.markSynced()
+          return 'unimplemented-listed'
+        }
+        this.applyBuffered(buffer)
+        buffer.length = 0
+        if (clean) break
+        if (attempt === MAX_LIST_ATTEMPTS) {
+          this.logger.warn({attempts: attempt}, 'the list kept changing while read; absent objects are kept until a later list confirms them')
+          break
+        }
+        this.logger.debug({attempt}, 'objects were deleted while listing: listing again')
       }
-      this.applyBuffered(buffer)
-      buffer.length = 0
       live = true
       this.markSynced()
       if (!ended) {
@@ -304,7 +327,9 @@ export class Informer<T extends ObjectMeta> {
         this.setConnection('listing')
         const objects = await this.source.list(signal)
         if (signal.aborted) return
-        this.applyList(objects)
+        // Nothing tells a poller that a delete shifted the pages it read: an object is gone
+        // only when two lists in a row lack it.
+        this.applyList(objects, {trustAbsence: false})
         this.markSynced()
         this.backoff.reset()
       } catch (err) {
@@ -325,8 +350,26 @@ export class Informer<T extends ObjectMeta> {
     await this.delay(delayMs, signal)
   }
 
-  private applyList(objects: readonly T[]): void {
-    for (const event of this.store.replace(objects)) this.emit(event)
+  /**
+   * Makes the cache equal to a full list. With `trustAbsence` false, a cached object missing
+   * from the list is kept (no DELETED) unless the previous list lacked it too.
+   */
+  private applyList(objects: readonly T[], options: {trustAbsence: boolean}): void {
+    let complete: readonly T[] = objects
+    const unconfirmed = new Set<string>()
+    if (!options.trustAbsence && this.store.size > 0) {
+      const listed = new Set<string>()
+      for (const o of objects) listed.add(o.id)
+      const kept: T[] = []
+      for (const cached of this.store.list()) {
+        if (listed.has(cached.id) || this.unconfirmedAbsent.has(cached.id)) continue
+        unconfirmed.add(cached.id)
+        kept.push(cached)
+      }
+      if (kept.length > 0) complete = [...objects, ...kept]
+    }
+    this.unconfirmedAbsent = unconfirmed
+    for (const event of this.store.replace(complete)) this.emit(event)
     this.metrics.informerCacheSize(this.resource, this.store.size)
   }
 
