@@ -2,8 +2,7 @@
 // sessions per second the control plane turns into AgenticSessions at the default client-side
 // rate limit (KUBE_QPS 50, KUBE_BURST 100). Three processes, like the e2e test's parts
 // (test/kube/e2e.test.ts): the fake Kubernetes API server (test/fake-kube, compiled to
-// bench/.build by tsc with bench/tsconfig.fake-kube.json), the embedded API server (with the
-// real server's random ids, see fixtures/kube-api-server.js), and
+// bench/.build by tsc with bench/tsconfig.fake-kube.json), the embedded API server, and
 // `ambient run --mode kube` (bench/fixtures/kube-plane.js); this process is the user creating
 // sessions through REST and the observer.
 import {execFileSync} from 'node:child_process'
@@ -179,7 +178,6 @@ report({
   title: 'Kube mode: API calls per session and reconcile throughput (issue 5)',
   description: [
     `Processes: the fake Kubernetes API server (test/fake-kube compiled to bench/.build with \`tsc -p bench/tsconfig.fake-kube.json\`, CRD from deploy/crd.yaml), the embedded Ambient API server, and \`ambient run --mode kube\` built by the command's own functions with its defaults (WORKER_COUNT 2, KUBE_QPS ${QPS}, KUBE_BURST ${BURST}, no leader election); only its REST client is wrapped to count calls. This process creates the sessions (REST, ${CREATE_CONCURRENCY} at a time) and polls the control plane's counters.`,
-    `The API server fixture (bench/fixtures/kube-api-server.js) gives sessions random KSUIDs like the real server: the embedded server's sequential ids differ only in letter case within a second, and kube mode names CRs after the lower-cased id, so 40% of a burst of 1000 sessions failed with NameConflict with them.`,
     `New sessions: ${PROJECTS} projects (their namespaces created first), then ${ROUNDS} rounds of ${SESSIONS} new sessions, each round after the token bucket refilled. A round ends when the control plane's sessions informer has every session with kube_cr_uid (the status copy-back, seen through the API server's watch) and the fake stores every AgenticSession; calls are counted once everything is idle again, so the reconciles caused by the control plane's own writes (CR added, status echoed back) are included. Kubernetes requests are counted by the client (rate limiter → counter) without the caches' list and watch calls; the per-verb breakdown is what the fake server received. Ambient API calls are every REST call but the informers' list-syncs.`,
     `Unchanged resync: every cached session, project and settings object is enqueued once (what the resync wheel does when it fires), then the calls are counted when idle.`,
     `Rate: requests/s after the burst is the slope of the client's request counter (sampled every 50 ms) from 150 requests into a round to its last request.`,

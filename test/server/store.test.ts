@@ -27,12 +27,15 @@ function statusOf(fn: () => unknown): number | undefined {
 }
 
 describe('KsuidGenerator', () => {
-  it('makes 27-char base62 ids that sort in creation order and never repeat', () => {
+  it('makes 27-char base62 ids that stay unique when lower-cased (CR names), sorted by second', () => {
     const gen = new KsuidGenerator({now: () => 1_750_000_000_000})
     const ids = Array.from({length: 1000}, () => gen.next())
     for (const id of ids) expect(id).toMatch(/^[0-9A-Za-z]{27}$/)
-    expect(new Set(ids).size).toBe(1000)
-    expect([...ids].sort()).toEqual(ids)
+    expect(new Set(ids.map((id) => id.toLowerCase())).size).toBe(1000)
+    let now = 1_750_000_000_000
+    const later = new KsuidGenerator({now: () => (now += 1000)})
+    const timed = Array.from({length: 50}, () => later.next())
+    expect([...timed].sort()).toEqual(timed)
   })
 })
 

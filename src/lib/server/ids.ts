@@ -1,14 +1,13 @@
 // KSUID-style ids like the real server's (27 base62 chars: 4 bytes of seconds since the KSUID
-// epoch + 16 bytes of payload). Ours are also strictly increasing within a process: when the
-// second has not moved on, the payload is the previous one plus one, so ids sort in creation
-// order and can never repeat; across restarts a fresh random payload keeps them apart.
+// epoch + 16 random bytes of payload). Every payload is fresh: consecutive ids must not differ
+// only in letter case, because kube mode names a CR after the lower-cased id (an incremented
+// payload made 400 of 1000 ids created in one second collide once lower-cased).
 import {randomBytes} from 'node:crypto'
 
 const KSUID_EPOCH_SECONDS = 1_400_000_000
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const ID_LENGTH = 27
 const PAYLOAD_BITS = 128n
-const PAYLOAD_MASK = (1n << PAYLOAD_BITS) - 1n
 
 export interface IdGeneratorOptions {
   /** Milliseconds since the Unix epoch. */
@@ -18,8 +17,6 @@ export interface IdGeneratorOptions {
 }
 
 export class KsuidGenerator {
-  private lastSeconds = -1
-  private lastPayload = 0n
   private readonly now: () => number
   private readonly random: (size: number) => Uint8Array
 
@@ -29,19 +26,8 @@ export class KsuidGenerator {
   }
 
   next(): string {
-    let seconds = Math.max(0, Math.floor(this.now() / 1000) - KSUID_EPOCH_SECONDS)
-    let payload: bigint
-    if (seconds <= this.lastSeconds) {
-      seconds = this.lastSeconds
-      payload = (this.lastPayload + 1n) & PAYLOAD_MASK
-      // Payload wrapped around within one second (2^128 ids): borrow the next second.
-      if (payload === 0n) seconds += 1
-    } else {
-      payload = bytesToBigInt(this.random(16))
-    }
-    this.lastSeconds = seconds
-    this.lastPayload = payload
-    return encodeBase62((BigInt(seconds) << PAYLOAD_BITS) | payload)
+    const seconds = Math.max(0, Math.floor(this.now() / 1000) - KSUID_EPOCH_SECONDS)
+    return encodeBase62((BigInt(seconds) << PAYLOAD_BITS) | bytesToBigInt(this.random(16)))
   }
 }
 
