@@ -231,9 +231,11 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   async #takenPorts(): Promise<Set<number>> {
     const taken = new Set<number>(this.#pendingPorts)
     for (const runner of this.#runners.values()) taken.add(runner.info.port)
-    // Runners of another ambient process sharing the registry may be between bind attempts.
+    // Runners of another ambient process sharing the registry may be between bind attempts;
+    // our own runners' ports are known already, so their records are not read again.
     if (this.#registry) {
-      for (const record of await this.#registry.list().catch(() => [])) {
+      const known = (id: string): boolean => this.#runners.has(id) || this.#pendingSessions.has(id)
+      for (const record of await this.#registry.list({skip: known}).catch(() => [])) {
         if (await this.#registry.isAlive(record)) taken.add(record.port)
       }
     }

@@ -103,7 +103,8 @@ export class RunnerRegistry {
   }
 
   /** Every readable record; unreadable files are logged and skipped, not fatal. */
-  async list(): Promise<RunnerRecord[]> {
+  /** Every readable record; `skip` leaves out sessions the caller already knows (no file read). */
+  async list(options: {skip?: (sessionId: string) => boolean} = {}): Promise<RunnerRecord[]> {
     let names: string[]
     try {
       names = await readdir(this.dir)
@@ -113,7 +114,7 @@ export class RunnerRegistry {
     }
     const records: RunnerRecord[] = []
     for (const name of names.sort()) {
-      if (!name.endsWith('.json') || !isSafeSessionId(name.slice(0, -5))) continue
+      if (!name.endsWith('.json') || !isSafeSessionId(name.slice(0, -5)) || options.skip?.(name.slice(0, -5))) continue
       try {
         const record = await this.read(name.slice(0, -5))
         if (record) records.push(record)
