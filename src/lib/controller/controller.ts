@@ -151,6 +151,8 @@ export class Controller<T extends ObjectMeta> {
   /** Ids whose last pass failed and will be retried (they need attention). */
   private readonly failing = new Set<string>()
   private readonly errors = new Map<string, ObjectError>()
+  /** Parsed created_at per id, for attention(): read on every pass, parsed once. */
+  private readonly created = new Map<string, {at: string; ms: number | undefined}>()
   private unsubscribe: (() => void) | undefined
   private queue: RateLimitingQueue<string> | undefined
   private run: Promise<void> | undefined
@@ -287,7 +289,10 @@ export class Controller<T extends ObjectMeta> {
       this.wheel.remove(id)
       if (!this.queue && this.tombstones.size > MAX_IDLE_TOMBSTONES) {
         const oldest = this.tombstones.keys().next().value
-        if (oldest !== undefined) this.tombstones.delete(oldest)
+        if (oldest !== undefined) {
+          this.tombstones.delete(oldest)
+          this.created.delete(oldest)
+        }
       }
     } else {
       this.tombstones.delete(id)
@@ -375,15 +380,17 @@ export class Controller<T extends ObjectMeta> {
       this.inFlight--
       this.metrics?.activeWorkers(this.name, this.inFlight)
     }
-    this.metrics?.reconciled(this.name, outcome, (this.clock.now() - started) / 1000)
+    const now = this.clock.now()
+    this.metrics?.reconciled(this.name, outcome, (now - started) / 1000)
     const current = this.informer.get(id)
     if (current) {
-      this.wheel.schedule(id, this.clock.now() + (this.attention(current) ? this.resync.attentionMs : this.resync.stableMs))
+      this.wheel.schedule(id, now + (this.attention(current, now) ? this.resync.attentionMs : this.resync.stableMs))
     } else if (settled && this.tombstones.get(id) === deleted) {
       // The deletion has been handled (a tombstone set meanwhile means another pass is queued).
       this.tombstones.delete(id)
       this.errors.delete(id)
       this.failing.delete(id)
+      this.created.delete(id)
       this.wheel.remove(id)
     }
   }
@@ -395,7 +402,7 @@ export class Controller<T extends ObjectMeta> {
     this.errors.delete(id)
   }
 
-  private attention(object: T): boolean {
+  private attention(object: T, now: number): boolean {
     if (this.failing.has(object.id)) return true
     if (this.needsAttention) {
       try {
@@ -405,11 +412,22 @@ export class Controller<T extends ObjectMeta> {
         return true
       }
     }
+    const createdMs = this.createdMs(object)
+    return createdMs !== undefined && now - createdMs < this.resync.recentMs
+  }
+
+  /** created_at in ms, parsed once per id (and again only if created_at changes); undefined if unparsable. */
+  private createdMs(object: T): number | undefined {
+    const cached = this.created.get(object.id)
+    if (cached && cached.at === object.created_at) return cached.ms
+    let ms: number | undefined
     try {
-      return this.clock.now() - Number(toMicros(object.created_at) / 1000n) < this.resync.recentMs
+      ms = Number(toMicros(object.created_at) / 1000n)
     } catch {
-      return false
+      ms = undefined
     }
+    this.created.set(object.id, {at: object.created_at, ms})
+    return ms
   }
 
   private armSweep(): void {
@@ -447,8 +465,10 @@ class ResyncWheel {
   }
 
   schedule(id: string, at: number): void {
-    this.remove(id)
     const slot = Math.ceil(at / this.tickMs)
+    // Most passes land in the slot the previous one chose (same tick): nothing to move.
+    if (this.slotOf.get(id) === slot) return
+    this.remove(id)
     let bucket = this.buckets.get(slot)
     if (!bucket) this.buckets.set(slot, (bucket = new Set()))
     bucket.add(id)
