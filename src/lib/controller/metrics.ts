@@ -8,6 +8,26 @@ import type {InformerMetrics} from '../informer/metrics.js'
 import type {UnfinishedWork, WorkQueueMetrics, WorkQueueMetricsProvider} from '../workqueue/metrics.js'
 import {RECONCILE_OUTCOMES, type ControllerMetricsHooks, type ReconcileOutcome} from './controller.js'
 
+/**
+ * Counts and gauge values written on every event or pass are kept in plain fields and handed
+ * to prom-client when it collects (each metric's `collect` hook, run on every read of the
+ * metric): a label lookup per event was a visible share of the watch pipeline's time, and a
+ * scrape sees the same numbers. Histograms are observed as they happen.
+ */
+interface QueueState {
+  depth: number
+  adds: number
+  retries: number
+}
+
+interface ControllerState {
+  active: number
+  outcomes: Record<ReconcileOutcome, number>
+  errors: number
+  /** The label object of the duration histogram, reused. */
+  labels: {controller: string}
+}
+
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 
 /** One per Registry (metric names are registered once). */
@@ -28,24 +48,110 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
   private readonly queueWork: Histogram<'name'>
   private readonly queueRetries: Counter<'name'>
   private readonly probes = new Map<string, () => UnfinishedWork>()
+  private readonly eventCounts = new Map<string, Record<ResourceEventType, number>>()
+  private readonly controllers = new Map<string, ControllerState>()
+  private readonly queues = new Map<string, QueueState>()
 
   constructor(registry: Registry) {
     const registers = [registry]
-    this.informerEvents = new Counter({name: 'ambient_informer_events_total', help: 'Cache changes delivered by informers, by resource and event type.', labelNames: ['resource', 'type'], registers})
+    const eventCounts = this.eventCounts
+    const controllers = this.controllers
+    const queues = this.queues
+    this.informerEvents = new Counter({
+      name: 'ambient_informer_events_total',
+      help: 'Cache changes delivered by informers, by resource and event type.',
+      labelNames: ['resource', 'type'],
+      registers,
+      collect() {
+        for (const [resource, counts] of eventCounts) {
+          for (const type of RESOURCE_EVENT_TYPES) {
+            if (counts[type] === 0) continue
+            this.inc({resource, type}, counts[type])
+            counts[type] = 0
+          }
+        }
+      },
+    })
     this.informerReconnects = new Counter({name: 'ambient_informer_reconnects_total', help: 'Watch reconnects and failed polls, by resource.', labelNames: ['resource'], registers})
     this.informerCache = new Gauge({name: 'ambient_informer_cache_size', help: 'Objects in the informer cache, by resource.', labelNames: ['resource'], registers})
     this.informerSyncedGauge = new Gauge({name: 'ambient_informer_synced', help: '1 once the informer cache has been fully listed.', labelNames: ['resource'], registers})
-    this.reconcileTotal = new Counter({name: 'ambient_reconcile_total', help: 'Reconcile passes by controller and result.', labelNames: ['controller', 'result'], registers})
-    this.reconcileErrors = new Counter({name: 'ambient_reconcile_errors_total', help: 'Reconcile passes that failed (terminal or not).', labelNames: ['controller'], registers})
+    this.reconcileTotal = new Counter({
+      name: 'ambient_reconcile_total',
+      help: 'Reconcile passes by controller and result.',
+      labelNames: ['controller', 'result'],
+      registers,
+      collect() {
+        for (const [controller, state] of controllers) {
+          for (const result of RECONCILE_OUTCOMES) {
+            if (state.outcomes[result] === 0) continue
+            this.inc({controller, result}, state.outcomes[result])
+            state.outcomes[result] = 0
+          }
+        }
+      },
+    })
+    this.reconcileErrors = new Counter({
+      name: 'ambient_reconcile_errors_total',
+      help: 'Reconcile passes that failed (terminal or not).',
+      labelNames: ['controller'],
+      registers,
+      collect() {
+        for (const [controller, state] of controllers) {
+          if (state.errors === 0) continue
+          this.inc({controller}, state.errors)
+          state.errors = 0
+        }
+      },
+    })
     this.reconcileRetries = new Counter({name: 'ambient_reconcile_retries_total', help: 'Failed keys scheduled for a retry with backoff.', labelNames: ['controller'], registers})
     this.reconcileGiveUps = new Counter({name: 'ambient_reconcile_given_up_total', help: 'Keys dropped after maxRetries failed passes.', labelNames: ['controller'], registers})
     this.reconcileDuration = new Histogram({name: 'ambient_reconcile_duration_seconds', help: 'Time per reconcile pass.', labelNames: ['controller'], buckets: DURATION_BUCKETS, registers})
-    this.reconcileActive = new Gauge({name: 'ambient_reconcile_active_workers', help: 'Reconciles in flight.', labelNames: ['controller'], registers})
-    this.queueDepth = new Gauge({name: 'workqueue_depth', help: 'Current depth of the work queue.', labelNames: ['name'], registers})
-    this.queueAdds = new Counter({name: 'workqueue_adds_total', help: 'Adds handled by the work queue.', labelNames: ['name'], registers})
+    this.reconcileActive = new Gauge({
+      name: 'ambient_reconcile_active_workers',
+      help: 'Reconciles in flight.',
+      labelNames: ['controller'],
+      registers,
+      collect() {
+        for (const [controller, state] of controllers) this.set({controller}, state.active)
+      },
+    })
+    this.queueDepth = new Gauge({
+      name: 'workqueue_depth',
+      help: 'Current depth of the work queue.',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        for (const [name, state] of queues) this.set({name}, state.depth)
+      },
+    })
+    this.queueAdds = new Counter({
+      name: 'workqueue_adds_total',
+      help: 'Adds handled by the work queue.',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        for (const [name, state] of queues) {
+          if (state.adds === 0) continue
+          this.inc({name}, state.adds)
+          state.adds = 0
+        }
+      },
+    })
     this.queueLatency = new Histogram({name: 'workqueue_queue_duration_seconds', help: 'How long a key stays in the queue before a worker takes it.', labelNames: ['name'], buckets: DURATION_BUCKETS, registers})
     this.queueWork = new Histogram({name: 'workqueue_work_duration_seconds', help: 'How long processing a key takes.', labelNames: ['name'], buckets: DURATION_BUCKETS, registers})
-    this.queueRetries = new Counter({name: 'workqueue_retries_total', help: 'Retries (delayed re-adds) handled by the work queue.', labelNames: ['name'], registers})
+    this.queueRetries = new Counter({
+      name: 'workqueue_retries_total',
+      help: 'Retries (delayed re-adds) handled by the work queue.',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        for (const [name, state] of queues) {
+          if (state.retries === 0) continue
+          this.inc({name}, state.retries)
+          state.retries = 0
+        }
+      },
+    })
     const probes = this.probes
     new Gauge({
       name: 'workqueue_unfinished_work_seconds',
@@ -74,13 +180,16 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
 
   registerResource(resource: string): void {
     for (const type of RESOURCE_EVENT_TYPES) this.informerEvents.inc({resource, type}, 0)
+    if (!this.eventCounts.has(resource)) this.eventCounts.set(resource, {ADDED: 0, MODIFIED: 0, DELETED: 0})
     this.informerReconnects.inc({resource}, 0)
     this.informerCache.set({resource}, 0)
     this.informerSyncedGauge.set({resource}, 0)
   }
 
   informerEvent(resource: string, type: ResourceEventType): void {
-    this.informerEvents.inc({resource, type})
+    const counts = this.eventCounts.get(resource)
+    if (counts) counts[type]++
+    else this.eventCounts.set(resource, {ADDED: 0, MODIFIED: 0, DELETED: 0, [type]: 1})
   }
 
   informerReconnect(resource: string): void {
@@ -102,13 +211,15 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
     this.reconcileGiveUps.inc({controller}, 0)
     this.reconcileDuration.zero({controller})
     this.reconcileActive.set({controller}, 0)
+    this.controllerState(controller)
     this.initQueue(controller)
   }
 
   reconciled(controller: string, outcome: ReconcileOutcome, seconds: number): void {
-    this.reconcileTotal.inc({controller, result: outcome})
-    if (outcome === 'error' || outcome === 'terminal') this.reconcileErrors.inc({controller})
-    this.reconcileDuration.observe({controller}, seconds)
+    const state = this.controllerState(controller)
+    state.outcomes[outcome]++
+    if (outcome === 'error' || outcome === 'terminal') state.errors++
+    this.reconcileDuration.observe(state.labels, seconds)
   }
 
   reconcileRetried(controller: string): void {
@@ -120,7 +231,16 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
   }
 
   activeWorkers(controller: string, count: number): void {
-    this.reconcileActive.set({controller}, count)
+    this.controllerState(controller).active = count
+  }
+
+  private controllerState(controller: string): ControllerState {
+    let state = this.controllers.get(controller)
+    if (!state) {
+      state = {active: 0, outcomes: {success: 0, error: 0, requeue: 0, terminal: 0}, errors: 0, labels: {controller}}
+      this.controllers.set(controller, state)
+    }
+    return state
   }
 
   /** A queue (re)created under `name` reports here; the latest queue's probe wins. */
@@ -128,13 +248,23 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
     this.initQueue(name)
     this.probes.set(name, probe)
     const labels = {name}
+    const state = this.queueState(name)
     return {
-      depth: (keys) => this.queueDepth.set(labels, keys),
-      add: () => this.queueAdds.inc(labels),
+      depth: (keys) => (state.depth = keys),
+      add: () => state.adds++,
       queued: (seconds) => this.queueLatency.observe(labels, seconds),
       worked: (seconds) => this.queueWork.observe(labels, seconds),
-      retry: () => this.queueRetries.inc(labels),
+      retry: () => state.retries++,
     }
+  }
+
+  private queueState(name: string): QueueState {
+    let state = this.queues.get(name)
+    if (!state) {
+      state = {depth: 0, adds: 0, retries: 0}
+      this.queues.set(name, state)
+    }
+    return state
   }
 
   private initQueue(name: string): void {
