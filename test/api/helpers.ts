@@ -56,13 +56,7 @@ export function grpcClient(server: ApiServer, token: () => string = () => TOKEN)
   return new GrpcClient({address: server.grpcAddress, tls: false, token})
 }
 
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
+export {waitFor} from '../helpers/wait.js'
 
 /** The rejection of a promise that must fail. */
 export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {

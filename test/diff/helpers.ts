@@ -85,17 +85,4 @@ export function summaryKeys(lines: readonly DiffLine[]): string[] {
   return lines.map((l) => `${l.action} ${l.kind} ${l.namespace ? `${l.namespace}/` : ''}${l.name ?? l.id ?? ''}`).sort()
 }
 
-export async function until<T>(what: string, fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+export {until} from '../helpers/wait.js'

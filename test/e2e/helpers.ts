@@ -16,13 +16,7 @@ export function startServer(options: Partial<ApiServerOptions> = {}): Promise<Ap
   return startApiServer({host: '127.0.0.1', port: 0, grpcPort: 0, token: TOKEN, ...options})
 }
 
-export async function waitFor(cond: () => boolean, what: () => string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
+export {waitFor} from '../helpers/wait.js'
 
 export interface PageRequest {
   resource: string

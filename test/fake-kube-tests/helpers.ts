@@ -36,13 +36,7 @@ export const jsonPatch: ConfigurationOptions = setHeaderOptions('Content-Type', 
 export const strategicPatch: ConfigurationOptions = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)
 
 /** Polls `check` until it returns true; fails after `timeoutMs` (generous: the machine is shared). */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
+export {waitFor} from '../helpers/wait.js'
 
 export function session(name: string, spec: Record<string, unknown> = {}): {
   apiVersion: string

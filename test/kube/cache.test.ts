@@ -4,6 +4,7 @@ import {createKubeCaches, INDEX_SESSION_ID, type KubeCaches} from '../../src/lib
 import {KubeClient} from '../../src/lib/kube/client.js'
 import type {AgenticSession} from '../../src/lib/kube/types.js'
 import {startFakeKube, type FakeKube, type KubeObject} from '../fake-kube/index.js'
+import {until} from './helpers.js'
 
 let kube: FakeKube
 let client: KubeClient
@@ -23,15 +24,6 @@ afterAll(async () => {
   await kube?.close()
 })
 
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 function session(name: string, sessionId: string, namespace = 'team-a', managed = true): KubeObject {
   return {

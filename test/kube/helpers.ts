@@ -4,20 +4,7 @@ import net from 'node:net'
 import type {AddressInfo} from 'node:net'
 import {KubeConfig} from '@kubernetes/client-node'
 
-export async function until<T>(what: string, fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+export {until} from '../helpers/wait.js'
 
 export type ProxyMode = 'pass' | 'reset' | 'blackhole'
 

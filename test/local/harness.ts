@@ -15,6 +15,7 @@ import {Informer} from '../../src/lib/informer/index.js'
 import {groupMembers} from '../../src/lib/process/index.js'
 import {createLocalMode, type LocalMode} from '../../src/lib/reconcilers/local/index.js'
 import {startApiServer, type ApiServer} from '../../src/lib/server/index.js'
+import {waitFor as sharedWaitFor} from '../helpers/wait.js'
 
 export const TOKEN = 'local-mode-test-token'
 export const FIXTURE = fileURLToPath(new URL('./fixtures/runner.mjs', import.meta.url))
@@ -35,14 +36,9 @@ export function randomPortRange(): {from: number; to: number} {
 }
 
 /** Polls `check` until it returns a truthy value; fails after `timeoutMs`. No fixed sleeps. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string | (() => string), timeoutMs = 30_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+/** Local-mode waits include process start-up and health checks: a longer default deadline. */
+export function waitFor<T>(check: () => T | Promise<T>, what: string | (() => string), timeoutMs = 30_000): Promise<NonNullable<T>> {
+  return sharedWaitFor(check, what, timeoutMs)
 }
 
 export interface Api {

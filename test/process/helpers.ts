@@ -31,15 +31,7 @@ export function makeSession(overrides: Partial<Session> = {}): Session {
 }
 
 /** Polls `check` until it returns a truthy value; fails after `timeoutMs`. No fixed sleeps. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+export {waitFor} from '../helpers/wait.js'
 
 export function getJson(port: number, pathName: string, headers: Record<string, string> = {}): Promise<{status: number; body: unknown}> {
   return new Promise((resolve, reject) => {

@@ -7,6 +7,7 @@ import {startEchoRunner, type EchoRunner} from '../../src/lib/runner/index.js'
 import {RunnerManager} from '../../src/lib/process/index.js'
 import {collectEvents, runInput, sseData} from '../runner/sse-client.js'
 import {fixtureCommand, makeSession, randomPortRange, tempDir} from '../process/helpers.js'
+import {waitFor} from '../helpers/wait.js'
 
 const TOKEN = 'runner-secret-token'
 const ORIGIN = 'http://localhost:3000'
@@ -54,13 +55,6 @@ function request(url: string, options: {method?: string; headers?: Record<string
   })
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {

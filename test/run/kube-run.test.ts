@@ -9,6 +9,7 @@ import {RestClient} from '../../src/lib/api/rest.js'
 import type {Project, Session} from '../../src/lib/api/types.js'
 import {startApiServer, type ApiServer} from '../../src/lib/server/index.js'
 import {startFakeKube, type FakeKube} from '../fake-kube/index.js'
+import {until} from '../helpers/wait.js'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const token = 'kube-run-token'
@@ -65,13 +66,6 @@ function startReplica(name: string): Replica {
   return replica
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 function holder(): string | undefined {
   const lease = kube.get('leases', 'ambient-code', LEASE) as {spec?: {holderIdentity?: string}} | undefined

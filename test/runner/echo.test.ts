@@ -4,6 +4,7 @@ import {EventSchemas} from '@ag-ui/core/schemas'
 import {runEchoMain, startEchoRunner, type EchoRunner} from '../../src/lib/runner/index.js'
 import {ConfigError} from '../../src/lib/errors.js'
 import {collectEvents, runInput, sseData, type AguiEventLike} from './sse-client.js'
+import {waitFor} from '../helpers/wait.js'
 
 const TOKEN = 'test-token-0123456789'
 const auth = {'x-ambient-session-token': TOKEN}
@@ -19,13 +20,6 @@ async function start(options: Partial<Parameters<typeof startEchoRunner>[0]> = {
   return runner
 }
 
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 function post(runner: EchoRunner, path: string, body: unknown, headers: Record<string, string> = auth): Promise<Response> {
   return fetch(`${runner.url}${path}`, {method: 'POST', headers: {...headers, 'content-type': 'application/json'}, body: JSON.stringify(body)})

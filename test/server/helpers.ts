@@ -92,13 +92,9 @@ export async function grpcError(p: Promise<unknown>): Promise<ServiceError> {
   throw new Error('expected the call to fail')
 }
 
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
+import {waitFor} from '../helpers/wait.js'
+
+export {waitFor}
 
 /** Collects a watch stream's events; `ready` resolves once the server has sent headers (it is subscribed). */
 export class Collector<T> {

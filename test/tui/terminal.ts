@@ -53,10 +53,4 @@ export function strip(frame: string | undefined): string {
 }
 
 /** Polls `check` until it returns true; the machine is shared, so the deadline is generous. */
-export async function until(check: () => boolean, what: string, deadlineMs = 20_000): Promise<void> {
-  const end = Date.now() + deadlineMs
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+export {waitFor as until} from '../helpers/wait.js'
