@@ -1,10 +1,14 @@
 import path from 'node:path'
 import {Args, Flags} from '@oclif/core'
-import {RESOURCE_NAMES, type ResourceName} from '../../lib/api/types.js'
+import {RESOURCE_NAMES, type ObjectMeta, type ResourceName} from '../../lib/api/types.js'
+import type {Informer} from '../../lib/informer/index.js'
 import {ApiCommand} from '../../lib/cli/client.js'
 import {connectApi} from '../../lib/cli/informers.js'
 import {eventLine, NdjsonWriter} from '../../lib/cli/ndjson.js'
 import {shutdownSignal, waitForAbort} from '../../lib/cli/signals.js'
+
+/** What the view and the filters read; the three resources and older ones all fit. */
+type Watched = ObjectMeta & {name?: string; phase?: string; project_id?: string}
 
 export default class Watch extends ApiCommand {
   static override summary = 'Follow a watch stream live: a table that updates in place, or NDJSON when piped.'
@@ -13,10 +17,14 @@ export default class Watch extends ApiCommand {
     '<%= config.bin %> watch sessions',
     '<%= config.bin %> watch sessions --project demo --phase Running,Pending',
     '<%= config.bin %> watch projects --json | jq .id',
+    '<%= config.bin %> watch workflows --base-path /api/ambient-api-server/v1 --watch poll',
   ]
   static override enableJsonFlag = false
   static override args = {
-    resource: Args.string({required: true, options: [...RESOURCE_NAMES], description: 'Resource to watch.'}),
+    resource: Args.string({
+      required: true,
+      description: `Resource to watch: ${RESOURCE_NAMES.join(', ')}; any other REST resource (e.g. workflows, tasks of the older /api/ambient-api-server/v1 generation) is polled.`,
+    }),
   }
   static override flags = {
     json: Flags.boolean({description: 'NDJSON on stdout, one line per event (the default when stdout is not a terminal).'}),
@@ -28,14 +36,15 @@ export default class Watch extends ApiCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Watch)
-    const resource = args.resource as ResourceName
     const config = this.apiSettings(flags)
     const interactive = !flags.json && Boolean(process.stdout.isTTY)
     const logFile = interactive ? path.join(config.AMBIENT_STATE_DIR, 'logs', 'watch.log') : undefined
     if (logFile) process.stderr.write(`logs: ${logFile}\n`)
     const logger = this.createLogger(config.LOG_LEVEL, 'watch', logFile)
     const api = await connectApi(config, {watch: flags.watch, logger})
-    const informer = await api.informer(resource)
+    const resource = args.resource
+    const known = (RESOURCE_NAMES as readonly string[]).includes(resource)
+    const informer: Informer<Watched> = known ? await api.informer(resource as ResourceName) : await api.pollingInformer<Watched>(resource)
     const shutdown = shutdownSignal()
     const {WatchModel} = await import('../../lib/tui/watch-model.js')
     const model = new WatchModel({filters: {project: flags.project, phase: flags.phase, name: flags.name}})
@@ -43,7 +52,7 @@ export default class Watch extends ApiCommand {
       if (!interactive) {
         const out = new NdjsonWriter()
         informer.on((event) => {
-          const o: {name?: string; phase?: string; project_id?: string} = event.object
+          const o = event.object
           if (model.matches({name: o.name ?? '', phase: o.phase, project: o.project_id})) out.write(eventLine(event))
         })
         await informer.start(shutdown.signal)

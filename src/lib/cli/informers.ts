@@ -14,13 +14,15 @@ export interface ApiConnection {
   rest: RestClient
   grpc?: GrpcClient
   informer<R extends ResourceName>(resource: R, metrics?: InformerMetrics): Promise<Informer<ResourceTypes[R]>>
+  /** Any other REST resource (e.g. the older generation's `workflows`, `tasks`): polled. */
+  pollingInformer<T extends ObjectMeta>(resource: string): Promise<Informer<T>>
   close(): void
 }
 
 export async function connectApi(config: Config, options: {watch: WatchFlag; logger: Logger}): Promise<ApiConnection> {
   const rest = restClientFromConfig(config, {logger: options.logger})
   const grpc = options.watch === 'stream' ? await grpcClientFromConfig(config, {logger: options.logger}) : undefined
-  const [{createSources}, {Informer}] = await Promise.all([import('../api/sources.js'), import('../informer/index.js')])
+  const [{createSources, restOnlySource}, {Informer}] = await Promise.all([import('../api/sources.js'), import('../informer/index.js')])
   const sources = createSources({rest, grpc, watch: options.watch})
   return {
     rest,
@@ -32,6 +34,14 @@ export async function connectApi(config: Config, options: {watch: WatchFlag; log
         watchMode: options.watch,
         pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000,
         metrics,
+      })
+    },
+    async pollingInformer<T extends ObjectMeta>(resource: string) {
+      return new Informer<T>({
+        source: restOnlySource<T>(rest, resource),
+        logger: options.logger,
+        watchMode: 'poll',
+        pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000,
       })
     },
     close: () => grpc?.close(),
