@@ -46,9 +46,10 @@ export class Store<T extends ObjectMeta> implements Lister<T> {
    */
   replace(objects: readonly T[]): ResourceEvent<T>[] {
     const events: ResourceEvent<T>[] = []
-    const seen = new Set<string>()
+    // Into an empty cache (the first sync) nothing can be deleted: no need to remember ids.
+    const seen = this.items.size > 0 ? new Set<string>() : undefined
     for (const object of objects) {
-      seen.add(object.id)
+      seen?.add(object.id)
       const old = this.items.get(object.id)
       if (!old) {
         this.items.set(object.id, object)
@@ -59,6 +60,7 @@ export class Store<T extends ObjectMeta> implements Lister<T> {
         events.push({type: 'MODIFIED', resource: this.resource, object, old})
       }
     }
+    if (!seen) return events
     for (const [id, object] of this.items) {
       if (seen.has(id)) continue
       this.remove(id)
