@@ -180,7 +180,11 @@ export class RestClient {
   private async call(method: string, path: string, ctx: CallContext): Promise<unknown> {
     const url = this.url(path, ctx.query)
     const timeoutMs = ctx.timeoutMs ?? this.timeoutMs
-    const timeout = AbortSignal.timeout(timeoutMs)
+    // A timer cleared when the call ends (AbortSignal.timeout would keep the signal, and what
+    // fetch hangs on it, alive for the whole timeout: thousands of list pages add up).
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(new DOMException('The operation timed out.', 'TimeoutError')), timeoutMs)
+    const timeout = deadline.signal
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -203,6 +207,8 @@ export class RestClient {
       if (ctx.signal?.aborted) throw ctx.signal.reason
       if (timeout.aborted) throw new ApiUnreachableError(url, true, `no answer within ${timeoutMs} ms`, {cause: err})
       throw new ApiUnreachableError(url, false, networkErrorDetail(err), {cause: err})
+    } finally {
+      clearTimeout(timer)
     }
     const ms = Math.round(performance.now() - started)
     this.logger.debug({method, url, status: response.status, ms}, 'api call')
@@ -266,23 +272,63 @@ export class RestClient {
 
 /**
  * JSON nulls are dropped (domain objects leave absent fields out) and timestamps are put in
- * the canonical microsecond form, the one the gRPC conversion produces.
+ * the canonical microsecond form, the one the gRPC conversion produces. The parsed object is
+ * normalized in place (it is ours: fresh from JSON.parse), so a 100k list is not held twice;
+ * only an object with nulls is copied, as deleting keys would leave it in slow dictionary mode.
  */
 function normalizeObject(body: Record<string, unknown>): Record<string, unknown> {
+  let hasNull = false
+  for (const key in body) {
+    if (body[key] === null) {
+      hasNull = true
+      break
+    }
+  }
+  if (!hasNull) {
+    for (const key of TIME_FIELDS) {
+      const value = body[key]
+      if (typeof value === 'string' && Object.hasOwn(body, key)) body[key] = normalizeTime(value)
+    }
+    for (const key of SHARED_FIELDS) {
+      const value = body[key]
+      if (typeof value === 'string' && Object.hasOwn(body, key)) body[key] = intern(value)
+    }
+    return body
+  }
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(body)) {
     if (value === null) continue
-    if (typeof value === 'string' && TIME_FIELDS.includes(key)) {
-      try {
-        out[key] = normalizeRfc3339(value)
-      } catch {
-        out[key] = value // malformed data is kept as is: the object is still worth having
-      }
-      continue
-    }
-    out[key] = value
+    out[key] = typeof value === 'string' && TIME_FIELDS.includes(key) ? normalizeTime(value) : value
   }
   return out
+}
+
+/**
+ * Fields whose values repeat across objects (kind, project, repository, model, phase, labels):
+ * a list of 100k sessions shares one copy of each instead of keeping 100k, which keeps the
+ * cache (and the garbage collector's young generation during a big list) smaller.
+ */
+const SHARED_FIELDS = ['kind', 'project_id', 'repo_url', 'workflow_id', 'llm_model', 'phase', 'labels', 'annotations', 'created_by_user_id', 'assigned_user_id', 'bot_account_name']
+const INTERNED_MAX = 10_000
+const INTERNED_MAX_LENGTH = 256
+const interned = new Map<string, string>()
+
+function intern(value: string): string {
+  if (value.length > INTERNED_MAX_LENGTH) return value
+  const shared = interned.get(value)
+  if (shared !== undefined) return shared
+  // Bounded: past the limit the table starts over (values stay correct, only less shared).
+  if (interned.size >= INTERNED_MAX) interned.clear()
+  interned.set(value, value)
+  return value
+}
+
+function normalizeTime(value: string): string {
+  try {
+    return normalizeRfc3339(value)
+  } catch {
+    return value // malformed data is kept as is: the object is still worth having
+  }
 }
 
 export interface FetchAllPagesOptions<T> {
