@@ -135,7 +135,12 @@ describe('deploy/deployment.yaml', () => {
 
   it('uses only setting names the CLI knows, and reads the token from a mounted Secret file', () => {
     const names = container.env.map((e) => e.name)
-    expect(names.filter((n) => !(SETTING_NAMES as string[]).includes(n))).toEqual([])
+    // Known: the settings table, and the env names of `ambient run`'s own flags (POD_NAME).
+    const manifest = JSON.parse(readFileSync(resolve(deployDir, '../oclif.manifest.json'), 'utf8')) as {commands: {run: {flags: Record<string, {env?: string}>}}}
+    const flagEnv = Object.values(manifest.commands.run.flags).flatMap((f) => (f.env ? [f.env] : []))
+    expect(flagEnv).toContain('POD_NAME')
+    const known = new Set<string>([...SETTING_NAMES, ...flagEnv])
+    expect(names.filter((n) => !known.has(n))).toEqual([])
     expect(names).not.toContain('AMBIENT_API_TOKEN')
     const tokenFile = container.env.find((e) => e.name === 'AMBIENT_API_TOKEN_FILE')?.value ?? ''
     const mount = container.volumeMounts.find((m) => tokenFile.startsWith(`${m.mountPath}/`))
