@@ -1,6 +1,7 @@
 // gRPC client of the Ambient API (contract section 2): the three services over one channel,
 // watch streams as typed async iterables, the bearer token sent as per-call metadata (call
 // credentials are refused on a plaintext channel, and plaintext is the default here).
+import type {Readable} from 'node:stream'
 import {
   credentials,
   Metadata,
@@ -213,46 +214,168 @@ export class GrpcClient {
    * the signal is aborted; throws WatchUnimplementedError when the server has no watch and
    * WatchStreamError (with the gRPC code) for any other failure.
    */
-  watch<R extends ResourceName>(resource: R, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<WatchEvent<ResourceTypes[R]>> {
+  watch<R extends ResourceName>(resource: R, signal: AbortSignal, options: WatchOptions = {}): AsyncIterableIterator<WatchEvent<ResourceTypes[R]>> {
     const adapter: ResourceAdapter<ResourceTypes[R]> = this.adapter(resource)
     return this.watchStream(resource, adapter, signal, options)
   }
 
-  private async *watchStream<T extends ObjectMeta>(
+  /**
+   * The stream's messages are taken in flowing mode and handed out from a small buffer by a
+   * hand-written iterator: one resolved promise per event, where async generators stacked on
+   * Readable's iterator cost several. The call opens on the first next(), and past
+   * WATCH_BUFFER unread events the stream is paused, so a slow consumer still holds the
+   * server back (HTTP/2 flow control).
+   */
+  private watchStream<T extends ObjectMeta>(
     resource: string,
     adapter: ResourceAdapter<T>,
     signal: AbortSignal,
     options: WatchOptions,
-  ): AsyncGenerator<WatchEvent<T>> {
-    if (signal.aborted) return
-    const call = adapter.watch(this.metadata())
-    const {onOpen} = options
-    if (onOpen) call.stream.once('metadata', () => onOpen())
-    // Errors surface through the iterator below; this listener keeps a late CANCELLED status
-    // (after the consumer stopped reading) from becoming an unhandled 'error' event.
-    call.stream.on('error', () => {})
-    const onAbort = () => call.cancel()
-    signal.addEventListener('abort', onAbort, {once: true})
-    this.openWatches.add(onAbort)
-    this.logger.debug({resource, address: this.address}, 'watch opened')
-    try {
-      for await (const raw of call.events) {
-        const event = this.toWatchEvent(resource, raw)
-        if (event) yield event
-      }
-    } catch (err) {
-      if (signal.aborted || this.closed) return
-      const code = isServiceError(err) ? err.code : GrpcStatus.UNKNOWN
-      if (code === GrpcStatus.UNIMPLEMENTED) throw new WatchUnimplementedError(resource, {cause: err})
-      const detail = isServiceError(err) ? `${GrpcStatus[code] ?? code}: ${err.details}` : String(err)
-      throw new WatchStreamError(resource, code, detail, {cause: err})
-    } finally {
+  ): AsyncIterableIterator<WatchEvent<T>> {
+    let call: WatchCall<T> | undefined
+    let started = false
+    let ended = false
+    let finished = false
+    let failure: Error | undefined
+    let paused = false
+    let items: WatchEvent<T>[] = []
+    let head = 0
+    let waiter: {resolve: (r: IteratorResult<WatchEvent<T>>) => void; reject: (err: unknown) => void} | undefined
+    const onAbort = (): void => call?.cancel()
+
+    const finish = (): void => {
+      if (finished) return
+      finished = true
+      ended = true
+      items = []
+      head = 0
+      if (!call) return
       signal.removeEventListener('abort', onAbort)
       this.openWatches.delete(onAbort)
       // Also reached when the consumer breaks out of its loop: the call must not linger.
       call.cancel()
       this.logger.debug({resource}, 'watch closed')
     }
+    const settle = (): void => {
+      const w = waiter
+      if (!w) return
+      waiter = undefined
+      if (failure) {
+        const err = failure
+        failure = undefined
+        finish()
+        w.reject(err)
+      } else {
+        finish()
+        w.resolve({value: undefined, done: true})
+      }
+    }
+    const push = (event: WatchEvent<T>): void => {
+      if (ended) return
+      if (waiter) {
+        const w = waiter
+        waiter = undefined
+        w.resolve({value: event, done: false})
+        return
+      }
+      items.push(event)
+      if (!paused && items.length - head >= WATCH_BUFFER) {
+        paused = true
+        call?.stream.pause()
+      }
+    }
+    const toError = (err: unknown): Error => {
+      const code = isServiceError(err) ? err.code : GrpcStatus.UNKNOWN
+      if (code === GrpcStatus.UNIMPLEMENTED) return new WatchUnimplementedError(resource, {cause: err})
+      const detail = isServiceError(err) ? `${GrpcStatus[code] ?? code}: ${err.details}` : String(err)
+      return new WatchStreamError(resource, code, detail, {cause: err})
+    }
+    const end = (): void => {
+      ended = true
+      settle()
+    }
+    // grpc-js ends the readable side, then emits the status error: the messages still
+    // buffered are delivered first, then the error (after 'end'), as Readable's iterator does.
+    const onError = (err: unknown): void => {
+      if (ended) return
+      if (signal.aborted || this.closed) end()
+      else failure ??= toError(err)
+    }
+    /** A message that cannot be converted fails the stream at once. */
+    const onBadMessage = (err: unknown): void => {
+      if (ended) return
+      failure = toError(err)
+      end()
+      call?.cancel()
+    }
+    const start = (): void => {
+      started = true
+      if (signal.aborted) {
+        ended = true
+        finished = true
+        return
+      }
+      const opened = adapter.watch(this.metadata())
+      call = opened
+      const {onOpen} = options
+      if (onOpen) opened.stream.once('metadata', () => onOpen())
+      // Errors surface through next(); this listener also keeps a late CANCELLED status
+      // (after the consumer stopped reading) from becoming an unhandled 'error' event.
+      opened.stream.on('error', onError)
+      opened.stream.once('end', end)
+      opened.stream.once('close', end)
+      opened.onEvent((raw) => {
+        const event = this.toWatchEvent(resource, raw)
+        if (event) push(event)
+      }, onBadMessage)
+      signal.addEventListener('abort', onAbort, {once: true})
+      this.openWatches.add(onAbort)
+      this.logger.debug({resource, address: this.address}, 'watch opened')
+    }
+
+    const iterator: AsyncIterableIterator<WatchEvent<T>> = {
+      next: (): Promise<IteratorResult<WatchEvent<T>>> => {
+        if (!started) start()
+        if (head < items.length) {
+          const value = items[head++]
+          if (head === items.length) {
+            items = []
+            head = 0
+          } else if (head >= WATCH_BUFFER * 8) {
+            // A consumer that never quite catches up: drop what it has read.
+            items = items.slice(head)
+            head = 0
+          }
+          if (paused && items.length - head <= WATCH_BUFFER / 2) {
+            paused = false
+            call?.stream.resume()
+          }
+          return Promise.resolve({value, done: false})
+        }
+        if (failure) {
+          const err = failure
+          failure = undefined
+          finish()
+          return Promise.reject(err)
+        }
+        if (ended) {
+          finish()
+          return Promise.resolve({value: undefined, done: true})
+        }
+        return new Promise((resolve, reject) => (waiter = {resolve, reject}))
+      },
+      return: (): Promise<IteratorResult<WatchEvent<T>>> => {
+        ended = true
+        failure = undefined
+        settle()
+        finish()
+        return Promise.resolve({value: undefined, done: true})
+      },
+      [Symbol.asyncIterator]() {
+        return iterator
+      },
+    }
+    return iterator
   }
 
   private toWatchEvent<T extends ObjectMeta>(resource: string, raw: RawEvent<T>): WatchEvent<T> | undefined {
@@ -333,21 +456,34 @@ export class GrpcClient {
   }
 }
 
-/** An open watch call: its converted events, and the handle to cancel it. */
+/** Unread watch events past which the stream is paused. */
+const WATCH_BUFFER = 128
+
+/** An open watch call: its messages (converted on demand), and the handle to cancel it. */
 interface WatchCall<T> {
-  events: AsyncIterable<RawEvent<T>>
+  /** Calls `handler` per converted message, in order; `onBadMessage` when one cannot be converted. */
+  onEvent(handler: (raw: RawEvent<T>) => void, onBadMessage: (err: unknown) => void): void
   cancel(): void
-  /** Only to attach an 'error' listener. */
-  stream: NodeJS.EventEmitter
+  /** For 'metadata', 'error' and 'end', and pause/resume. */
+  stream: Readable
 }
 
 function watchCall<M, T>(stream: ClientReadableStream<M>, convert: (message: M) => RawEvent<T>): WatchCall<T> {
-  async function* events(): AsyncGenerator<RawEvent<T>> {
-    // Readable's iterator pulls one message per step, and grpc-js asks the transport for the
-    // next message only when pulled: a slow consumer holds the server back (HTTP/2 flow control).
-    for await (const message of stream as AsyncIterable<M>) yield convert(message)
+  return {
+    onEvent: (handler, onBadMessage) =>
+      stream.on('data', (message: M) => {
+        let raw: RawEvent<T>
+        try {
+          raw = convert(message)
+        } catch (err) {
+          onBadMessage(err)
+          return
+        }
+        handler(raw)
+      }),
+    cancel: () => stream.cancel(),
+    stream,
   }
-  return {events: events(), cancel: () => stream.cancel(), stream}
 }
 
 function isServiceError(err: unknown): err is ServiceError {
