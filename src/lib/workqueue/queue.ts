@@ -58,6 +58,14 @@ export class WorkQueue<K = string> {
     return new Promise((resolve) => this.waiters.push(resolve))
   }
 
+  /**
+   * get() without the promise: the next queued key (the caller must call done(key)), or
+   * undefined when none is queued (then use get() to wait).
+   */
+  getNow(): K | undefined {
+    return this.fifo.length > 0 ? this.take() : undefined
+  }
+
   /** Releases a key taken with get(); queues it again if it was added meanwhile. */
   done(key: K): void {
     const started = this.processing.get(key)
