@@ -125,6 +125,18 @@ export interface ObjectError {
   at: number
 }
 
+/** One reconcile pass in progress. */
+interface Pass<T> {
+  key: string
+  id: string
+  /** The tombstone the pass was given, for a deleted object. */
+  deleted: T | undefined
+  started: number
+  outcome: ReconcileOutcome
+  /** False when the key will come back (retry, or shutdown mid-failure). */
+  settled: boolean
+}
+
 const DEFAULT_RESYNC: ResyncOptions = {attentionMs: 30_000, stableMs: 300_000, recentMs: 2 * 3600_000, tickMs: 1000}
 /** Tombstones kept while the controller is not running (deletions it will reconcile on start). */
 const MAX_IDLE_TOMBSTONES = 10_000
@@ -302,17 +314,36 @@ export class Controller<T extends ObjectMeta> {
 
   private async worker(queue: RateLimitingQueue<string>, signal: AbortSignal): Promise<void> {
     for (;;) {
-      const key = await queue.get()
+      // A queued key is taken at once, without a promise to wait on.
+      const key = queue.len() > 0 ? queue.getNow() : await queue.get()
       if (key === undefined) return
       if (this.stopping) {
         // Shut down: what is still queued is left for the next run (or the next replica).
         queue.done(key)
         continue
       }
+      // The pass is written out here rather than in an async helper: one promise less per key.
       try {
-        await this.process(queue, key, signal)
+        const id = key.slice(this.resource.length + 1)
+        const object = this.informer.get(id)
+        const deleted = object ? undefined : this.tombstones.get(id)
+        const pass: Pass<T> = {key, id, deleted, started: this.clock.now(), outcome: 'success', settled: true}
+        this.inFlight++
+        this.metrics?.activeWorkers(this.name, this.inFlight)
+        try {
+          const request: ReconcileRequest<T> = {key, resource: this.resource, id, object}
+          if (deleted) request.deleted = deleted
+          const result = await this.reconciler.reconcile(request, signal)
+          this.passSucceeded(queue, pass, result)
+        } catch (err) {
+          this.passFailed(queue, pass, err)
+        } finally {
+          this.inFlight--
+          this.metrics?.activeWorkers(this.name, this.inFlight)
+        }
+        this.passDone(pass)
       } catch (err) {
-        // Reconciler errors are handled in process(); this is a bug in a hook. Keep the worker.
+        // Reconciler errors are handled above; this is a bug in a hook. Keep the worker.
         this.logger.error({err, key}, 'controller worker error')
       } finally {
         queue.done(key)
@@ -320,72 +351,67 @@ export class Controller<T extends ObjectMeta> {
     }
   }
 
-  private async process(queue: RateLimitingQueue<string>, key: string, signal: AbortSignal): Promise<void> {
-    const id = key.slice(this.resource.length + 1)
-    const object = this.informer.get(id)
-    const deleted = object ? undefined : this.tombstones.get(id)
-    const started = this.clock.now()
-    this.inFlight++
-    this.metrics?.activeWorkers(this.name, this.inFlight)
-    let outcome: ReconcileOutcome
-    let settled = true
-    try {
-      const result = await this.reconciler.reconcile({key, resource: this.resource, id, object, ...(deleted && {deleted})}, signal)
-      this.succeeded(queue, key, id)
-      const after = result?.requeueAfterMs
-      if (after !== undefined && after > 0) {
-        outcome = 'requeue'
-        this.counts.requeued++
-        queue.addAfter(key, after)
-      } else {
-        outcome = 'success'
-      }
-      this.counts.succeeded++
-    } catch (err) {
-      const message = errorMessage(err)
-      this.lastError = `${id}: ${message}`
-      if (err instanceof TerminalError) {
-        outcome = 'terminal'
-        this.counts.terminal++
-        this.failures.delete(key)
-        this.failing.delete(id)
-        queue.forget(key)
-        this.errors.set(id, {message, terminal: true, at: this.clock.now()})
-        this.logger.warn({err, id}, 'reconcile failed for good (terminal error): not retrying')
-      } else {
-        outcome = 'error'
-        this.counts.failed++
-        this.errors.set(id, {message, terminal: false, at: this.clock.now()})
-        const failures = (this.failures.get(key) ?? 0) + 1
-        if (failures <= this.maxRetries && !this.stopping) {
-          this.failures.set(key, failures)
-          this.failing.add(id)
-          this.counts.retries++
-          this.metrics?.reconcileRetried(this.name)
-          queue.addRateLimited(key)
-          settled = false
-          this.logger.debug({err, id, failures}, 'reconcile failed: retrying with backoff')
-        } else if (this.stopping) {
-          settled = false
-        } else {
-          this.failures.delete(key)
-          this.failing.delete(id)
-          queue.forget(key)
-          this.counts.givenUp++
-          this.metrics?.reconcileGivenUp(this.name)
-          this.logger.error({err, id, failures}, `reconcile failed ${failures} times: GIVING UP until the object changes or its next resync`)
-        }
-      }
-    } finally {
-      this.inFlight--
-      this.metrics?.activeWorkers(this.name, this.inFlight)
+  private passSucceeded(queue: RateLimitingQueue<string>, pass: Pass<T>, result: ReconcileResult | void): void {
+    const {key} = pass
+    this.succeeded(queue, key, pass.id)
+    const after = result?.requeueAfterMs
+    if (after !== undefined && after > 0) {
+      pass.outcome = 'requeue'
+      this.counts.requeued++
+      queue.addAfter(key, after)
+    } else {
+      pass.outcome = 'success'
     }
+    this.counts.succeeded++
+  }
+
+  private passFailed(queue: RateLimitingQueue<string>, pass: Pass<T>, err: unknown): void {
+    const {key, id} = pass
+    const message = errorMessage(err)
+    this.lastError = `${id}: ${message}`
+    if (err instanceof TerminalError) {
+      pass.outcome = 'terminal'
+      this.counts.terminal++
+      this.failures.delete(key)
+      this.failing.delete(id)
+      queue.forget(key)
+      this.errors.set(id, {message, terminal: true, at: this.clock.now()})
+      this.logger.warn({err, id}, 'reconcile failed for good (terminal error): not retrying')
+      return
+    }
+    pass.outcome = 'error'
+    this.counts.failed++
+    this.errors.set(id, {message, terminal: false, at: this.clock.now()})
+    const failures = (this.failures.get(key) ?? 0) + 1
+    if (failures <= this.maxRetries && !this.stopping) {
+      this.failures.set(key, failures)
+      this.failing.add(id)
+      this.counts.retries++
+      this.metrics?.reconcileRetried(this.name)
+      queue.addRateLimited(key)
+      pass.settled = false
+      this.logger.debug({err, id, failures}, 'reconcile failed: retrying with backoff')
+    } else if (this.stopping) {
+      pass.settled = false
+    } else {
+      this.failures.delete(key)
+      this.failing.delete(id)
+      queue.forget(key)
+      this.counts.givenUp++
+      this.metrics?.reconcileGivenUp(this.name)
+      this.logger.error({err, id, failures}, `reconcile failed ${failures} times: GIVING UP until the object changes or its next resync`)
+    }
+  }
+
+  /** After any pass: metrics, then the next resync, or the end of a handled deletion. */
+  private passDone(pass: Pass<T>): void {
+    const {id, deleted} = pass
     const now = this.clock.now()
-    this.metrics?.reconciled(this.name, outcome, (now - started) / 1000)
+    this.metrics?.reconciled(this.name, pass.outcome, (now - pass.started) / 1000)
     const current = this.informer.get(id)
     if (current) {
       this.wheel.schedule(id, now + (this.attention(current, now) ? this.resync.attentionMs : this.resync.stableMs))
-    } else if (settled && this.tombstones.get(id) === deleted) {
+    } else if (pass.settled && this.tombstones.get(id) === deleted) {
       // The deletion has been handled (a tombstone set meanwhile means another pass is queued).
       this.tombstones.delete(id)
       this.errors.delete(id)
