@@ -34,6 +34,23 @@ describe('Deque', () => {
 })
 
 describe('WorkQueue', () => {
+  it('getNow takes queued keys in order without waiting, and holds them like get', async () => {
+    const q = new WorkQueue<string>()
+    expect(q.getNow()).toBeUndefined()
+    q.add('a')
+    q.add('b')
+    expect(q.getNow()).toBe('a')
+    q.add('a') // held: queued again only when done
+    expect(q.getNow()).toBe('b')
+    expect(q.getNow()).toBeUndefined()
+    q.done('a')
+    expect(q.getNow()).toBe('a')
+    q.done('a')
+    q.done('b')
+    expect(q.inFlight()).toBe(0)
+    expect(q.len()).toBe(0)
+  })
+
   it('deduplicates queued keys and keeps FIFO order', async () => {
     const q = new WorkQueue()
     q.add('a')
