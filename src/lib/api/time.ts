@@ -129,8 +129,32 @@ const C0 = 48 // '0'
 const MIN_DAYS = -719_528
 const MAX_DAYS = 2_932_896
 
+/**
+ * A canonical string whose every field is in range. Anything else goes to the general parser
+ * (Date.UTC rolls 24:00 or Feb 30 over and maps years 0-99 to 1900-1999: such strings must
+ * not be compared as text).
+ */
 function isCanonical(value: string): boolean {
-  return canonicalSeconds(value) !== undefined
+  if (
+    value.length !== CANONICAL_LENGTH ||
+    value.charCodeAt(4) !== 45 || // -
+    value.charCodeAt(7) !== 45 ||
+    value.charCodeAt(10) !== 84 || // T
+    value.charCodeAt(13) !== 58 || // :
+    value.charCodeAt(16) !== 58 ||
+    value.charCodeAt(19) !== 46 || // .
+    value.charCodeAt(26) !== 90 // Z
+  ) {
+    return false
+  }
+  const year = num2(value, 0) * 100 + num2(value, 2)
+  const month = num2(value, 5)
+  const day = num2(value, 8)
+  // NaN (a non-digit) fails every comparison below.
+  if (!(year >= 100 && month >= 1 && month <= 12 && day >= 1 && num2(value, 11) <= 23 && num2(value, 14) <= 59 && num2(value, 17) <= 59)) return false
+  if (day > 28 && day > daysInMonth(year, month)) return false
+  for (let i = 20; i < 26; i++) if (Number.isNaN(digit(value, i))) return false
+  return true
 }
 
 function digit(value: string, i: number): number {
@@ -142,35 +166,10 @@ function num2(value: string, i: number): number {
   return digit(value, i) * 10 + digit(value, i + 1)
 }
 
-/**
- * Seconds since the epoch of a canonical string whose every field is in range, else
- * undefined (the general parser then decides, e.g. Date.UTC rolls 24:00 or Feb 30 over, and
- * maps years 0-99 to 1900-1999: such strings must not be compared as text).
- */
+/** Seconds since the epoch of a string isCanonical accepts, else undefined. */
 function canonicalSeconds(value: string): number | undefined {
-  if (
-    value.length !== CANONICAL_LENGTH ||
-    value.charCodeAt(4) !== 45 || // -
-    value.charCodeAt(7) !== 45 ||
-    value.charCodeAt(10) !== 84 || // T
-    value.charCodeAt(13) !== 58 || // :
-    value.charCodeAt(16) !== 58 ||
-    value.charCodeAt(19) !== 46 || // .
-    value.charCodeAt(26) !== 90 // Z
-  ) {
-    return undefined
-  }
-  const year = num2(value, 0) * 100 + num2(value, 2)
-  const month = num2(value, 5)
-  const day = num2(value, 8)
-  const hour = num2(value, 11)
-  const minute = num2(value, 14)
-  const second = num2(value, 17)
-  // NaN (a non-digit) fails every comparison below.
-  if (!(year >= 100 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59)) return undefined
-  if (!(day <= daysInMonth(year, month))) return undefined
-  for (let i = 20; i < 26; i++) if (Number.isNaN(digit(value, i))) return undefined
-  return daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+  if (!isCanonical(value)) return undefined
+  return daysFromCivil(num2(value, 0) * 100 + num2(value, 2), num2(value, 5), num2(value, 8)) * 86_400 + num2(value, 11) * 3600 + num2(value, 14) * 60 + num2(value, 17)
 }
 
 /** The six fraction digits of a string canonicalSeconds accepted. */
