@@ -293,6 +293,8 @@ function normalizeObject(body: Record<string, unknown>): Record<string, unknown>
       const value = body[key]
       if (typeof value === 'string' && Object.hasOwn(body, key)) body[key] = intern(value)
     }
+    // An object never updated since its creation keeps one timestamp string, not two equal ones.
+    if (body.updated_at === body.created_at && Object.hasOwn(body, 'updated_at')) body.updated_at = body.created_at
     return body
   }
   const out: Record<string, unknown> = {}
