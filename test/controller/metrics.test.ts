@@ -1,4 +1,4 @@
-import {Registry} from 'prom-client'
+import {Histogram, Registry} from 'prom-client'
 import {describe, expect, it} from 'vitest'
 import {TerminalError} from '../../src/lib/controller/controller.js'
 import {ControllerMetrics} from '../../src/lib/controller/metrics.js'
@@ -86,5 +86,22 @@ describe('ControllerMetrics', () => {
     expect(await value(registry, 'workqueue_work_duration_seconds_count', {name: 'things'})).toBe(12)
     expect(await value(registry, 'workqueue_depth', {name: 'things'})).toBe(0)
     await stopHarness(h)
+  })
+  it('exports duration histograms exactly as prom-client does for the same observations', async () => {
+    const registry = new Registry()
+    const metrics = new ControllerMetrics(registry)
+    const queue = metrics.forQueue('q', () => ({unfinishedSeconds: 0, longestSeconds: 0}))
+    const reference = new Registry()
+    const buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
+    const expected = new Histogram({name: 'workqueue_queue_duration_seconds', help: 'How long a key stays in the queue before a worker takes it.', labelNames: ['name'], buckets, registers: [reference]})
+    expected.zero({name: 'q'})
+    for (const seconds of [0, 0.001, 0.0011, 0.004, 0.3, 1, 299, 300, 301, 1e6, 0.05]) {
+      queue.queued(seconds)
+      expected.observe({name: 'q'}, seconds)
+    }
+    const name = 'workqueue_queue_duration_seconds'
+    expect(await registry.getSingleMetricAsString(name)).toBe(await reference.getSingleMetricAsString(name))
+    expect((await registry.getSingleMetric(name)?.get())?.values).toEqual((await expected.get()).values)
+    expect(() => queue.queued(Number.NaN)).toThrow(TypeError)
   })
 })
