@@ -10,6 +10,7 @@ import {loadConfig, type Config, type Overrides} from '../lib/config/index.js'
 import type {ModeParts} from '../lib/controller/control-plane.js'
 import type {ResourceEvent} from '../lib/informer/index.js'
 import type {Logger} from '../lib/log.js'
+import {wantsLiveView} from '../lib/cli/terminal.js'
 
 export default class Run extends ApiCommand {
   static override summary = 'Run the control plane: list-sync the API server, follow its watch streams, reconcile.'
@@ -18,7 +19,7 @@ export default class Run extends ApiCommand {
   local  sessions -> runner processes on this machine, with the AG-UI reverse proxy on LOCAL_PROXY_ADDR.
   test   no side effects: events are counted.
 
-On a terminal a live view shows each resource's connection, cache, event counts and queue; logs then go to <AMBIENT_STATE_DIR>/logs/run.log. With --json, or when stdout is not a terminal, stdout carries one JSON object per event and, at exit, one TALLY line per resource; logs go to stderr.
+On a terminal (outside CI) a live view shows each resource's connection, cache, event counts and queue; logs then go to <AMBIENT_STATE_DIR>/logs/run.log. With --json, when stdout is not a terminal, or in CI, stdout carries one JSON object per event and, at exit, one TALLY line per resource; logs go to stderr.
 
 SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: invalid configuration (the message names the variable).`
   static override examples = [
@@ -66,7 +67,7 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
       LOG_LEVEL: flags['log-level'],
     }
     let config = this.loadSettings(overrides).config
-    const interactive = !flags.json && Boolean(process.stdout.isTTY)
+    const interactive = wantsLiveView(flags.json)
     const logFile = interactive ? path.join(config.AMBIENT_STATE_DIR, 'logs', 'run.log') : undefined
     const logger = this.createLogger(config.LOG_LEVEL, 'ambient', logFile)
     const shutdown = shutdownSignal()

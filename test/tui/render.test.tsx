@@ -56,7 +56,8 @@ describe('renderRunView', () => {
     const screen = new TestScreen({columns: 100, rows: 40, tty: true})
     const abort = new AbortController()
     const source = snapshotSource()
-    const view = renderRunView({getSnapshot: source.getSnapshot, refreshMs: 20, signal: abort.signal, stdout: screen, stdin: new TestKeyboard({raw: false})})
+    // Interactive forced: Ink would otherwise draw only the last frame when CI is set.
+    const view = renderRunView({getSnapshot: source.getSnapshot, refreshMs: 20, signal: abort.signal, stdout: screen, stdin: new TestKeyboard({raw: false}), interactive: true})
     await until(() => screen.text().includes('sessions'), 'the first frame')
     source.state.cacheSize = 4242
     await until(() => screen.text().includes('4242'), 'a redraw with the new snapshot')

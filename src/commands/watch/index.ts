@@ -6,6 +6,7 @@ import {ApiCommand} from '../../lib/cli/client.js'
 import {connectApi} from '../../lib/cli/informers.js'
 import {eventLine, NdjsonWriter} from '../../lib/cli/ndjson.js'
 import {shutdownSignal, waitForAbort} from '../../lib/cli/signals.js'
+import {wantsLiveView} from '../../lib/cli/terminal.js'
 
 /** What the view and the filters read; the three resources and older ones all fit. */
 type Watched = ObjectMeta & {name?: string; phase?: string; project_id?: string}
@@ -37,7 +38,7 @@ export default class Watch extends ApiCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Watch)
     const config = this.apiSettings(flags)
-    const interactive = !flags.json && Boolean(process.stdout.isTTY)
+    const interactive = wantsLiveView(flags.json)
     const logFile = interactive ? path.join(config.AMBIENT_STATE_DIR, 'logs', 'watch.log') : undefined
     if (logFile) process.stderr.write(`logs: ${logFile}\n`)
     const logger = this.createLogger(config.LOG_LEVEL, 'watch', logFile)

@@ -5,6 +5,11 @@ import {render, useApp, useInput, useStdin} from 'ink'
 import {useEffect, useRef, useState, type ReactNode} from 'react'
 
 export interface TerminalStreams {
+  /**
+   * Force Ink's interactive (redrawing) mode on or off. By default Ink decides: a TTY, and not
+   * in CI. The commands only mount a view once they have decided on a live terminal.
+   */
+  interactive?: boolean
   /** Where the view is drawn; defaults to process.stdout. */
   stdout?: NodeJS.WritableStream
   /** Where keys are read from; defaults to process.stdin. Keys only work on a raw-mode TTY. */
@@ -89,6 +94,7 @@ export async function mountView(node: ReactNode, streams: TerminalStreams): Prom
     stdin: streams.stdin ?? process.stdin,
     stderr: streams.stderr ?? process.stderr,
     maxFps: 10,
+    interactive: streams.interactive,
     // Ctrl-C goes through ViewRoot so the command hears about it (onQuit).
     exitOnCtrlC: false,
     // Replacing the global console is a surprise for the command (and breaks under test
