@@ -375,7 +375,19 @@ export class GrpcClient {
         return iterator
       },
     }
-    return iterator
+    // WatchBufferHint: the events already received, handed over without a promise each.
+    const takeBuffered = (): WatchEvent<T>[] => {
+      if (head >= items.length) return []
+      const taken = head === 0 ? items : items.slice(head)
+      items = []
+      head = 0
+      if (paused) {
+        paused = false
+        call?.stream.resume()
+      }
+      return taken
+    }
+    return Object.assign(iterator, {takeBuffered})
   }
 
   private toWatchEvent<T extends ObjectMeta>(resource: string, raw: RawEvent<T>): WatchEvent<T> | undefined {

@@ -10,7 +10,7 @@ import {silentLogger, type Logger} from '../log.js'
 import {Backoff, DEFAULT_BACKOFF, sleep, type BackoffOptions} from './backoff.js'
 import {Emitter, type Handler, type ResourceEvent} from './events.js'
 import {noopInformerMetrics, type InformerMetrics} from './metrics.js'
-import {WatchUnimplementedError, type ResourceSource} from './source.js'
+import {WatchUnimplementedError, type ResourceSource, type WatchBufferHint} from './source.js'
 import {Store, type Lister} from './store.js'
 
 export type WatchMode = 'stream' | 'poll'
@@ -256,11 +256,16 @@ export class Informer<T extends ObjectMeta> {
       // Started before the list: iterating opens the stream, and events queue up meanwhile.
       void (async () => {
         try {
+          const takeBuffered = (iterable as WatchBufferHint<T>).takeBuffered?.bind(iterable)
+          const handle = (event: WatchEvent<T>): void => {
+            if (live) this.applyWatchEvent(event)
+            else buffer.push(event)
+          }
           for await (const event of iterable) {
             if (closed) break
             this.lastEventAt = this.now()
-            if (live) this.applyWatchEvent(event)
-            else buffer.push(event)
+            handle(event)
+            if (takeBuffered) for (const more of takeBuffered()) if (!closed) handle(more)
           }
         } catch (err) {
           streamError = err

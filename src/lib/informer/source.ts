@@ -23,3 +23,11 @@ export class WatchUnimplementedError extends AmbientError {
     super(`the server has no watch for ${resource}`, 'ERR_WATCH_UNIMPLEMENTED', options)
   }
 }
+
+/**
+ * Optional extra a watch iterable may carry: the events it has already received, taken at
+ * once, so a fast stream costs one await per burst instead of one per event.
+ */
+export interface WatchBufferHint<T extends ObjectMeta> {
+  takeBuffered?(): WatchEvent<T>[]
+}
