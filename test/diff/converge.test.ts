@@ -9,7 +9,7 @@ import {RestClient} from '../../src/lib/api/rest.js'
 import {createSources} from '../../src/lib/api/sources.js'
 import type {ObjectMeta, Project, ProjectSettings, Session} from '../../src/lib/api/types.js'
 import {Controller} from '../../src/lib/controller/controller.js'
-import {Manager} from '../../src/lib/controller/manager.js'
+import {informerCache, Manager} from '../../src/lib/controller/manager.js'
 import {computeKubeDiff} from '../../src/lib/diff/index.js'
 import {Informer} from '../../src/lib/informer/index.js'
 import {KubeClient} from '../../src/lib/kube/client.js'
@@ -31,19 +31,6 @@ let configDir: string
 let controllers: Controller<ObjectMeta>[] = []
 let running: Promise<void>
 const stop = new AbortController()
-
-function informerCache<T extends ObjectMeta>(informer: Informer<T>) {
-  return {
-    name: `informer/${informer.resource}`,
-    async start(signal: AbortSignal) {
-      await informer.start(signal)
-      await informer.done
-    },
-    async waitForSync(signal: AbortSignal) {
-      await informer.waitForSync(signal)
-    },
-  }
-}
 
 beforeAll(async () => {
   assertBuilt(['diff'])

@@ -47,19 +47,3 @@ export async function connectApi(config: Config, options: {watch: WatchFlag; log
     close: () => grpc?.close(),
   }
 }
-
-/** The Manager's view of an informer: runs until aborted, syncs once. */
-export function informerCache<T extends ObjectMeta>(informer: Informer<T>) {
-  return {
-    name: `informer/${informer.resource}`,
-    async start(signal: AbortSignal) {
-      await informer.start(signal)
-      await informer.done
-    },
-    async waitForSync(signal: AbortSignal) {
-      if (!(await informer.waitForSync(signal)) && !signal.aborted) {
-        throw new Error(`informer for ${informer.resource} stopped before it synced`)
-      }
-    },
-  }
-}

@@ -1,6 +1,8 @@
 // Starts and stops the parts of a control plane in controller-runtime's order: HTTP
 // listeners, then caches (informers), then workers once every cache has synced, then
 // leader-only parts; stops in reverse within a grace period, so SIGTERM drains cleanly.
+import type {ObjectMeta} from '../api/types.js'
+import type {Informer} from '../informer/index.js'
 import type {Logger} from '../log.js'
 import {silentLogger} from '../log.js'
 
@@ -117,5 +119,21 @@ export class Manager {
         return
       }
     }
+  }
+}
+
+/** The Manager's view of an informer: runs until aborted, counts as synced after its first list. */
+export function informerCache<T extends ObjectMeta>(informer: Informer<T>): Cache {
+  return {
+    name: `informer/${informer.resource}`,
+    async start(signal: AbortSignal) {
+      await informer.start(signal)
+      await informer.done
+    },
+    async waitForSync(signal: AbortSignal) {
+      if (!(await informer.waitForSync(signal)) && !signal.aborted) {
+        throw new Error(`informer for ${informer.resource} stopped before it synced`)
+      }
+    },
   }
 }
