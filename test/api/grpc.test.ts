@@ -191,14 +191,23 @@ describe('GrpcClient unary calls', () => {
   })
 })
 
+/** Waits until the server holds `n` more watch subscriptions of `resource` than now. */
+function subscriptions(resource: 'sessions' | 'projects' | 'project_settings'): (n: number) => Promise<void> {
+  const base = server.store.listenerCount(resource)
+  return async (n) => {
+    await waitFor(() => server.store.listenerCount(resource) >= base + n, `the server to register ${n} ${resource} watch(es)`)
+  }
+}
+
 describe('GrpcClient.watch', () => {
   it('delivers CREATED, UPDATED and DELETED sessions as domain events', async () => {
     const rest = restClient(server)
     const controller = new AbortController()
-    let opened = false
     const events: WatchEvent<Session>[] = []
-    const done = collect(grpc.watch('sessions', controller.signal, {onOpen: () => (opened = true)}), events)
-    await waitFor(() => opened, 'the watch to open')
+    const subscribed = subscriptions('sessions')
+    const done = collect(grpc.watch('sessions', controller.signal), events)
+    // No headers come before the first event (as from grpc-go): the server's side tells.
+    await subscribed(1)
 
     const created = await rest.create('sessions', {name: 'watched', project_id: 'watch'})
     const updated = await rest.patchStatus(created.id, {phase: 'Running', start_time: '2026-05-06T07:08:09.101112Z'})
@@ -219,12 +228,14 @@ describe('GrpcClient.watch', () => {
   it('delivers projects and project settings', async () => {
     const rest = restClient(server)
     const controller = new AbortController()
-    let open = 0
+    const projectsSubscribed = subscriptions('projects')
+    const settingsSubscribed = subscriptions('project_settings')
     const projects: WatchEvent<import('../../src/lib/api/types.js').Project>[] = []
     const settings: WatchEvent<import('../../src/lib/api/types.js').ProjectSettings>[] = []
-    const a = collect(grpc.watch('projects', controller.signal, {onOpen: () => open++}), projects)
-    const b = collect(grpc.watch('project_settings', controller.signal, {onOpen: () => open++}), settings)
-    await waitFor(() => open === 2, 'both watches to open')
+    const a = collect(grpc.watch('projects', controller.signal), projects)
+    const b = collect(grpc.watch('project_settings', controller.signal), settings)
+    await projectsSubscribed(1)
+    await settingsSubscribed(1)
     const project = await rest.create('projects', {name: 'watched-project', description: 'd'})
     const s = await rest.create('project_settings', {project_id: project.id, repositories: '[]'})
     await waitFor(() => projects.length >= 1 && settings.length >= 1, 'one event each')
@@ -247,9 +258,9 @@ describe('GrpcClient.watch', () => {
   })
 
   it('throws WatchStreamError with the gRPC code when the server ends the stream', async () => {
-    let opened = false
-    const done = collect(grpc.watch('sessions', new AbortController().signal, {onOpen: () => (opened = true)}), [])
-    await waitFor(() => opened, 'the watch to open')
+    const subscribed = subscriptions('sessions')
+    const done = collect(grpc.watch('sessions', new AbortController().signal), [])
+    await subscribed(1)
     server.killWatchStreams()
     const err = await done
     expect(err).toBeInstanceOf(WatchStreamError)
@@ -261,21 +272,19 @@ describe('GrpcClient.watch', () => {
     const base = listeners()
 
     const controller = new AbortController()
-    let opened = false
-    const done = collect(grpc.watch('sessions', controller.signal, {onOpen: () => (opened = true)}), [])
-    await waitFor(() => opened && listeners() === base + 1, 'the server to subscribe')
+    const done = collect(grpc.watch('sessions', controller.signal), [])
+    await waitFor(() => listeners() === base + 1, 'the server to subscribe')
     controller.abort()
     expect(await done).toBeUndefined()
     await waitFor(() => listeners() === base, 'the server to see the cancel')
 
     // Breaking out of the loop after the first event must cancel the call too.
-    let open2 = false
-    const iterable = grpc.watch('sessions', new AbortController().signal, {onOpen: () => (open2 = true)})
+    const iterable = grpc.watch('sessions', new AbortController().signal)
     const first = (async () => {
       for await (const event of iterable) return event
       return undefined
     })()
-    await waitFor(() => open2, 'the second watch to open')
+    await waitFor(() => listeners() === base + 1, 'the server to subscribe the second watch')
     server.store.create('sessions', {name: 'break-out'})
     expect((await first)?.type).toBe('CREATED')
     await waitFor(() => listeners() === base, 'the server to see the second cancel')
@@ -288,9 +297,9 @@ describe('GrpcClient.watch', () => {
 
   it('ends open watches without an error on close()', async () => {
     const client = grpcClient(server)
-    let opened = false
-    const done = collect(client.watch('projects', new AbortController().signal, {onOpen: () => (opened = true)}), [])
-    await waitFor(() => opened, 'the watch to open')
+    const subscribed = subscriptions('projects')
+    const done = collect(client.watch('projects', new AbortController().signal), [])
+    await subscribed(1)
     client.close()
     expect(await done).toBeUndefined()
   })

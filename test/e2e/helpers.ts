@@ -6,7 +6,7 @@ import {GrpcClient} from '../../src/lib/api/grpc.js'
 import {RestClient} from '../../src/lib/api/rest.js'
 import type {ObjectMeta, ResourceName, WatchEvent} from '../../src/lib/api/types.js'
 import type {ResourceEvent, ResourceEventType} from '../../src/lib/informer/events.js'
-import type {Informer, InformerStatus, WatchOpenedHint} from '../../src/lib/informer/informer.js'
+import type {Informer, InformerStatus} from '../../src/lib/informer/informer.js'
 import type {ResourceSource} from '../../src/lib/informer/source.js'
 import {startApiServer, type ApiServer, type ApiServerOptions, type Store} from '../../src/lib/server/index.js'
 
@@ -67,7 +67,7 @@ export function clients(server: ApiServer, fetchImpl?: typeof fetch): Clients {
 
 /**
  * The same source, with a record of the last watch event that went through to the informer
- * (the `opened` hint is passed on). Lets a test hold a list page until the watch has
+ * (the `sent` hint is passed on). Lets a test hold a list page until the watch has
  * delivered a given change, so that change is sure to reach the informer's replay buffer.
  */
 export function observedSource<T extends ObjectMeta>(source: ResourceSource<T>) {
@@ -83,7 +83,8 @@ export function observedSource<T extends ObjectMeta>(source: ResourceSource<T>) 
           yield event
         }
       }
-      return Object.assign(relay(), {opened: (inner as WatchOpenedHint).opened})
+      const relayed = relay()
+      return inner.sent ? Object.assign(relayed, {sent: inner.sent}) : relayed
     }
   }
   return {

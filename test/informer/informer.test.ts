@@ -254,6 +254,157 @@ describe('Informer (watch)', () => {
   })
 })
 
+// The real server (grpc-go) sends a stream's headers with its first event and never says when
+// it registered the stream: the informer lists at once and lists once more later.
+describe('Informer (a server that registers streams late and says nothing until then)', () => {
+  it('syncs an idle server whose stream never sends anything', async () => {
+    const server = new MemoryServer()
+    server.lateRegistration = true
+    for (let i = 0; i < 20; i++) server.create(`t${i}`)
+    const informer = startInformer({source: server.source()})
+    const events = record(informer)
+    expect(await informer.waitForSync()).toBe(true)
+    expect(sortedEntries(cacheOf(informer))).toEqual(sortedEntries(server.snapshot()))
+    expect(events.map((e) => e.type)).toEqual(Array(20).fill('ADDED'))
+    expect(server.pendingRegistrations()).toBe(1)
+    expect(informer.status()).toMatchObject({synced: true, connection: 'watching', mode: 'stream'})
+  })
+
+  it('the confirmation relist, confirmRelistAfterMs after the request went out, finds what no stream carried', async () => {
+    const server = new MemoryServer()
+    server.lateRegistration = true
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => server.create(n))
+    const gate = new Gate()
+    const asked: number[] = []
+    let now = 5_000
+    const informer = startInformer({
+      source: server.source(),
+      now: () => now,
+      confirmRelistAfterMs: 1500,
+      confirmDelay: (ms, signal) => {
+        asked.push(ms)
+        return gate.wait(signal)
+      },
+    })
+    const events = record(informer)
+    await informer.waitForSync()
+    await expect.poll(() => gate.parked, {timeout: 20_000}).toBe(1)
+    // Request sent at 5000 (the source has no `sent` hint: sent when opened), asked at 5000.
+    expect(asked).toEqual([1500])
+    const before = cacheOf(informer)
+    events.length = 0
+    // Changes before the server registered the stream: on no stream, in no list read so far.
+    server.update(a.id, {phase: 'Running'})
+    server.delete(b.id)
+    const d = server.create('d')
+    expect(server.registerPending()).toBe(1)
+    // After registration: on the stream, held while the relist is read, then applied.
+    server.afterSnapshot = () => {
+      server.afterSnapshot = undefined
+      server.update(c.id, {phase: 'Completed'})
+    }
+    const lists = server.lists
+    now += 1500
+    gate.open()
+    await expect.poll(() => server.lists === lists + 1 && server.afterSnapshot === undefined, {timeout: 20_000}).toBe(true)
+    await untilCacheEquals(informer, () => server.snapshot())
+    expect(sortById(events)).toEqual(netEvents('things', before, server.snapshot()))
+    expect(informer.get(d.id)).toEqual(d)
+    expect(informer.status().connection).toBe('watching')
+    // Once per connection: no further relists while the stream lives.
+    server.create('e')
+    await untilCacheEquals(informer, () => server.snapshot())
+    expect(server.lists).toBe(lists + 1)
+  })
+
+  it('counts the wait from when the request was sent, not from when the call was made', async () => {
+    const server = new MemoryServer()
+    const inner = server.source()
+    let markSent: () => void = () => {}
+    const sent = new Promise<void>((resolve) => (markSent = resolve))
+    const watch = inner.watch?.bind(inner)
+    if (!watch) throw new Error('the memory source has a watch')
+    const source = {...inner, watch: (signal: AbortSignal) => Object.assign(watch(signal), {sent})}
+    let now = 10_000
+    const asked: number[] = []
+    const informer = startInformer({
+      source,
+      now: () => now,
+      confirmRelistAfterMs: 2000,
+      confirmDelay: (ms) => {
+        asked.push(ms)
+        return new Promise(() => {})
+      },
+    })
+    await informer.waitForSync()
+    await tick()
+    await tick()
+    expect(asked).toEqual([])
+    now += 700
+    markSent()
+    await expect.poll(() => asked, {timeout: 20_000}).toEqual([2000])
+  })
+
+  it('a stream that ends before the relist reconnects and confirms again, and no change is lost', async () => {
+    const server = new MemoryServer()
+    server.lateRegistration = true
+    for (let i = 0; i < 10; i++) server.create(`seed${i}`)
+    const gate = new Gate()
+    const informer = startInformer({source: server.source(), confirmDelay: (_ms, signal) => gate.wait(signal)})
+    await informer.waitForSync()
+    await expect.poll(() => gate.parked, {timeout: 20_000}).toBe(1)
+    server.create('lost-from-first-stream')
+    server.registerPending()
+    server.killStreams()
+    // The killed connection's wait ends with it; the new connection waits again.
+    await expect.poll(() => informer.status().reconnects, {timeout: 20_000}).toBe(1)
+    await expect.poll(() => gate.parked, {timeout: 20_000}).toBe(1)
+    server.create('before-second-registration')
+    server.registerPending()
+    gate.open()
+    await untilCacheEquals(informer, () => server.snapshot())
+  })
+
+  it('converges under a write storm with late registrations, killed streams and failed lists', async () => {
+    const server = new MemoryServer()
+    server.lateRegistration = true
+    const random = seeded(7)
+    for (let i = 0; i < 50; i++) server.create(`seed${i}`)
+    // The server registers each stream at a random moment before its confirmation relist.
+    const informer = startInformer({
+      source: server.source(),
+      random,
+      confirmDelay: async (_ms, signal) => {
+        for (let i = Math.floor(random() * 6); i > 0 && !signal.aborted; i--) await tick()
+        server.registerPending()
+      },
+    })
+    const events = record(informer)
+    await informer.waitForSync()
+    let kills = 0
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 10; i++) {
+        const ids = server.ids()
+        const r = random()
+        if (r < 0.3 || ids.length === 0) server.create(`r${round}-${i}`)
+        else if (r < 0.8) server.update(ids[Math.floor(random() * ids.length)], {phase: `p${round}`})
+        else server.delete(ids[Math.floor(random() * ids.length)])
+        if (random() < 0.3) await tick()
+      }
+      if (round % 5 === 0) kills += server.killStreams()
+      if (round % 13 === 0) server.failLists = 2
+      await tick()
+    }
+    // Only the confirmation relists register streams here: writes made once the last
+    // connection is live are on its stream or found by its confirmation.
+    await expect.poll(() => informer.status().connection, {timeout: 20_000}).toBe('watching')
+    for (let i = 0; i < 5; i++) server.create(`after-storm-${i}`)
+    await untilCacheEquals(informer, () => server.snapshot())
+    expect(sortedEntries(replay(events))).toEqual(sortedEntries(server.snapshot()))
+    expect(kills).toBeGreaterThan(0)
+  })
+})
+
 describe('Informer (poll)', () => {
   it('polls and diffs when told to', async () => {
     const server = new MemoryServer()

@@ -3,6 +3,8 @@
 // made after it opened; CREATED/UPDATED read the object when sent (so an event can carry a
 // newer state, and two changes can arrive as two events with the same state); DELETED carries
 // only the id; streams can be killed (like UNAVAILABLE); an UNIMPLEMENTED variant; no watch.
+// Like the real server, a stream says nothing until its first event, and it can be registered
+// late (`lateRegistration`): changes before registration are not on it.
 import {MicrosecondClock} from '../../src/lib/api/time.js'
 import type {ObjectMeta, WatchEvent} from '../../src/lib/api/types.js'
 import {AmbientError} from '../../src/lib/errors.js'
@@ -136,6 +138,12 @@ export class MemoryServer {
   listLatencyTurns = 20
   lists = 0
   watches = 0
+  /**
+   * New streams are registered only by registerPending() (the server has received the call
+   * but not subscribed it yet): changes meanwhile are not on them.
+   */
+  lateRegistration = false
+  private readonly unregistered = new Set<Stream>()
 
   create(name: string, phase?: string): Thing {
     const now = this.clock.next()
@@ -180,7 +188,7 @@ export class MemoryServer {
 
   /** Ends every open stream with an error, as when the server's broker goes down. */
   killStreams(): number {
-    const open = [...this.streams]
+    const open = [...this.streams, ...[...this.unregistered].filter((s) => s.open)]
     for (const stream of open) stream.end(new StreamKilledError())
     return open.length
   }
@@ -189,8 +197,21 @@ export class MemoryServer {
     return this.streams.size
   }
 
+  /** Registers the streams opened but not yet registered; returns how many. */
+  registerPending(): number {
+    const pending = [...this.unregistered].filter((s) => s.open)
+    this.unregistered.clear()
+    for (const stream of pending) this.streams.add(stream)
+    return pending.length
+  }
+
+  pendingRegistrations(): number {
+    return [...this.unregistered].filter((s) => s.open).length
+  }
+
   detach(stream: Stream): void {
     this.streams.delete(stream)
+    this.unregistered.delete(stream)
   }
 
   source(options: MemorySourceOptions = {}): ResourceSource<Thing> {
@@ -218,11 +239,13 @@ export class MemoryServer {
           [Symbol.asyncIterator]: () => ({next: () => Promise.reject(new WatchUnimplementedError(resource))}),
         }
       }
-      // Subscribed as soon as the call is made: later writes are delivered.
+      // Subscribed as soon as the call is made (later writes are delivered), or later.
       const stream = new Stream(this, signal)
       if (this.failWatches > 0) {
         this.failWatches--
         stream.end(new StreamKilledError())
+      } else if (this.lateRegistration) {
+        this.unregistered.add(stream)
       } else {
         this.streams.add(stream)
       }

@@ -6,7 +6,7 @@ import type {ProjectWatchEvent} from '../../src/gen/ambient/v1/projects.js'
 import type {ProjectSettingsWatchEvent} from '../../src/gen/ambient/v1/project_settings.js'
 import {formatRfc3339} from '../../src/lib/api/time.js'
 import type {ApiServer} from '../../src/lib/server/index.js'
-import {api, authMetadata, Collector, grpcCall, grpcClients, grpcError, obj, startTestServer, waitFor} from './helpers.js'
+import {afterSubscribers, api, authMetadata, Collector, grpcCall, grpcClients, grpcError, obj, startTestServer, waitFor} from './helpers.js'
 
 let server: ApiServer
 let clients: ReturnType<typeof grpcClients>
@@ -26,7 +26,7 @@ const createSession = (name: string, extra: Partial<Parameters<typeof clients.se
 const listSessions = (page: number, size: number) => grpcCall<ListSessionsResponse>((cb) => clients.sessions.listSessions({page, size}, md, cb))
 
 function watchSessions(): Collector<SessionWatchEvent> {
-  return new Collector<SessionWatchEvent>(clients.sessions.watchSessions({}, md))
+  return new Collector<SessionWatchEvent>(clients.sessions.watchSessions({}, md), afterSubscribers(server.store, 'sessions'))
 }
 
 describe('gRPC unary calls', () => {
@@ -191,7 +191,7 @@ describe('gRPC watch', () => {
 
   it('ends streams with UNAVAILABLE on killWatchStreams', async () => {
     const w = watchSessions()
-    const wp = new Collector<ProjectWatchEvent>(clients.projects.watchProjects({}, md))
+    const wp = new Collector<ProjectWatchEvent>(clients.projects.watchProjects({}, md), afterSubscribers(server.store, 'projects'))
     await Promise.all([w.ready, wp.ready])
     server.killWatchStreams()
     expect((await w.waitForError()).code).toBe(status.UNAVAILABLE)
@@ -225,8 +225,8 @@ describe('gRPC watch', () => {
   })
 
   it('watches projects and project settings', async () => {
-    const wp = new Collector<ProjectWatchEvent>(clients.projects.watchProjects({}, md))
-    const ws = new Collector<ProjectSettingsWatchEvent>(clients.settings.watchProjectSettings({}, md))
+    const wp = new Collector<ProjectWatchEvent>(clients.projects.watchProjects({}, md), afterSubscribers(server.store, 'projects'))
+    const ws = new Collector<ProjectSettingsWatchEvent>(clients.settings.watchProjectSettings({}, md), afterSubscribers(server.store, 'project_settings'))
     await Promise.all([wp.ready, ws.ready])
     const p = obj((await api(server, 'POST', '/projects', {name: 'watched-project'})).body)
     await api(server, 'PATCH', `/projects/${p.id}`, {status: 'Ready'})
@@ -250,7 +250,7 @@ describe('gRPC watch back-pressure', () => {
     const s = await startTestServer({maxPendingWatchEvents: 10_000})
     const c = grpcClients(s)
     try {
-      const w = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md))
+      const w = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md), afterSubscribers(s.store, 'sessions'))
       await w.ready
       w.stream.pause()
       const prompt = 'p'.repeat(64 * 1024)
@@ -275,7 +275,7 @@ describe('gRPC watch back-pressure', () => {
     const s = await startTestServer({maxPendingWatchEvents: 20})
     const c = grpcClients(s)
     try {
-      const slow = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md))
+      const slow = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md), afterSubscribers(s.store, 'sessions'))
       await slow.ready
       slow.stream.pause()
       const prompt = 'p'.repeat(256 * 1024)
@@ -289,7 +289,7 @@ describe('gRPC watch back-pressure', () => {
       expect((await slow.waitForError()).code).toBe(status.RESOURCE_EXHAUSTED)
       expect(slow.events.length).toBeLessThan(200)
 
-      const ok = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md))
+      const ok = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md), afterSubscribers(s.store, 'sessions'))
       await ok.ready
       s.store.create('sessions', {name: 'fine'})
       expect((await ok.waitForCount(1))[0].session?.name).toBe('fine')

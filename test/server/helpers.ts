@@ -1,12 +1,36 @@
 // Test helpers: a server on ephemeral ports, a fetch wrapper, grpc-js clients straight from
 // the generated code, and a watch-event collector. No client code from src/lib/api.
 import {credentials, Metadata, type ClientReadableStream, type ServiceError} from '@grpc/grpc-js'
-import {startApiServer, type ApiServer, type ApiServerOptions} from '../../src/lib/server/index.js'
+import {startApiServer, type ApiServer, type ApiServerOptions, type Store, type StoreResource} from '../../src/lib/server/index.js'
 import {SessionServiceClient} from '../../src/gen/ambient/v1/sessions.js'
 import {ProjectServiceClient} from '../../src/gen/ambient/v1/projects.js'
 import {ProjectSettingsServiceClient} from '../../src/gen/ambient/v1/project_settings.js'
 
 export const TOKEN = 'test-token-123'
+
+const subscriptionCounts = new WeakMap<Store, Map<StoreResource, number>>()
+
+/** Counts every subscription ever made to the store's change feed (the watch streams'). */
+function subscriptionsOf(store: Store): Map<StoreResource, number> {
+  let counts = subscriptionCounts.get(store)
+  if (counts) return counts
+  const made = new Map<StoreResource, number>()
+  counts = made
+  subscriptionCounts.set(store, made)
+  const on = store.on.bind(store)
+  store.on = (resource, listener) => {
+    made.set(resource, (made.get(resource) ?? 0) + 1)
+    return on(resource, listener)
+  }
+  return made
+}
+
+/** True once `k` more watch streams of `resource` have subscribed than when this was called. */
+export function afterSubscribers(store: Store, resource: StoreResource, k = 1): () => boolean {
+  const counts = subscriptionsOf(store)
+  const base = counts.get(resource) ?? 0
+  return () => (counts.get(resource) ?? 0) >= base + k
+}
 
 export function startTestServer(options: Partial<ApiServerOptions> = {}): Promise<ApiServer> {
   return startApiServer({token: TOKEN, port: 0, grpcPort: 0, ...options})
@@ -96,24 +120,31 @@ import {waitFor} from '../helpers/wait.js'
 
 export {waitFor}
 
-/** Collects a watch stream's events; `ready` resolves once the server has sent headers (it is subscribed). */
+/**
+ * Collects a watch stream's events. The server, like the real one (grpc-go), sends no
+ * headers before the first event, so the client cannot see when it is subscribed: `ready`
+ * resolves when `registered()` (a look at the server's side) says so, and rejects if the
+ * stream fails first.
+ */
 export class Collector<T> {
   readonly events: T[] = []
   error: ServiceError | undefined
   ended = false
   readonly ready: Promise<void>
 
-  constructor(readonly stream: ClientReadableStream<T>) {
-    this.ready = new Promise((resolve, reject) => {
-      stream.once('metadata', () => resolve())
-      stream.once('error', reject)
-    })
+  constructor(
+    readonly stream: ClientReadableStream<T>,
+    registered: () => boolean = () => false,
+  ) {
     stream.on('data', (e: T) => this.events.push(e))
     stream.on('error', (err: ServiceError) => {
       this.error = err
     })
     stream.on('end', () => {
       this.ended = true
+    })
+    this.ready = waitFor(() => registered() || this.error !== undefined, 'the server to subscribe the watch').then(() => {
+      if (this.error) throw this.error
     })
     // The 'ready' rejection is observed through `error`; keep it from being unhandled.
     this.ready.catch(() => undefined)

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {status} from '@grpc/grpc-js'
 import type {SessionWatchEvent} from '../../src/gen/ambient/v1/sessions.js'
-import {api, authMetadata, Collector, grpcClients, startTestServer, waitFor} from './helpers.js'
+import {afterSubscribers, api, authMetadata, Collector, grpcClients, startTestServer, waitFor} from './helpers.js'
 
 function ports(url: string, grpcAddress: string): {port: number; grpcPort: number} {
   return {port: Number(new URL(url).port), grpcPort: Number(grpcAddress.split(':').at(-1))}
@@ -26,8 +26,8 @@ describe('server lifecycle', () => {
     const server = await startTestServer()
     const c = grpcClients(server)
     const md = authMetadata()
-    const live = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md))
-    const stalled = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md))
+    const live = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md), afterSubscribers(server.store, 'sessions', 1))
+    const stalled = new Collector<SessionWatchEvent>(c.sessions.watchSessions({}, md), afterSubscribers(server.store, 'sessions', 2))
     await Promise.all([live.ready, stalled.ready])
     stalled.stream.pause()
     const prompt = 'p'.repeat(256 * 1024)

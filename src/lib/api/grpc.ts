@@ -3,6 +3,7 @@
 // credentials are refused on a plaintext channel, and plaintext is the default here).
 import type {Readable} from 'node:stream'
 import {
+  connectivityState,
   credentials,
   Metadata,
   status as GrpcStatus,
@@ -17,7 +18,7 @@ import {ProjectServiceClient} from '../../gen/ambient/v1/projects.js'
 import {ProjectSettingsServiceClient} from '../../gen/ambient/v1/project_settings.js'
 import {SessionServiceClient} from '../../gen/ambient/v1/sessions.js'
 import {AmbientError} from '../errors.js'
-import {WatchUnimplementedError} from '../informer/source.js'
+import {WatchUnimplementedError, type WatchStream} from '../informer/source.js'
 import {silentLogger, type Logger} from '../log.js'
 import {eventTypeFromProto, projectFromProto, projectSettingsFromProto, sessionFromProto, statusPatchToProto} from './convert.js'
 import {ApiError, ApiUnreachableError, WatchStreamError} from './errors.js'
@@ -42,14 +43,11 @@ export interface GrpcCallOptions {
   timeoutMs?: number
 }
 
-export interface WatchOptions {
-  /**
-   * Called when the server has answered the call with its headers. Servers that send them
-   * at subscription (this project's server does) make it the moment from which changes are
-   * seen: list after it and nothing falls between the list and the watch.
-   */
-  onOpen?: () => void
-}
+/**
+ * A watch stream of the gRPC client: iterate it to open the call. `sent` resolves once the
+ * call is open on a connected channel (stays pending if it never is).
+ */
+export type GrpcWatch<T extends ObjectMeta> = AsyncIterableIterator<WatchEvent<T>> & Required<Omit<WatchStream<T>, typeof Symbol.asyncIterator>>
 
 export interface GrpcListAllOptions extends GrpcCallOptions {
   pageSize?: number
@@ -210,13 +208,15 @@ export class GrpcClient {
   }
 
   /**
-   * Changes made after the stream opened. Ends when the server ends the stream cleanly or
-   * the signal is aborted; throws WatchUnimplementedError when the server has no watch and
-   * WatchStreamError (with the gRPC code) for any other failure.
+   * Changes made after the server registered the stream. Ends when the server ends the
+   * stream cleanly or the signal is aborted; throws WatchUnimplementedError when the server
+   * has no watch and WatchStreamError (with the gRPC code) for any other failure. Like the
+   * real server (grpc-go), a server may send no headers until its first event: nothing here
+   * waits for them.
    */
-  watch<R extends ResourceName>(resource: R, signal: AbortSignal, options: WatchOptions = {}): AsyncIterableIterator<WatchEvent<ResourceTypes[R]>> {
+  watch<R extends ResourceName>(resource: R, signal: AbortSignal): GrpcWatch<ResourceTypes[R]> {
     const adapter: ResourceAdapter<ResourceTypes[R]> = this.adapter(resource)
-    return this.watchStream(resource, adapter, signal, options)
+    return this.watchStream(resource, adapter, signal)
   }
 
   /**
@@ -230,8 +230,7 @@ export class GrpcClient {
     resource: string,
     adapter: ResourceAdapter<T>,
     signal: AbortSignal,
-    options: WatchOptions,
-  ): AsyncIterableIterator<WatchEvent<T>> {
+  ): GrpcWatch<T> {
     let call: WatchCall<T> | undefined
     let started = false
     let ended = false
@@ -241,6 +240,8 @@ export class GrpcClient {
     let items: WatchEvent<T>[] = []
     let head = 0
     let waiter: {resolve: (r: IteratorResult<WatchEvent<T>>) => void; reject: (err: unknown) => void} | undefined
+    let markSent: () => void = () => {}
+    const sent = new Promise<void>((resolve) => (markSent = resolve))
     const onAbort = (): void => call?.cancel()
 
     const finish = (): void => {
@@ -317,8 +318,7 @@ export class GrpcClient {
       }
       const opened = adapter.watch(this.metadata())
       call = opened
-      const {onOpen} = options
-      if (onOpen) opened.stream.once('metadata', () => onOpen())
+      whenReady(this.sessions.getChannel(), () => ended).then(markSent, () => undefined)
       // Errors surface through next(); this listener also keeps a late CANCELLED status
       // (after the consumer stopped reading) from becoming an unhandled 'error' event.
       opened.stream.on('error', onError)
@@ -387,7 +387,7 @@ export class GrpcClient {
       }
       return taken
     }
-    return Object.assign(iterator, {takeBuffered})
+    return Object.assign(iterator, {takeBuffered, sent})
   }
 
   private toWatchEvent<T extends ObjectMeta>(resource: string, raw: RawEvent<T>): WatchEvent<T> | undefined {
@@ -496,6 +496,30 @@ function watchCall<M, T>(stream: ClientReadableStream<M>, convert: (message: M) 
     cancel: () => stream.cancel(),
     stream,
   }
+}
+
+/**
+ * Resolves when the channel is READY (a call started on it goes out at once); never resolves
+ * once `gone()` is true or the channel is shut down. A call started on a connecting channel
+ * waits for the connection, so "started" is not "sent" until then.
+ */
+type Channel = ReturnType<InstanceType<typeof SessionServiceClient>['getChannel']>
+
+function whenReady(channel: Channel, gone: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const state = channel.getConnectivityState(false)
+      if (state === connectivityState.READY) return resolve()
+      if (gone() || state === connectivityState.SHUTDOWN) return
+      try {
+        // No deadline: a timer would hold the process open; the channel's close wakes it.
+        channel.watchConnectivityState(state, Infinity, check)
+      } catch {
+        // The channel was shut down meanwhile.
+      }
+    }
+    check()
+  })
 }
 
 function isServiceError(err: unknown): err is ServiceError {

@@ -31,15 +31,9 @@ export function createSources(options: CreateSourcesOptions): ApiSources {
       resource,
       list: (signal) => rest.listAll(resource, {...list, signal}),
     }
-    if (watch === 'stream' && grpc) {
-      // `opened` (WatchOpenedHint) resolves when the server has sent the stream's headers, i.e.
-      // it is registered for changes; the informer relists only then, so nothing slips between.
-      out.watch = (signal) => {
-        let opened: () => void = () => {}
-        const hint = new Promise<void>((resolve) => (opened = resolve))
-        return Object.assign(grpc.watch(resource, signal, {onOpen: () => opened()}), {opened: hint})
-      }
-    }
+    // The server's headers come with its first event (grpc-go), so nothing waits for them:
+    // the informer lists at once and confirms with a second list (see informer.ts).
+    if (watch === 'stream' && grpc) out.watch = (signal) => grpc.watch(resource, signal)
     return out
   }
   return {sessions: source('sessions'), projects: source('projects'), project_settings: source('project_settings')}

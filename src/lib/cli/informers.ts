@@ -33,6 +33,7 @@ export async function connectApi(config: Config, options: {watch: WatchFlag; log
         logger: options.logger,
         watchMode: options.watch,
         pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000,
+        confirmRelistAfterMs: config.WATCH_RELIST_DELAY_SECONDS * 1000,
         metrics,
       })
     },

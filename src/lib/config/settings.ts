@@ -103,6 +103,11 @@ export const SETTINGS = {
   KUBECONFIG: {schema: schemas.path, description: 'Kubeconfig file (else ~/.kube/config, else in-cluster).'},
   NAMESPACE: {schema: schemas.nonEmpty, default: 'ambient-code', description: 'Namespace of the control plane (leases, events).'},
   POLL_INTERVAL_SECONDS: {schema: schemas.positiveInt, default: '5', description: 'List interval when the server has no watch.'},
+  WATCH_RELIST_DELAY_SECONDS: {
+    schema: schemas.nonNegativeNumber,
+    default: '2',
+    description: 'After a watch request went out, list once more this much later: changes made before the server registered the stream (it never says when) are on no stream.',
+  },
   WORKER_COUNT: {schema: schemas.positiveInt, default: '2', description: 'Reconcile workers per resource.'},
   METRICS_ADDR: {schema: schemas.listen, default: ':8080', description: 'Prometheus metrics listener; 0 turns it off.'},
   PROBE_ADDR: {schema: schemas.listen, default: ':8081', description: 'Health probe listener (/healthz, /readyz); 0 turns it off.'},

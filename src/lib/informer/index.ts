@@ -1,12 +1,12 @@
-export {WatchUnimplementedError, type ResourceSource} from './source.js'
+export {WatchUnimplementedError, type ResourceSource, type WatchStream} from './source.js'
 export {
+  DEFAULT_CONFIRM_RELIST_AFTER_MS,
   Informer,
   InformerError,
   type ConnectionState,
   type InformerOptions,
   type InformerStatus,
   type WatchMode,
-  type WatchOpenedHint,
 } from './informer.js'
 export {Emitter, RESOURCE_EVENT_TYPES, type Handler, type ResourceEvent, type ResourceEventType} from './events.js'
 export {Store, type Lister} from './store.js'

@@ -1,16 +1,40 @@
 // Keeps a local cache of one resource in step with the server and tells subscribers what
-// changed. The server has no resourceVersion and replays nothing, so on every (re)connect the
-// watch is opened FIRST and its events buffered, then the resource is relisted and diffed
-// against the cache, then the buffered events are applied (by updated_at), then events flow
-// live: nothing that happens around a reconnect can fall into a gap. Without a watch (older
-// servers, or watchMode 'poll') the informer lists every pollIntervalMs and diffs.
+// changed. Without a watch (older servers, or watchMode 'poll') it lists every pollIntervalMs
+// and diffs. With one, each connection goes:
+//
+//   open the watch and read it in the background (events held) -> list at once -> apply the
+//   list, then the held events (by updated_at) -> synced, live -> relist once more when the
+//   watch request has been out for confirmRelistAfterMs (events held again meanwhile) -> live.
+//
+// Why that is gap-free. The server has no resourceVersion and replays nothing: a stream
+// carries only changes made after the server registered it, and nothing tells the client
+// when that happened (the real server, grpc-go, sends the stream's headers with its first
+// event, so an idle stream shows nothing at all). Call that moment R. A change before R is
+// not on the stream but is in any list read after it; a change after R is on the stream.
+// The first list starts at once, so the cache is complete at once (ready without waiting for
+// the server), but a change between that list's read and R can be in neither. The
+// confirmation relist starts only after R: registration takes one request's trip and a
+// handler start, and the relist waits confirmRelistAfterMs (default 2 s, orders of magnitude
+// more) after the request went out on a connected channel. So every change is in the first
+// list, the stream, or the relist. Events held during a list are applied after it, and an
+// event never overwrites a newer cached state, so the order of arrival cannot regress an
+// object. The one assumption, named: a server that takes longer than confirmRelistAfterMs to
+// register a stream it has received can lose changes made in that window until the next
+// reconnect; raise the setting (WATCH_RELIST_DELAY_SECONDS) for such a server.
+//
+// Deletes need one more rule. The server pages by offset, so a delete while pages are read
+// shifts a live object onto a page already read: it is in no page. A list during which a
+// DELETED arrived is read again; but before R the DELETED may be on no stream, so the first
+// list of a connection never deletes what it lacks (it could be such an object): absence is
+// decided by the confirmation relist, read after R.
 import type {ObjectMeta, WatchEvent} from '../api/types.js'
 import {AmbientError, errorMessage} from '../errors.js'
 import {silentLogger, type Logger} from '../log.js'
 import {Backoff, DEFAULT_BACKOFF, sleep, type BackoffOptions} from './backoff.js'
 import {Emitter, type Handler, type ResourceEvent} from './events.js'
 import {noopInformerMetrics, type InformerMetrics} from './metrics.js'
-import {WatchUnimplementedError, type ResourceSource, type WatchBufferHint} from './source.js'
+import {StreamFollower} from './follower.js'
+import {WatchUnimplementedError, type ResourceSource, type WatchStream} from './source.js'
 import {Store, type Lister} from './store.js'
 
 export type WatchMode = 'stream' | 'poll'
@@ -42,18 +66,17 @@ export interface InformerOptions<T extends ObjectMeta> {
   /** A watch quiet for this long is reported `idle` (default 300000). */
   idleAfterMs?: number
   metrics?: InformerMetrics
-  /** Waits `ms` or until `signal` aborts; never rejects. */
+  /**
+   * How long after a watch request went out the informer lists once more, to cover changes
+   * made before the server registered the stream (default 2000; see the top of this file).
+   */
+  confirmRelistAfterMs?: number
+  /** Waits `ms` or until `signal` aborts; never rejects. Backoff and poll waits. */
   delay?: (ms: number, signal: AbortSignal) => Promise<void>
+  /** The same, for the wait before the confirmation relist (default: real time). */
+  confirmDelay?: (ms: number, signal: AbortSignal) => Promise<void>
   random?: () => number
   now?: () => number
-}
-
-/**
- * Optional extra a source's watch stream may carry: resolves once the server has accepted the
- * stream, so the relist starts only after changes are sure to be delivered.
- */
-export interface WatchOpenedHint {
-  readonly opened?: Promise<unknown>
 }
 
 export class InformerError extends AmbientError {
@@ -63,6 +86,8 @@ export class InformerError extends AmbientError {
 }
 
 type WatchOutcome = 'ended' | 'unimplemented' | 'unimplemented-listed'
+
+export const DEFAULT_CONFIRM_RELIST_AFTER_MS = 2000
 
 /** Lists read again when deletes keep arriving while pages are read. */
 const MAX_LIST_ATTEMPTS = 5
@@ -80,7 +105,9 @@ export class Informer<T extends ObjectMeta> {
   private readonly pollIntervalMs: number
   private readonly idleAfterMs: number
   private readonly metrics: InformerMetrics
+  private readonly confirmRelistAfterMs: number
   private readonly delay: (ms: number, signal: AbortSignal) => Promise<void>
+  private readonly confirmDelay: (ms: number, signal: AbortSignal) => Promise<void>
   private readonly now: () => number
   private readonly backoff: Backoff
   private readonly store: Store<T>
@@ -106,7 +133,9 @@ export class Informer<T extends ObjectMeta> {
     this.pollIntervalMs = options.pollIntervalMs ?? 5000
     this.idleAfterMs = options.idleAfterMs ?? 300_000
     this.metrics = options.metrics ?? noopInformerMetrics
+    this.confirmRelistAfterMs = options.confirmRelistAfterMs ?? DEFAULT_CONFIRM_RELIST_AFTER_MS
     this.delay = options.delay ?? sleep
+    this.confirmDelay = options.confirmDelay ?? sleep
     this.now = options.now ?? Date.now
     this.backoff = new Backoff({...DEFAULT_BACKOFF, ...options.backoff}, options.random)
     this.mode = options.watchMode === 'poll' || !options.source.watch ? 'poll' : 'stream'
@@ -230,93 +259,103 @@ export class Informer<T extends ObjectMeta> {
     }
   }
 
-  /** One connection: open the watch, relist, replay the buffer, then follow the stream. */
+  /** One connection: open the watch, list, replay, go live, confirm with one more list, follow. */
   private async watchOnce(signal: AbortSignal): Promise<WatchOutcome> {
     const watch = this.source.watch
     if (!watch) return 'unimplemented'
-    const stream = new AbortController()
-    const abortStream = (): void => stream.abort()
-    signal.addEventListener('abort', abortStream, {once: true})
-    let closed = false
-    let live = false
-    let ended = false
-    let streamError: unknown
-    const buffer: WatchEvent<T>[] = []
+    const connection = new AbortController()
+    const abortConnection = (): void => connection.abort()
+    signal.addEventListener('abort', abortConnection, {once: true})
+    let follower: StreamFollower<T> | undefined
     try {
       this.setConnection('connecting')
-      let iterable: AsyncIterable<WatchEvent<T>>
+      let stream: WatchStream<T>
       try {
-        iterable = watch.call(this.source, stream.signal)
+        stream = watch.call(this.source, connection.signal)
       } catch (err) {
         if (err instanceof WatchUnimplementedError) return 'unimplemented'
         throw err
       }
-      let notifyEnded!: () => void
-      const endedPromise = new Promise<void>((resolve) => (notifyEnded = resolve))
-      // Started before the list: iterating opens the stream, and events queue up meanwhile.
-      void (async () => {
-        try {
-          const takeBuffered = (iterable as WatchBufferHint<T>).takeBuffered?.bind(iterable)
-          const handle = (event: WatchEvent<T>): void => {
-            if (live) this.applyWatchEvent(event)
-            else buffer.push(event)
-          }
-          for await (const event of iterable) {
-            if (closed) break
-            this.lastEventAt = this.now()
-            handle(event)
-            if (takeBuffered) for (const more of takeBuffered()) if (!closed) handle(more)
-          }
-        } catch (err) {
-          streamError = err
-        } finally {
-          ended = true
-          notifyEnded()
-        }
-      })()
-      const opened = (iterable as WatchOpenedHint).opened
-      if (opened instanceof Promise) await Promise.race([opened.catch(() => undefined), endedPromise])
-      if (ended && streamError instanceof WatchUnimplementedError) return 'unimplemented'
-
-      this.setConnection('listing')
-      // The server pages by offset: a delete while pages are read shifts a live object onto a
-      // page already read, so it is in no page. A list during which a DELETED arrived may lack
-      // objects: it may not delete anything, and is read again once its events are applied.
-      for (let attempt = 1; ; attempt++) {
-        const objects = await this.source.list(stream.signal)
-        if (signal.aborted) return 'ended'
-        const clean = countDeletes(buffer) === 0
-        this.applyList(objects, {trustAbsence: clean})
-        if (ended && streamError instanceof WatchUnimplementedError) {
-          this.markSynced()
-          return 'unimplemented-listed'
-        }
-        this.applyBuffered(buffer)
-        buffer.length = 0
-        if (clean) break
-        if (attempt === MAX_LIST_ATTEMPTS) {
-          this.logger.warn({attempts: attempt}, 'the list kept changing while read; absent objects are kept until a later list confirms them')
-          break
-        }
-        this.logger.debug({attempt}, 'objects were deleted while listing: listing again')
-      }
-      live = true
+      // Reading starts now (it opens the call); events are held until the list is applied.
+      follower = new StreamFollower<T>({
+        stream,
+        apply: (event) => this.applyWatchEvent(event),
+        received: () => (this.lastEventAt = this.now()),
+      })
+      const sentAt = this.sentTime(stream)
+      // Until the stream is surely registered, a DELETED that shifted the offset pages may be
+      // on no stream, so this list cannot tell "deleted" from "skipped": nothing it lacks is
+      // deleted now (the confirmation relist decides).
+      if (!(await this.listAndReplay(connection.signal, follower, {trustAbsence: false}))) return 'ended'
       this.markSynced()
-      if (!ended) {
+      if (follower.unimplemented) return 'unimplemented-listed'
+      if (!follower.done) {
         this.liveSince = this.now()
         this.setConnection('watching')
         this.logger.debug({cacheSize: this.store.size}, 'watching')
-        await endedPromise
+        await this.confirmRelist(connection.signal, follower, sentAt)
+        await follower.ended
       }
       if (signal.aborted) return 'ended'
-      if (streamError instanceof WatchUnimplementedError) return 'unimplemented-listed'
-      if (streamError !== undefined) throw streamError
+      if (follower.unimplemented) return 'unimplemented-listed'
+      if (follower.error !== undefined) throw follower.error
       return 'ended'
     } finally {
-      closed = true
-      stream.abort()
-      signal.removeEventListener('abort', abortStream)
+      follower?.close()
+      connection.abort()
+      signal.removeEventListener('abort', abortConnection)
     }
+  }
+
+  /** When the watch request went out (our clock), or undefined if it never did. */
+  private sentTime(stream: WatchStream<T>): Promise<number | undefined> {
+    if (!stream.sent) return Promise.resolve(this.now())
+    return stream.sent.then(
+      () => this.now(),
+      () => undefined,
+    )
+  }
+
+  /**
+   * Lists while the follower holds the stream's events, makes the cache equal to the list
+   * (deleting what it lacks only when `trustAbsence`), applies the held events, and goes
+   * live. False when aborted.
+   */
+  private async listAndReplay(signal: AbortSignal, follower: StreamFollower<T>, options: {trustAbsence: boolean}): Promise<boolean> {
+    follower.hold()
+    this.setConnection('listing')
+    // The server pages by offset: a delete while pages are read shifts a live object onto a
+    // page already read, so it is in no page. A list during which a DELETED arrived may lack
+    // objects: it may not delete anything, and is read again once its events are applied.
+    for (let attempt = 1; ; attempt++) {
+      const objects = await this.source.list(signal)
+      if (signal.aborted) return false
+      const held = follower.take()
+      const clean = countDeletes(held) === 0
+      this.applyList(objects, {trustAbsence: options.trustAbsence && clean})
+      if (follower.unimplemented) return true
+      this.applyBuffered(held)
+      if (clean) break
+      if (attempt === MAX_LIST_ATTEMPTS) {
+        this.logger.warn({attempts: attempt}, 'the list kept changing while read; absent objects are kept until a later list confirms them')
+        break
+      }
+      this.logger.debug({attempt}, 'objects were deleted while listing: listing again')
+    }
+    follower.goLive()
+    return true
+  }
+
+  /** The relist that closes the window before the server registered the stream (see the top). */
+  private async confirmRelist(signal: AbortSignal, follower: StreamFollower<T>, sentAt: Promise<number | undefined>): Promise<void> {
+    const at = await Promise.race([sentAt, follower.ended.then(() => undefined)])
+    if (at === undefined || follower.done || signal.aborted) return
+    const wait = at + this.confirmRelistAfterMs - this.now()
+    if (wait > 0) await Promise.race([this.confirmDelay(wait, signal), follower.ended])
+    if (follower.done || signal.aborted) return
+    this.logger.debug({afterMs: this.confirmRelistAfterMs}, 'confirmation relist')
+    if (!(await this.listAndReplay(signal, follower, {trustAbsence: true}))) return
+    if (!follower.done) this.setConnection('watching')
   }
 
   private async poll(signal: AbortSignal, listed: boolean): Promise<void> {

@@ -10,11 +10,25 @@ export interface ResourceSource<T extends ObjectMeta> {
   /** Every object, all pages. Rejects on failure; the informer retries. */
   list(signal: AbortSignal): Promise<T[]>
   /**
-   * Changes made after the stream opened (there is no resume token). Ends or throws when the
-   * server ends the stream; throws WatchUnimplementedError when the server has no watch, and
-   * is absent for sources that can only be polled.
+   * Changes made after the server registered the stream (there is no resume token, and no
+   * message says when that happened). Ends or throws when the server ends the stream; throws
+   * WatchUnimplementedError when the server has no watch, and is absent for sources that can
+   * only be polled.
    */
-  watch?(signal: AbortSignal): AsyncIterable<WatchEvent<T>>
+  watch?(signal: AbortSignal): WatchStream<T>
+}
+
+/** A watch's events, with two optional extras a transport may offer. */
+export interface WatchStream<T extends ObjectMeta> extends AsyncIterable<WatchEvent<T>> {
+  /**
+   * Resolves when the watch request has gone out on a connected transport (rejects or never
+   * resolves if it never does; the stream then ends with an error). Without it, the request
+   * counts as sent when iteration starts. This is NOT the server's confirmation that the
+   * stream is registered: the real server gives none (its headers come with the first event).
+   */
+  readonly sent?: Promise<void>
+  /** The events already received, taken at once: one await per burst instead of per event. */
+  takeBuffered?(): WatchEvent<T>[]
 }
 
 /** The server does not implement watch (gRPC UNIMPLEMENTED): follow it by polling instead. */
@@ -22,12 +36,4 @@ export class WatchUnimplementedError extends AmbientError {
   constructor(resource: string, options?: {cause?: unknown}) {
     super(`the server has no watch for ${resource}`, 'ERR_WATCH_UNIMPLEMENTED', options)
   }
-}
-
-/**
- * Optional extra a watch iterable may carry: the events it has already received, taken at
- * once, so a fast stream costs one await per burst instead of one per event.
- */
-export interface WatchBufferHint<T extends ObjectMeta> {
-  takeBuffered?(): WatchEvent<T>[]
 }

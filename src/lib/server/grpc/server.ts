@@ -190,8 +190,9 @@ export class GrpcApi {
         onDone: () => this.streams.delete(stream as WatchStream<unknown>),
       })
       this.streams.add(stream as WatchStream<unknown>)
-      // Headers now, so a client knows the stream is established before the first event.
-      call.sendMetadata(new Metadata())
+      // No sendMetadata here: like the real server (grpc-go handlers that never call
+      // SendHeader), the response headers go out with the first event, so an idle stream
+      // shows a client nothing at all, and nothing tells it when it was registered.
     }
   }
 
