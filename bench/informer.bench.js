@@ -76,10 +76,11 @@ const ratios = []
 {
   const COUNT = 100_000
   const server = await startFixture('seeded-server.js', [COUNT])
-  const runs = {informer: [], list: []}
+  const runs = {informer: [], confirmed: [], list: []}
   try {
     for (let r = 0; r < 3; r++) {
-      for (const v of r % 2 === 0 ? ['informer', 'list'] : ['list', 'informer']) runs[v].push(await client(['sync', v, JSON.stringify(server.info)]))
+      const order = ['informer', 'confirmed', 'list']
+      for (const v of r % 2 === 0 ? order : order.reverse()) runs[v].push(await client(['sync', v, JSON.stringify(server.info)]))
     }
   } finally {
     await server.stop()
@@ -91,9 +92,13 @@ const ratios = []
   const rss = Math.max(...runs.informer.map((x) => x.maxRssMiB))
   const mb = (rss * 2 ** 20) / 1e6
   rows.push(
-    {name: 'initial sync of 100k sessions: time (watch opened, every REST page of 100, cache filled)', value: fmt.s(ms / 1000), goal: '< 3 s', met: ms < 3000},
+    {name: 'initial sync of 100k sessions: time to ready (watch opened alongside, every REST page of 100, cache filled)', value: fmt.s(ms / 1000), goal: '< 3 s', met: ms < 3000},
     {name: 'initial sync of 100k sessions: peak RSS of the process', value: `${fmt.mib(rss)} (${mb.toFixed(0)} MB)`, goal: '< 300 MB', met: mb < 300},
     {name: 'initial sync: heap retained after GC (the cache)', value: fmt.mib(median(runs.informer.map((x) => x.heapAfterMiB)))},
+    {
+      name: 'initial sync, then its confirmation relist (2 s after the watch went out): time, peak RSS',
+      value: `${fmt.s(median(runs.confirmed.map((x) => x.ms)) / 1000)}, ${fmt.mib(Math.max(...runs.confirmed.map((x) => x.maxRssMiB)))}`,
+    },
     {
       name: 'for comparison: RestClient.listAll alone (time, peak RSS, retained)',
       value: `${fmt.s(median(runs.list.map((x) => x.ms)) / 1000)}, ${fmt.mib(Math.max(...runs.list.map((x) => x.maxRssMiB)))}, ${fmt.mib(median(runs.list.map((x) => x.heapAfterMiB)))}`,
