@@ -71,7 +71,8 @@ export function prune(obj: JsonObject, schema: Schema): void {
   pruneObject(obj, schema, true)
 }
 
-function pruneValue(value: unknown, schema: Schema): void {
+/** Prunes a value below the root (a default, an array item), as the server does for defaults. */
+export function pruneValue(value: unknown, schema: Schema): void {
   if (Array.isArray(value)) {
     if (schema.items) for (const item of value) pruneValue(item, schema.items)
   } else if (isObject(value)) {
@@ -138,7 +139,8 @@ export function validate(obj: JsonObject, schema: Schema): FieldError[] {
   return errors
 }
 
-function validateValue(value: unknown, schema: Schema, path: string, errors: FieldError[]): void {
+/** Validates one value (e.g. a CRD's `default`) against its schema node; `path` names it. */
+export function validateValue(value: unknown, schema: Schema, path: string, errors: FieldError[]): void {
   if (value === null) {
     if (!schema.nullable) errors.push(fieldInvalid(path, null, `${path} in body must be of type ${schema.type ?? 'object'}: "null"`))
     return
