@@ -5,7 +5,11 @@
 import {CustomObjectsApi, Watch} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startFakeKube, type FakeKube, type KubeObject} from '../fake-kube/index.js'
-import {isObject} from '../fake-kube/json.js'
+import {readFileSync} from 'node:fs'
+import * as yaml from 'js-yaml'
+import {defaultCrdPath} from '../fake-kube/index.js'
+import {clone, isObject} from '../fake-kube/json.js'
+import {applyDefaults, decoded, parseSchema, prune} from '../fake-kube/schema.js'
 import {apiError, mergePatch, ns, session, sessions, waitFor} from './helpers.js'
 
 let kube: FakeKube
@@ -109,6 +113,28 @@ describe('defaults and pruning on read', () => {
       delete versions[0].schema.openAPIV3Schema.properties.spec.properties.size
     })
     expect(((await custom.getClusterCustomObject({...sprockets, name: 's1'})) as KubeObject).spec).toEqual({color: 'red'})
+  })
+})
+
+describe('the one-walk decoder of the read path', () => {
+  it('gives what clone + prune + applyDefaults give, and leaves its input untouched', () => {
+    const crd = yaml.load(readFileSync(defaultCrdPath, 'utf8')) as {spec: {versions: {schema: {openAPIV3Schema: unknown}}[]}}
+    const schema = parseSchema(crd.spec.versions[0].schema.openAPIV3Schema)
+    const samples: Record<string, unknown>[] = [
+      {apiVersion: 'v', kind: 'K', metadata: {name: 'a', labels: {x: 'y'}}, junk: 1},
+      {metadata: {}, spec: {timeout: null, displayName: null, repos: [{url: 'u', extra: 1}, {url: 'v', branch: null}], llmSettings: {}, project: 'p'}},
+      {metadata: {}, spec: {environmentVariables: {A: '1', B: null}, activeWorkflow: {gitUrl: 'g'}, userContext: {groups: ['a'], other: 1}}},
+      {metadata: {}, status: {phase: null, reconciledRepos: [{url: 'u', anything: {deep: [1, {x: null}]}}], reconciledWorkflow: {free: {form: true}}, conditions: [{type: 't', status: 'True', junk: 1}], unknown: 1}},
+      {metadata: {}, spec: {}, status: {}},
+    ]
+    for (const sample of samples) {
+      const before = clone(sample)
+      const expected = clone(sample)
+      prune(expected, schema)
+      applyDefaults(expected, schema)
+      expect(decoded(sample, schema, true), JSON.stringify(sample)).toEqual(expected)
+      expect(sample).toEqual(before)
+    }
   })
 })
 

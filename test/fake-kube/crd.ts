@@ -4,7 +4,7 @@ import {readFile} from 'node:fs/promises'
 import * as yaml from 'js-yaml'
 import {clone, isObject, type KubeObject} from './json.js'
 import {makeDef, type ResourceDef} from './resources.js'
-import {applyDefaults, parseSchema, prune, type Schema} from './schema.js'
+import {decoded, parseSchema, prune, type Schema} from './schema.js'
 
 export async function loadCrdFiles(paths: string[]): Promise<KubeObject[]> {
   const out: KubeObject[] = []
@@ -30,11 +30,7 @@ function schemaOf(version: Record<string, unknown> | undefined): Schema | undefi
  * `stored` (watch events share it).
  */
 function decodeStored(stored: KubeObject, to: {storageSchema?: Schema; schema?: Schema; apiVersion: string; kind: string}): KubeObject {
-  const obj = clone(stored)
-  if (to.storageSchema) {
-    prune(obj, to.storageSchema)
-    applyDefaults(obj, to.storageSchema)
-  }
+  const obj = (to.storageSchema ? decoded(stored, to.storageSchema, true) : clone(stored)) as KubeObject
   if (to.schema && to.schema !== to.storageSchema) prune(obj, to.schema)
   return {...obj, apiVersion: to.apiVersion, kind: to.kind}
 }
