@@ -127,9 +127,10 @@ describe('3 what a session CR holds', () => {
   })
 
   it('3 created_by_user_id goes to spec.userContext.userId', async () => {
-    const s = await reconciled(real, {name: 'mine', created_by_user_id: 'user-1'})
-    expect(s.created_by_user_id).toBeTruthy()
-    expect(real.cr('default', s.id.toLowerCase())?.spec?.userContext).toEqual({userId: s.created_by_user_id})
+    // The real server takes created_by_user_id from the caller's token: set it as it would.
+    const created = await real.rest.create('sessions', {name: 'mine'})
+    await real.reconcileSessionAs({...created, created_by_user_id: 'user-1'})
+    expect(real.cr('default', created.id.toLowerCase())?.spec?.userContext).toEqual({userId: 'user-1'})
   })
 
   it('3 labels and annotations come from the session labels/annotations JSON strings', async () => {
