@@ -2,9 +2,9 @@
 // resources the fake serves: one view per served version, all sharing the storage version.
 import {readFile} from 'node:fs/promises'
 import * as yaml from 'js-yaml'
-import {isObject, type KubeObject} from './json.js'
+import {clone, isObject, type KubeObject} from './json.js'
 import {makeDef, type ResourceDef} from './resources.js'
-import {parseSchema} from './schema.js'
+import {decoded, parseSchema, prune, type Schema} from './schema.js'
 
 export async function loadCrdFiles(paths: string[]): Promise<KubeObject[]> {
   const out: KubeObject[] = []
@@ -16,6 +16,23 @@ export async function loadCrdFiles(paths: string[]): Promise<KubeObject[]> {
     }
   }
   return out
+}
+
+function schemaOf(version: Record<string, unknown> | undefined): Schema | undefined {
+  const node = version && isObject(version.schema) ? version.schema.openAPIV3Schema : undefined
+  return node === undefined ? undefined : parseSchema(node)
+}
+
+/**
+ * An object read from storage, as kube-apiserver decodes it from etcd: pruned and defaulted with
+ * the storage version's schema (so a default added to the CRD later shows on every read, without
+ * being written back), converted, then pruned with the served version's schema. Never mutates
+ * `stored` (watch events share it).
+ */
+function decodeStored(stored: KubeObject, to: {storageSchema?: Schema; schema?: Schema; apiVersion: string; kind: string}): KubeObject {
+  const obj = (to.storageSchema ? decoded(stored, to.storageSchema, true) : clone(stored)) as KubeObject
+  if (to.schema && to.schema !== to.storageSchema) prune(obj, to.schema)
+  return {...obj, apiVersion: to.apiVersion, kind: to.kind}
 }
 
 function str(v: unknown, fallback = ''): string {
@@ -30,12 +47,14 @@ export function defsFromCrd(crd: KubeObject): ResourceDef[] {
   const kind = str(names.kind)
   const versions = Array.isArray(spec.versions) ? spec.versions.filter(isObject) : []
   const storageKey = `${plural}.${group}`
-  const storageVersion = str(versions.find((v) => v.storage === true)?.name)
+  const storageNode = versions.find((v) => v.storage === true)
+  const storageVersion = str(storageNode?.name)
+  const storageSchema = schemaOf(storageNode)
   return versions
     .filter((v) => v.served === true)
     .map((v) => {
       const version = str(v.name)
-      const schemaNode = isObject(v.schema) ? v.schema.openAPIV3Schema : undefined
+      const schema = v === storageNode ? storageSchema : schemaOf(v)
       const subresources = isObject(v.subresources) ? v.subresources : {}
       const own = `${group}/${version}`
       const stored = `${group}/${storageVersion}`
@@ -56,11 +75,11 @@ export function defsFromCrd(crd: KubeObject): ResourceDef[] {
         allowUnconditionalUpdate: false,
         returnDeletedObject: true,
         nameRule: 'subdomain',
-        schema: schemaNode === undefined ? undefined : parseSchema(schemaNode),
+        schema,
         selectableFields: {},
         // conversion strategy None: only apiVersion changes between versions.
         toStorage: (obj) => ({...obj, apiVersion: stored, kind}),
-        fromStorage: (obj) => ({...obj, apiVersion: own, kind}),
+        fromStorage: (obj) => decodeStored(obj, {storageSchema, schema, apiVersion: own, kind}),
       })
     })
 }

@@ -72,7 +72,10 @@ export interface FakeKube {
    */
   get(resourceKey: string, namespace: string, name: string): KubeObject | undefined
   list(resourceKey: string, namespace?: string): KubeObject[]
-  /** Creates or replaces, with no preconditions and no status isolation; `raw` skips pruning/defaults. */
+  /**
+   * Creates or replaces, with no preconditions and no status isolation; `raw` stores the object
+   * without pruning/defaults (as written under an older CRD); reads still apply them.
+   */
   put(resourceKey: string, namespace: string, name: string, object: Partial<KubeObject>, opts?: {raw?: boolean}): KubeObject
   /** Reads, lets `mutate` change the object, and writes it back with put(). */
   update(resourceKey: string, namespace: string, name: string, mutate: (obj: KubeObject) => void): KubeObject

@@ -1,6 +1,7 @@
 // What the fake serves: one ResourceDef per (group, version, resource), carrying the per-type
 // rules a real API server's registry strategies implement.
 import {deepEqual, getPath, isObject, type KubeObject} from './json.js'
+import {crdSchemaErrors} from './crd-validation.js'
 import type {Schema} from './schema.js'
 import {fieldForbidden, fieldInvalid, fieldNotSupported, fieldRequired, type FieldError} from './status.js'
 
@@ -359,7 +360,7 @@ export function crdDef(): ResourceDef {
       if (old !== undefined && isObject(old.spec) && old.spec.scope !== spec.scope) {
         errors.push(fieldForbidden('spec.scope', 'field is immutable'))
       }
-      return errors
+      return [...errors, ...crdSchemaErrors(spec)]
     },
   })
 }

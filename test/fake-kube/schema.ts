@@ -71,7 +71,8 @@ export function prune(obj: JsonObject, schema: Schema): void {
   pruneObject(obj, schema, true)
 }
 
-function pruneValue(value: unknown, schema: Schema): void {
+/** Prunes a value below the root (a default, an array item), as the server does for defaults. */
+export function pruneValue(value: unknown, schema: Schema): void {
   if (Array.isArray(value)) {
     if (schema.items) for (const item of value) pruneValue(item, schema.items)
   } else if (isObject(value)) {
@@ -119,6 +120,46 @@ export function applyDefaults(value: unknown, schema: Schema): void {
   }
 }
 
+/**
+ * A pruned and defaulted copy of `value`, made in one walk and leaving `value` untouched: the
+ * same result as clone + prune + applyDefaults, at a fraction of the cost, for the read path
+ * (every get, list item and watch event of a custom resource).
+ */
+export function decoded(value: unknown, schema: Schema, root = false): unknown {
+  if (Array.isArray(value)) return value.map((item) => (schema.items ? decoded(item, schema.items) : copy(item)))
+  if (!isObject(value)) return value
+  const out: JsonObject = {}
+  const extra = additional(schema)
+  for (const [key, v] of Object.entries(value)) {
+    if ((root || schema.embeddedResource) && rootKeep.has(key)) {
+      out[key] = copy(v)
+      continue
+    }
+    const child = schema.properties?.[key] ?? extra
+    if (child) {
+      if (v !== null || child.nullable) out[key] = decoded(v, child)
+    } else if (schema.preserveUnknownFields || schema.additionalProperties === true) {
+      out[key] = copy(v)
+    }
+  }
+  for (const [key, child] of Object.entries(schema.properties ?? {})) {
+    if (out[key] === undefined && child.default !== undefined) {
+      const filled = clone(child.default)
+      applyDefaults(filled, child)
+      out[key] = filled
+    }
+  }
+  return out
+}
+
+function copy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copy)
+  if (!isObject(value)) return value
+  const out: JsonObject = {}
+  for (const [k, v] of Object.entries(value)) out[k] = copy(v)
+  return out
+}
+
 const dateTime = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$/
 
 function jsonType(value: unknown): string {
@@ -138,7 +179,8 @@ export function validate(obj: JsonObject, schema: Schema): FieldError[] {
   return errors
 }
 
-function validateValue(value: unknown, schema: Schema, path: string, errors: FieldError[]): void {
+/** Validates one value (e.g. a CRD's `default`) against its schema node; `path` names it. */
+export function validateValue(value: unknown, schema: Schema, path: string, errors: FieldError[]): void {
   if (value === null) {
     if (!schema.nullable) errors.push(fieldInvalid(path, null, `${path} in body must be of type ${schema.type ?? 'object'}: "null"`))
     return

@@ -274,7 +274,8 @@ describe('specDrift', () => {
       ].sort(),
     )
     expect(driftPatch(drift)).toEqual({
-      spec: {initialPrompt: null, timeout: 60, llmSettings: {model: null, maxTokens: 10}, environmentVariables: {A: null, B: '2'}},
+      // The model the session no longer sets becomes the CRD's default, written explicitly.
+      spec: {initialPrompt: null, timeout: 60, llmSettings: {model: 'claude-3-7-sonnet-latest', maxTokens: 10}, environmentVariables: {A: null, B: '2'}},
       metadata: {
         labels: {team: null, tier: 'x'},
         annotations: {'ambient-code.io/session-metadata-keys': JSON.stringify({labels: ['tier'], annotations: []})},
@@ -288,6 +289,24 @@ describe('specDrift', () => {
     stored.metadata.annotations = {...stored.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': '{}'}
     stored.spec = {...stored.spec, inactivityTimeout: 30, activeWorkflow: {gitUrl: 'g'}, userContext: {displayName: 'D', groups: ['g']}}
     expect(specDrift(ok(base).object, stored)).toEqual([])
+  })
+
+  it('reports nothing for llmSettings the server completed with its defaults', async () => {
+    for (const llm of [{llm_model: 'sonnet'}, {llm_temperature: 0.2}, {llm_max_tokens: 10}, {llm_model: 'sonnet', llm_temperature: 0.7, llm_max_tokens: 4000}]) {
+      const desired = ok(session({llm_model: undefined, ...llm})).object
+      const stored = await serverStored(desired)
+      expect(Object.keys(stored.spec?.llmSettings ?? {}).sort()).toEqual(['maxTokens', 'model', 'temperature'])
+      expect(specDrift(desired, stored), JSON.stringify(llm)).toEqual([])
+    }
+  })
+
+  it('removes llmSettings as a whole once the session sets none (clearing keys would be refilled)', async () => {
+    const stored = await serverStored(ok(session({llm_model: 'sonnet', llm_temperature: 0.2})).object)
+    const drift = specDrift(ok(session()).object, stored)
+    expect(drift.map((d) => d.path)).toEqual(['spec.llmSettings'])
+    expect(driftPatch(drift)).toEqual({spec: {llmSettings: null}})
+    const after = await serverStored({...stored, spec: {...stored.spec, llmSettings: undefined}})
+    expect(specDrift(ok(session()).object, after)).toEqual([])
   })
 
   it('treats a repo list change as one atomic field', async () => {

@@ -4,8 +4,17 @@
 import {ANNOTATION_SESSION_METADATA_KEYS, type AgenticSession, type AgenticSessionRepo, type AgenticSessionSpec} from '../../kube/types.js'
 import {isPlainObject, jsonEqual} from './json-fields.js'
 
-/** Defaults the AgenticSession CRD declares (deploy/crd.yaml). */
-export const CRD_DEFAULTS = {timeout: 300, branch: 'main', autoPush: false} as const
+/**
+ * Defaults the AgenticSession CRD declares (deploy/crd.yaml, the platform's values; contract 3).
+ * A real API server fills them into every object it stores or reads, so both sides of a
+ * comparison are taken with them applied.
+ */
+export const CRD_DEFAULTS = {
+  timeout: 300,
+  repo: {branch: 'main', autoPush: false},
+  llmSettings: {model: 'claude-3-7-sonnet-latest', temperature: 0.7, maxTokens: 4000},
+  activeWorkflow: {branch: 'main'},
+} as const
 
 export interface Drift {
   /** Display path, e.g. `spec.timeout` or `metadata.labels["team"]`. */
@@ -16,16 +25,26 @@ export interface Drift {
   actual: unknown
 }
 
+/**
+ * The spec as the API server stores it: defaults fill absent (or null) fields of objects that
+ * exist; an absent object (llmSettings, activeWorkflow) stays absent, as on a real server.
+ */
 export function applyCrdDefaults(spec: AgenticSessionSpec | undefined): AgenticSessionSpec {
   const out: AgenticSessionSpec = {...(spec ?? {})}
-  if (out.timeout === undefined) out.timeout = CRD_DEFAULTS.timeout
+  out.timeout ??= CRD_DEFAULTS.timeout
   if (Array.isArray(out.repos)) {
-    out.repos = out.repos.map((r): AgenticSessionRepo => ({
-      ...r,
-      branch: r.branch ?? CRD_DEFAULTS.branch,
-      autoPush: r.autoPush ?? CRD_DEFAULTS.autoPush,
-    }))
+    out.repos = out.repos.map((r): AgenticSessionRepo => (isPlainObject(r) ? {...r, branch: r.branch ?? CRD_DEFAULTS.repo.branch, autoPush: r.autoPush ?? CRD_DEFAULTS.repo.autoPush} : r))
   }
+  if (isPlainObject(out.llmSettings)) {
+    const llm = out.llmSettings
+    out.llmSettings = {
+      ...llm,
+      model: llm.model ?? CRD_DEFAULTS.llmSettings.model,
+      temperature: llm.temperature ?? CRD_DEFAULTS.llmSettings.temperature,
+      maxTokens: llm.maxTokens ?? CRD_DEFAULTS.llmSettings.maxTokens,
+    }
+  }
+  if (isPlainObject(out.activeWorkflow)) out.activeWorkflow = {...out.activeWorkflow, branch: out.activeWorkflow.branch ?? CRD_DEFAULTS.activeWorkflow.branch}
   return out
 }
 
@@ -43,6 +62,12 @@ export function trackedMetadataKeys(annotations: Record<string, string> | undefi
   }
 }
 
+/**
+ * The owned fields where `actual` differs from `desired`, both taken after the CRD's defaults.
+ * A drifted field's desired value is the defaulted one, written explicitly rather than as null:
+ * on a cluster whose CRD declares other defaults, null would be refilled with those and the
+ * difference would never go away; an explicit value converges under any CRD.
+ */
 export function specDrift(desired: AgenticSession, actual: AgenticSession): Drift[] {
   const drifts: Drift[] = []
   const d = applyCrdDefaults(desired.spec)
@@ -62,7 +87,10 @@ export function specDrift(desired: AgenticSession, actual: AgenticSession): Drif
   value(['spec', 'initialPrompt'], d.initialPrompt, a.initialPrompt)
   value(['spec', 'timeout'], d.timeout, a.timeout)
   value(['spec', 'repos'], d.repos, a.repos)
-  map(['spec', 'llmSettings'], d.llmSettings, asRecord(a.llmSettings))
+  // llmSettings is removed as a whole when the session has no LLM settings: clearing its keys
+  // one by one would leave `{}`, which the server fills with its defaults again, forever.
+  if (d.llmSettings === undefined) value(['spec', 'llmSettings'], undefined, a.llmSettings)
+  else map(['spec', 'llmSettings'], d.llmSettings, asRecord(a.llmSettings))
   value(['spec', 'userContext', 'userId'], d.userContext?.userId, asRecord(a.userContext)?.userId)
   map(['spec', 'environmentVariables'], d.environmentVariables, asRecord(a.environmentVariables))
 
