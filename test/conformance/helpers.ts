@@ -3,7 +3,8 @@
 // (status, headers and body text as the wire has them), grpc-js clients of the generated
 // services, and the contract's field lists. Nothing here goes through src/lib/api, so a test
 // sees what a foreign client would see.
-import {credentials, Metadata, status, type ServiceError} from '@grpc/grpc-js'
+import {credentials, Metadata, status} from '@grpc/grpc-js'
+import {afterAll, beforeAll} from 'vitest'
 import {ProjectServiceClient} from '../../src/gen/ambient/v1/projects.js'
 import {ProjectSettingsServiceClient} from '../../src/gen/ambient/v1/project_settings.js'
 import {SessionServiceClient} from '../../src/gen/ambient/v1/sessions.js'
@@ -109,22 +110,21 @@ export function grpcClients(server: ApiServer): GrpcClients {
   return {...clients, close: () => Object.values(clients).forEach((c) => c.close())}
 }
 
-/** Promisifies one unary call: `unary<Res>((cb) => client.getX(req, authMetadata(), cb))`. */
-export function unary<Res>(invoke: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    invoke((err, res) => (err ? reject(err) : resolve(res)))
+/** A server and gRPC clients of it for one test file: started before its tests, closed after. */
+export function useServerWithGrpc(options: Partial<ApiServerOptions> = {}): {server: ApiServer; grpc: GrpcClients} {
+  const ctx = {} as {server: ApiServer; grpc: GrpcClients}
+  beforeAll(async () => {
+    ctx.server = await startServer(options)
+    ctx.grpc = grpcClients(ctx.server)
   })
+  afterAll(async () => {
+    ctx.grpc?.close()
+    await ctx.server?.close()
+  })
+  return ctx
 }
 
-/** The ServiceError a call fails with; fails the test when the call succeeds. */
-export async function grpcFailure(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p
-  } catch (err) {
-    return err as ServiceError
-  }
-  throw new Error('expected the gRPC call to fail')
-}
-
+// `unary<Res>((cb) => client.getX(req, authMetadata(), cb))` and the ServiceError a call fails with.
+export {grpcCall as unary, grpcError as grpcFailure} from '../server/helpers.js'
 export {status as grpcStatus}
 export {waitFor} from '../helpers/wait.js'

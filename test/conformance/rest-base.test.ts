@@ -19,6 +19,16 @@ async function sessionInPhase(phase: string): Promise<string> {
   return String(s.id)
 }
 
+/** POST /sessions/{id}/<action> from every phase: allowed ones land in `result`, the others are 409. */
+async function checkTransition(action: string, allowedFrom: string[], result: string): Promise<void> {
+  for (const phase of ['', ...SESSION_PHASES]) {
+    const id = await sessionInPhase(phase)
+    const res = await call(server, 'POST', `/sessions/${id}/${action}`)
+    if (allowedFrom.includes(phase)) expect(expectStatus(res, 200).phase, `${action} from "${phase}"`).toBe(result)
+    else expect(res.status, `${action} from "${phase}"`).toBe(409)
+  }
+}
+
 describe('contract 1: REST', () => {
   it('1 the base path is /api/ambient/v1 and serves sessions, projects, project_settings and users', async () => {
     expect(server.basePath).toBe('/api/ambient/v1')
@@ -82,23 +92,11 @@ describe('contract 1: REST', () => {
   })
 
   it('1 POST /sessions/{id}/start is allowed when the phase is empty, Stopped, Failed or Completed, sets Pending, else 409', async () => {
-    const allowed = new Set(['', 'Stopped', 'Failed', 'Completed'])
-    for (const phase of ['', ...SESSION_PHASES]) {
-      const id = await sessionInPhase(phase)
-      const res = await call(server, 'POST', `/sessions/${id}/start`)
-      if (allowed.has(phase)) expect(expectStatus(res, 200).phase, `start from "${phase}"`).toBe('Pending')
-      else expect(res.status, `start from "${phase}"`).toBe(409)
-    }
+    await checkTransition('start', ['', 'Stopped', 'Failed', 'Completed'], 'Pending')
   })
 
   it('1 POST /sessions/{id}/stop is allowed when the phase is Running, Creating or Pending, sets Stopping, else 409', async () => {
-    const allowed = new Set(['Running', 'Creating', 'Pending'])
-    for (const phase of ['', ...SESSION_PHASES]) {
-      const id = await sessionInPhase(phase)
-      const res = await call(server, 'POST', `/sessions/${id}/stop`)
-      if (allowed.has(phase)) expect(expectStatus(res, 200).phase, `stop from "${phase}"`).toBe('Stopping')
-      else expect(res.status, `stop from "${phase}"`).toBe(409)
-    }
+    await checkTransition('stop', ['Running', 'Creating', 'Pending'], 'Stopping')
   })
 
   it('1 every resource has the same five endpoints', async () => {
