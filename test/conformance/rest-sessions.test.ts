@@ -105,6 +105,10 @@ describe('contract 1.3: Session', () => {
     expect(s.kube_cr_name).toBe(s.id)
     for (const field of SESSION_STATUS_PATCH_FIELDS) expect(s[field], field).toBeUndefined()
     expect(String(s.created_at) > '2020-01-01').toBe(true)
+    // Dropped, but still decoded: a declared key of the wrong type is 400.
+    for (const bad of [{kind: 5}, {created_by_user_id: 1}, {phase: ['Running']}, {created_at: 'yesterday'}]) {
+      expect((await call(server, 'POST', '/sessions', {body: {name: 'typed', ...bad}})).status, JSON.stringify(bad)).toBe(400)
+    }
   })
 
   it('1.3 PATCH /sessions/{id} takes every spec field except project_id', async () => {

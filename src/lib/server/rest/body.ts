@@ -74,8 +74,9 @@ export function decodeCreateBody(body: Record<string, unknown>, schema: Resource
   if (unknown.length) throw validation(`unknown field${unknown.length > 1 ? 's' : ''} for ${schema.kind}: ${unknown.join(', ')}`)
   const out: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(body)) {
-    if (value === null || name === 'kind' || name === 'href') continue
-    const checked = checkType(name, schema.fields.get(name) as FieldType, value)
+    if (value === null) continue
+    // kind and href are declared strings too (they decode like any field), then dropped.
+    const checked = checkType(name, schema.fields.get(name) ?? 'string', value)
     if (schema.specFields.has(name)) out[name] = checked
   }
   return out
