@@ -52,7 +52,7 @@ try {
   const sessions = []
   api.store.transaction(() => {
     for (let p = 0; p < PROJECTS; p++) {
-      const project = api.store.create('projects', {name: `Team-${p}`})
+      const project = api.store.create('projects', {name: `team-${p}`})
       projects.push(project)
       api.store.create('project_settings', {project_id: project.id, group_access: JSON.stringify([{group: `devs-${p}`, role: 'edit'}, {group: 'qa', role: 'view'}])})
     }

@@ -7,7 +7,7 @@ export default class ApiServer extends AmbientCommand {
   static override summary = 'Run an Ambient API server (REST + gRPC watch) on this machine.'
   static override description = `Speaks the Ambient API contract: REST under the base path and the ambient.v1 gRPC services with watch streams. State is in memory unless --db names a SQLite file.
 
-Without --token a token is generated and printed. The server's URL, gRPC address and token are stored in the settings file so that the other commands on this machine find it without flags (--no-remember turns that off).`
+Without --token a token is generated and printed. The token belongs to one user (--user, default the operating-system user): sessions created through this server record that user as created_by_user_id, and the user is listed under /users. The server's URL, gRPC address and token are stored in the settings file so that the other commands on this machine find it without flags (--no-remember turns that off).`
   static override examples = [
     '<%= config.bin %> api-server',
     '<%= config.bin %> api-server --db ~/.ambient/api.db --port 8000 --grpc-port 8001',
@@ -18,6 +18,7 @@ Without --token a token is generated and printed. The server's URL, gRPC address
     port: Flags.integer({default: 8000, min: 0, max: 65_535, description: 'REST port (0: any free port).'}),
     'grpc-port': Flags.integer({default: 8001, min: 0, max: 65_535, description: 'gRPC port (0: any free port).'}),
     token: Flags.string({description: 'Bearer token clients must send; generated when absent.'}),
+    user: Flags.string({description: 'Username the token belongs to (default: the operating-system user).'}),
     db: Flags.string({description: 'SQLite file that keeps state across restarts.'}),
     'base-path': Flags.string({description: 'REST base path.', default: '/api/ambient/v1'}),
     remember: Flags.boolean({description: 'Store the URL and token in the settings file.', default: true, allowNo: true}),
@@ -25,6 +26,7 @@ Without --token a token is generated and printed. The server's URL, gRPC address
 
   async run(): Promise<void> {
     const {flags} = await this.parse(ApiServer)
+    if (flags.user !== undefined && flags.user.trim() === '') this.error('`--user` must not be empty', {exit: 2})
     const {config} = this.loadSettings({LOG_LEVEL: flags['log-level']})
     const logger = this.createLogger(config.LOG_LEVEL, 'api-server')
     const embedded = await startEmbeddedServer({
@@ -32,6 +34,7 @@ Without --token a token is generated and printed. The server's URL, gRPC address
       port: flags.port,
       grpcPort: flags['grpc-port'],
       token: flags.token,
+      username: flags.user,
       basePath: flags['base-path'],
       dbPath: flags.db,
       remember: flags.remember,

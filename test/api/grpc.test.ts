@@ -19,8 +19,9 @@ let server: ApiServer
 let grpc: GrpcClient
 
 beforeAll(async () => {
-  // The newest server generation sets kube_cr_name (read-only everywhere) to the id.
-  server = await startServer({kubeCrNameFromId: true, llmDefaults: false})
+  // The server sets kube_cr_name (read-only everywhere) to the id, and created_by_user_id to
+  // the token's user ('user-1' here, the value fieldValues expects).
+  server = await startServer({username: 'user-1', llmDefaults: false})
   grpc = grpcClient(server)
 })
 afterAll(async () => {

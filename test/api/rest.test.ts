@@ -152,7 +152,7 @@ describe('RestClient writes', () => {
     expect(gone).toBeInstanceOf(ApiError)
     const err = gone as ApiError
     expect(err.message).toBe(`session ${created.id} not found`)
-    expect(err).toMatchObject({status: 404, code: 'ERR_API_NOT_FOUND', method: 'GET', resource: 'sessions', id: created.id})
+    expect(err).toMatchObject({status: 404, code: 'ERR_API_NOT_FOUND', method: 'GET', resource: 'sessions', id: created.id, errorId: '7', serverCode: 'ambient-api-server-7'})
     expect(err.reason).toContain(created.id)
     expect(err.operationId).toMatch(/\S/)
     expect(err.path).toBe(`${server.basePath}/sessions/${created.id}`)
@@ -182,6 +182,9 @@ describe('RestClient writes', () => {
     expect(err).toBeInstanceOf(ApiError)
     expect(err).toMatchObject({status: 401, code: 'ERR_API_UNAUTHORIZED'})
     expect((err as ApiError).message).not.toContain('not-the-token')
+    // The real server's token check answers in plain text, not with an Error body.
+    expect(err).toMatchObject({reason: 'invalid bearer token', serverCode: undefined, errorId: undefined})
+    expect((err as ApiError).message).toContain('invalid bearer token (HTTP 401')
   })
 })
 
@@ -238,6 +241,12 @@ describe('RestClient against a misbehaving server', () => {
       if (url.includes('/html')) {
         res.writeHead(502, {'content-type': 'text/html'})
         res.end('<html><body><h1>502 Bad Gateway</h1></body></html>')
+        return
+      }
+      if (url.includes('/numcode')) {
+        // An older server's numeric code, and a reason with terminal escapes in it.
+        res.writeHead(409, {'content-type': 'application/json'})
+        res.end(JSON.stringify({kind: 'Error', id: '6', href: '/errors/6', code: 409, reason: 'taken \u001b[31mred\u001b[0m\u0007 by x', operation_id: 'op'}))
         return
       }
       if (url.includes('/notjson')) {
@@ -300,6 +309,13 @@ describe('RestClient against a misbehaving server', () => {
     expect(err).toBeInstanceOf(ApiError)
     expect(err).toMatchObject({status: 502, code: 'ERR_API_502'})
     expect((err as ApiError).reason).toContain('502 Bad Gateway')
+  })
+
+  it('accepts a numeric error code and strips terminal escapes from the reason', async () => {
+    const err = await rejectionOf(client().list('numcode'))
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err).toMatchObject({status: 409, code: 'ERR_API_CONFLICT', serverCode: '409', errorId: '6', reason: 'taken red by x', operationId: 'op'})
+    expect((err as Error).message).not.toMatch(/\u001b|\u0007/)
   })
 
   it('rejects a 2xx body that is not JSON', async () => {

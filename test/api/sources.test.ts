@@ -62,10 +62,10 @@ describe('createSources', () => {
 
 describe('restOnlySource', () => {
   it('polls any REST resource by name', async () => {
-    server.store.create('users', {username: 'ada'})
+    server.store.create('users', {username: 'ada', name: 'Ada'})
     const source = restOnlySource<import('../../src/lib/api/types.js').ObjectMeta & {username: string}>(restClient(server), 'users')
     expect(source.resource).toBe('users')
     expect(source.watch).toBeUndefined()
-    expect((await source.list(new AbortController().signal)).map((u) => u.username)).toEqual(['ada'])
+    expect((await source.list(new AbortController().signal)).map((u) => u.username)).toContain('ada')
   })
 })

@@ -28,7 +28,9 @@ describe('projects', () => {
     const project = record(json(created)) as unknown as Project
     expect(project).toMatchObject({kind: 'Project', name: 'team-a', display_name: 'Team A', description: 'Frontend'})
 
-    const got = await runCli(['projects', 'get', project.id, '--json'], env)
+    // A project's id is its name.
+    expect(project.id).toBe('team-a')
+    const got = await runCli(['projects', 'get', 'team-a', '--json'], env)
     expect(json(got)).toEqual(project)
 
     const listed = await runCli(['projects', 'ls', '--json'], env)
@@ -45,6 +47,19 @@ describe('projects', () => {
 
   it('exits 2 without a name', async () => {
     expect((await runCli(['projects', 'create'], env)).code).toBe(2)
+  })
+
+  it('explains why the server refuses a name, and a second project of the same name', async () => {
+    // oclif wraps long messages: read them as one line.
+    const flat = (text: string) => text.replace(/\s*›\s*/g, ' ').replace(/\s+/g, ' ')
+    const bad = await runCli(['projects', 'create', '--name', 'Team_A'], env)
+    expect(bad.code).toBe(1)
+    expect(flat(bad.stderr)).toContain('DNS-1123')
+    expect(flat(bad.stderr)).toContain('HTTP 400')
+    expect((await runCli(['projects', 'create', '--name', 'dup-team'], env)).code).toBe(0)
+    const again = await runCli(['projects', 'create', '--name', 'dup-team'], env)
+    expect(again.code).toBe(1)
+    expect(flat(again.stderr)).toContain('This Project already exists (HTTP 409')
   })
 })
 

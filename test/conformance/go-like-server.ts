@@ -21,6 +21,8 @@ import {createRestServer} from '../../src/lib/server/rest/server.js'
 import {Store, type ChangeEvent, type StoreResource} from '../../src/lib/server/index.js'
 
 export const GO_LIKE_TOKEN = 'go-like-server-token'
+/** The token's user: sessions created over REST get it as created_by_user_id. */
+export const GO_LIKE_USER = 'go-like-user'
 const BASE_PATH = '/api/ambient/v1'
 
 export interface GoLikeServerOptions {
@@ -35,8 +37,7 @@ interface OpenStream {
 }
 
 export class GoLikeServer {
-  // The real server sets kube_cr_name = id on every session it creates.
-  readonly store = new Store({basePath: BASE_PATH, kubeCrNameFromId: true})
+  readonly store = new Store({basePath: BASE_PATH})
   readonly basePath = BASE_PATH
   readonly token: string
   url = ''
@@ -56,7 +57,8 @@ export class GoLikeServer {
   private constructor(options: GoLikeServerOptions) {
     this.token = options.token ?? GO_LIKE_TOKEN
     this.registrationDelayMs = options.registrationDelayMs ?? 0
-    this.http = createRestServer({store: this.store, token: this.token, basePath: BASE_PATH, logger: silentLogger})
+    this.store.create('users', {username: GO_LIKE_USER, name: GO_LIKE_USER})
+    this.http = createRestServer({store: this.store, token: this.token, username: GO_LIKE_USER, basePath: BASE_PATH, logger: silentLogger})
     const store = this.store
     this.grpc.addService(SessionServiceService, {
       watchSessions: this.watch<SessionWatchEvent>('sessions', (e) => {

@@ -89,7 +89,7 @@ function describeConvergence(title: string, options: WorldOptions): void {
       await world.converge()
       const sessions = await world.rest.listAll('sessions')
       expect(sessions.every((s) => s.kube_cr_uid)).toBe(true)
-      if (options.kubeCrNameFromId !== false) expect(sessions.every((s) => s.kube_cr_name === s.id)).toBe(true)
+      expect(sessions.every((s) => s.kube_cr_name === s.id)).toBe(true)
       await operatorRuns(world, sessions.slice(0, 3))
       await world.converge()
       expect((await world.rest.listAll('sessions')).filter((s) => s.phase === 'Pending')).toHaveLength(3)
@@ -116,5 +116,5 @@ function describeConvergence(title: string, options: WorldOptions): void {
   })
 }
 
-describeConvergence('3 kube mode converges: sessions created as the real server creates them', {llmDefaults: true, kubeCrNameFromId: true})
-describeConvergence('3 kube mode converges: sessions that leave llm_*, timeout and repo branches unset', {llmDefaults: false, kubeCrNameFromId: false})
+describeConvergence('3 kube mode converges: sessions created as the real server creates them', {llmDefaults: true})
+describeConvergence('3 kube mode converges: sessions that leave llm_*, timeout and repo branches unset', {llmDefaults: false})

@@ -23,8 +23,6 @@ export const agenticSessions = {group: 'vteam.ambient-code', version: 'v1alpha1'
 export interface WorldOptions {
   /** The real server fills llm_model "sonnet", 0.7, 4000 on create; false: a server that does not. */
   llmDefaults?: boolean
-  /** The real server sets kube_cr_name = id on create (default true). */
-  kubeCrNameFromId?: boolean
 }
 
 export interface World {
@@ -53,7 +51,7 @@ const READS = new Set(['get', 'list', 'watch', 'nonresource'])
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const kube = await startFakeKube({namespaces: ['default', CONTROL_PLANE_NAMESPACE]})
-  const api = await startApiServer({port: 0, grpcPort: 0, token: TOKEN, llmDefaults: options.llmDefaults ?? true, kubeCrNameFromId: options.kubeCrNameFromId ?? true})
+  const api = await startApiServer({port: 0, grpcPort: 0, token: TOKEN, llmDefaults: options.llmDefaults ?? true})
   const rest = new RestClient({baseUrl: api.url, token: () => TOKEN})
   const client = new KubeClient({kubeConfig: kube.kubeConfig()})
   const custom = kube.kubeConfig().makeApiClient(CustomObjectsApi)

@@ -98,7 +98,7 @@ async function settled(): Promise<void> {
 
 describe('ambient diff after the kube reconcilers converged', () => {
   it('is empty, in-process and from the CLI (exit 0)', async () => {
-    const team = await rest.create('projects', {name: 'Team-A'})
+    const team = await rest.create('projects', {name: 'team-a'})
     const other = await rest.create('projects', {name: 'other'})
     await rest.create('project_settings', {project_id: team.id, group_access: '[{"group":"devs","role":"edit"},{"group":"qa","role":"view"}]'})
     const made: Session[] = []

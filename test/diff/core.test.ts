@@ -185,8 +185,11 @@ describe('local mode', () => {
   const runner = (sessionId: string, alive = true) => ({sessionId, pid: 1234, port: 9100, alive})
 
   it('leaves kube sessions, healthy runners and in-flight health checks alone', () => {
-    const sessions = [session({name: 'k', phase: 'Running', kube_cr_name: 'k'}), session({name: 'r', phase: 'Running'}), session({name: 'c', phase: 'Creating'})]
+    // Every session has a kube_cr_name (the real server sets it); only kube_cr_uid means a CR exists.
+    const sessions = [session({name: 'k', phase: 'Running', kube_cr_uid: 'uid-k'}), session({name: 'r', phase: 'Running', kube_cr_name: 'r'}), session({name: 'c', phase: 'Creating'})]
     expect(diffLocal({sessions, runners: [runner(sessions[1].id), runner(sessions[2].id)]})).toEqual([])
+    // A kube_cr_name alone does not hand a session to Kubernetes: its missing runner is reported.
+    expect(diffLocal({sessions: [session({name: 'n', phase: 'Pending', kube_cr_name: 'n'})], runners: []})).toEqual([expect.objectContaining({action: 'create', reason: 'RunnerMissing'})])
   })
 
   it('reports a spawned runner whose phase was not advanced, and a session that cannot get a workspace', () => {

@@ -37,10 +37,10 @@ beforeAll(async () => {
   env = {AMBIENT_CONFIG_DIR: configDir, AMBIENT_STATE_DIR: configDir, AMBIENT_API_SERVER_URL: api.url, AMBIENT_API_TOKEN: TOKEN, KUBECONFIG: kube.kubeconfigPath}
   for (const r of ['sessions', 'projects', 'project_settings'] as const) api.store.on(r, () => apiWrites++)
 
-  for (const name of ['Alpha', 'beta', 'gamma', 'delta']) projects[name] = await rest.create('projects', {name})
-  settings.alpha = await rest.create('project_settings', {project_id: projects.Alpha.id, group_access: '[{"group":"devs","role":"edit"},{"group":"qa","role":"view"}]'})
+  for (const name of ['alpha', 'beta', 'gamma', 'delta']) projects[name] = await rest.create('projects', {name})
+  settings.alpha = await rest.create('project_settings', {project_id: projects.alpha.id, group_access: '[{"group":"devs","role":"edit"},{"group":"qa","role":"view"}]'})
   settings.delta = await rest.create('project_settings', {project_id: projects.delta.id, group_access: '[{"group":"ops","role":"admin"}]'})
-  const alpha = projects.Alpha.id
+  const alpha = projects.alpha.id
   const beta = projects.beta.id
   sessions.a1 = await rest.create('sessions', {
     name: 'a1',
@@ -105,7 +105,7 @@ describe('ambient diff --mode kube', () => {
     const writesAtStart = {n: 0}
 
     beforeAll(async () => {
-      const alpha = projects.Alpha.id
+      const alpha = projects.alpha.id
       const beta = projects.beta.id
       // A new session: its CR is missing.
       added = await rest.create('sessions', {name: 'added', project_id: alpha, prompt: 'new'})
@@ -201,7 +201,7 @@ describe('ambient diff --mode kube', () => {
       expect(new Set(ndjson(onlySessions.stdout).map((l) => l.resource))).toEqual(new Set(['sessions']))
       expect(kube.requests.map((r) => `${r.verb} ${r.resource}`)).toEqual(['list agenticsessions'])
 
-      const alpha = await runCli(['diff', '--project', 'Alpha', '--json'], env)
+      const alpha = await runCli(['diff', '--project', 'alpha', '--json'], env)
       expect(alpha.code).toBe(1)
       expect(summaryKeys(ndjson(alpha.stdout))).toEqual(
         [`create AgenticSession alpha/${crName(added)}`, `update AgenticSession alpha/${crName(sessions.a1)}`, 'update RoleBinding alpha/ambient-devs-edit', 'delete RoleBinding alpha/ambient-qa-view'].sort(),

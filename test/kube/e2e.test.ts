@@ -111,7 +111,7 @@ async function resyncRound(): Promise<void> {
 
 describe('kube mode end to end', () => {
   it(`turns ${SESSIONS} sessions across ${PROJECTS} projects into CRs in the right namespaces`, async () => {
-    for (let p = 0; p < PROJECTS; p++) projects.push(await rest.create('projects', {name: `Team-${p}`}))
+    for (let p = 0; p < PROJECTS; p++) projects.push(await rest.create('projects', {name: `team-${p}`}))
     const created: Session[] = []
     for (let i = 0; i < SESSIONS; i++) {
       const project = projects[i % PROJECTS]

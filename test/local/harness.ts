@@ -48,8 +48,8 @@ export interface Api {
   close(): Promise<void>
 }
 
-export async function startApi(options: {kubeCrNameFromId?: boolean} = {}): Promise<Api> {
-  const server = await startApiServer({port: 0, grpcPort: 0, token: TOKEN, kubeCrNameFromId: options.kubeCrNameFromId})
+export async function startApi(): Promise<Api> {
+  const server = await startApiServer({port: 0, grpcPort: 0, token: TOKEN})
   const client = new RestClient({baseUrl: server.url, token: () => TOKEN})
   return {server, client, close: () => server.close()}
 }

@@ -233,12 +233,12 @@ describe('local mode', () => {
     expect((await getJson(`${proxyUrl}/sessions/${session.id}/health`)).status).toBe(200)
   })
 
-  it('leaves sessions that belong to Kubernetes alone', async () => {
-    await api.close()
-    api = await startApi({kubeCrNameFromId: true})
-    const p = await plane()
+  it('leaves sessions that belong to Kubernetes (kube_cr_uid set) alone', async () => {
+    // Owned before the plane starts, so no reconcile can see it unowned.
     const session = await createSession(api)
     expect(session.kube_cr_name).toBe(session.id)
+    await api.client.patchStatus(session.id, {kube_cr_uid: 'uid-1', kube_namespace: 'ns'})
+    const p = await plane()
     await waitFor(() => p.controller.stats().succeeded >= 1, 'a pass over the session')
     expect(p.local.manager.list()).toEqual([])
     expect(p.calls.calls).toEqual([])

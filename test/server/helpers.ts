@@ -5,8 +5,11 @@ import {startApiServer, type ApiServer, type ApiServerOptions, type Store, type 
 import {SessionServiceClient} from '../../src/gen/ambient/v1/sessions.js'
 import {ProjectServiceClient} from '../../src/gen/ambient/v1/projects.js'
 import {ProjectSettingsServiceClient} from '../../src/gen/ambient/v1/project_settings.js'
+import {UserServiceClient} from '../../src/gen/ambient/v1/users.js'
 
 export const TOKEN = 'test-token-123'
+/** The user TOKEN belongs to. */
+export const USERNAME = 'test-user'
 
 const subscriptionCounts = new WeakMap<Store, Map<StoreResource, number>>()
 
@@ -33,7 +36,7 @@ export function afterSubscribers(store: Store, resource: StoreResource, k = 1): 
 }
 
 export function startTestServer(options: Partial<ApiServerOptions> = {}): Promise<ApiServer> {
-  return startApiServer({token: TOKEN, port: 0, grpcPort: 0, ...options})
+  return startApiServer({token: TOKEN, username: USERNAME, port: 0, grpcPort: 0, ...options})
 }
 
 export interface JsonResponse {
@@ -72,7 +75,7 @@ export function expectErrorBody(res: JsonResponse, status: number): Record<strin
   if (JSON.stringify(keys) !== JSON.stringify(['code', 'href', 'id', 'kind', 'operation_id', 'reason'])) {
     throw new Error(`not an error body: ${JSON.stringify(body)}`)
   }
-  if (body.kind !== 'Error' || body.code !== status || typeof body.reason !== 'string' || body.reason === '') {
+  if (body.kind !== 'Error' || body.code !== `ambient-api-server-${String(body.id)}` || typeof body.reason !== 'string' || body.reason === '') {
     throw new Error(`bad error body: ${JSON.stringify(body)}`)
   }
   if (body.operation_id !== res.headers.get('x-operation-id')) throw new Error('operation_id differs from X-Operation-ID')
@@ -92,10 +95,12 @@ export function grpcClients(server: ApiServer) {
     sessions: new SessionServiceClient(server.grpcAddress, creds),
     projects: new ProjectServiceClient(server.grpcAddress, creds),
     settings: new ProjectSettingsServiceClient(server.grpcAddress, creds),
+    users: new UserServiceClient(server.grpcAddress, creds),
     close() {
       this.sessions.close()
       this.projects.close()
       this.settings.close()
+      this.users.close()
     },
   }
 }

@@ -25,7 +25,7 @@ describe('--db persistence', () => {
     await api(first, 'DELETE', `/sessions/${ids[4]}`)
     const project = obj((await api(first, 'POST', '/projects', {name: 'kept', labels: '{"x":"y"}'})).body)
     const settings = obj((await api(first, 'POST', '/project_settings', {project_id: project.id, group_access: '[]'})).body)
-    const user = obj((await api(first, 'POST', '/users', {username: 'u1'})).body)
+    const user = obj((await api(first, 'POST', '/users', {username: 'u1', name: 'User One'})).body)
     const sessionsBefore = obj((await api(first, 'GET', '/sessions')).body)
     await first.close()
 
@@ -40,6 +40,8 @@ describe('--db persistence', () => {
       expect((await api(second, 'GET', `/projects/${project.id}`)).body).toEqual(project)
       expect((await api(second, 'GET', `/project_settings/${settings.id}`)).body).toEqual(settings)
       expect((await api(second, 'GET', `/users/${user.id}`)).body).toEqual(user)
+      // The token's user was registered once, not once per start.
+      expect(obj((await api(second, 'GET', '/users')).body).total).toBe(2)
       // Rules that depend on stored state still hold, and new writes get later timestamps and new ids.
       expect((await api(second, 'POST', '/project_settings', {project_id: project.id})).status).toBe(409)
       const latest = items(sessionsBefore).map((s) => String(s.updated_at)).sort().at(-1) ?? ''

@@ -2,7 +2,7 @@ import {request, Agent} from 'node:http'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SESSION_PHASES, SESSION_SPEC_FIELDS, SESSION_STATUS_PATCH_FIELDS, STARTABLE_PHASES, STOPPABLE_PHASES} from '../../src/lib/api/types.js'
 import type {ApiServer} from '../../src/lib/server/index.js'
-import {api, expectErrorBody, items, obj, startTestServer, TOKEN} from './helpers.js'
+import {api, expectErrorBody, items, obj, startTestServer, TOKEN, USERNAME} from './helpers.js'
 
 let server: ApiServer
 
@@ -78,7 +78,7 @@ describe('REST lists', () => {
 
   it('rejects bad list parameters with 400 and the error body', async () => {
     for (const params of [
-      'page=0', 'page=-1', 'page=x', 'page=1.5', 'size=0', 'size=1000000000', 'size=-5', 'size=abc',
+      'page=0', 'page=-1', 'page=x', 'page=1.5', 'size=-5', 'size=abc', 'size=1e3', 'project_id=a%27b', 'project_id=a%20b',
       `search=${encodeURIComponent("nope = 'x'")}`, `search=${encodeURIComponent("name = 'unterminated")}`,
       `search=${encodeURIComponent('name =')}`, `search=${encodeURIComponent("timeout = 'abc'")}`,
       'orderBy=nope', 'orderBy=name%20sideways', 'fields=name,nope',
@@ -88,14 +88,19 @@ describe('REST lists', () => {
       expect(body.href).toBe(`${server.basePath}/errors/${body.id}`)
     }
     expect((await api(server, 'GET', '/sessions?size=10000')).status).toBe(200)
+    // A size above the cap is capped, and size=0 counts.
+    expect(obj((await api(server, 'GET', '/sessions?size=1000000000')).body).size).toBeGreaterThan(0)
+    expect(obj((await api(server, 'GET', '/sessions?size=0')).body)).toMatchObject({size: 0, items: [], total: expect.any(Number)})
+    expectErrorBody(await api(server, 'GET', '/sessions', undefined, {'X-Ambient-Project': "x' or '1'='1"}), 400)
   })
 })
 
 describe('REST objects', () => {
   it('creates, reads, patches and deletes a session', async () => {
     const repos = '[{"url": "https://github.com/a/b", "branch": "main"'
-    const s = await createSession({name: 'crud', timeout: 300, llm_temperature: 0.2, repos, labels: 'not json at all', created_by_user_id: 'alice'})
-    expect(s).toMatchObject({kind: 'Session', href: `${server.basePath}/sessions/${s.id}`, name: 'crud', timeout: 300, llm_temperature: 0.2, repos, labels: 'not json at all', created_by_user_id: 'alice'})
+    const s = await createSession({name: 'crud', timeout: 300, llm_temperature: 0.2, repos, labels: 'not json at all', created_by_user_id: 'alice', project_id: 'p1'})
+    // created_by_user_id is the token's user, whatever the body said.
+    expect(s).toMatchObject({kind: 'Session', href: `${server.basePath}/sessions/${s.id}`, name: 'crud', timeout: 300, llm_temperature: 0.2, repos, labels: 'not json at all', created_by_user_id: USERNAME, kube_cr_name: s.id})
     expect(String(s.id)).toMatch(/^[0-9A-Za-z]{27}$/)
     expect(s.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
     expect(s.updated_at).toBe(s.created_at)
@@ -105,9 +110,10 @@ describe('REST objects', () => {
     expect(got.body).toEqual(s)
     expect(got.headers.get('content-type')).toBe('application/json')
 
-    const patched = await api(server, 'PATCH', `/sessions/${s.id}`, {prompt: 'hello', project_id: 'p1', name: 'renamed'})
+    // PATCH takes spec fields; project_id (immutable) and read-only keys are ignored.
+    const patched = await api(server, 'PATCH', `/sessions/${s.id}`, {prompt: 'hello', project_id: 'p2', name: 'renamed', created_by_user_id: 'mallory', id: 'other'})
     expect(patched.status).toBe(200)
-    expect(patched.body).toMatchObject({prompt: 'hello', project_id: 'p1', name: 'renamed', timeout: 300})
+    expect(patched.body).toMatchObject({id: s.id, prompt: 'hello', project_id: 'p1', name: 'renamed', timeout: 300, created_by_user_id: USERNAME})
     expect(String(obj(patched.body).updated_at) > String(s.updated_at)).toBe(true)
 
     const del = await api(server, 'DELETE', `/sessions/${s.id}`)
@@ -134,21 +140,28 @@ describe('REST objects', () => {
     const again = obj((await api(server, 'PATCH', `/sessions/${s.id}/status`, {phase: 'Running'})).body)
     expect(String(again.updated_at) > String(a.updated_at)).toBe(true)
 
+    // Spec fields are not status: a status body with only those sets nothing (400).
     for (const field of SESSION_SPEC_FIELDS) {
       const value = field === 'timeout' || field === 'llm_max_tokens' ? 1 : field === 'llm_temperature' ? 0.5 : 'x'
       expectErrorBody(await api(server, 'PATCH', `/sessions/${s.id}/status`, {[field]: value}), 400)
     }
+    // Status fields through the main PATCH or a create body are ignored.
+    const before = obj((await api(server, 'GET', `/sessions/${s.id}`)).body)
     for (const field of [...SESSION_STATUS_PATCH_FIELDS, 'kube_cr_name']) {
-      const value = field === 'sdk_restart_count' ? 1 : field.endsWith('_time') ? '2026-01-01T00:00:00Z' : 'x'
-      expectErrorBody(await api(server, 'PATCH', `/sessions/${s.id}`, {[field]: value}), 400)
-      expectErrorBody(await api(server, 'POST', '/sessions', {name: 'n', [field]: value}), 400)
+      const value = field === 'sdk_restart_count' ? 7 : field.endsWith('_time') ? '2026-01-01T00:00:00Z' : 'x'
+      const patched = obj((await api(server, 'PATCH', `/sessions/${s.id}`, {[field]: value})).body)
+      expect(patched[field]).toEqual(before[field])
+      const created = await api(server, 'POST', '/sessions', {name: 'n', [field]: value})
+      expect(created.status).toBe(201)
+      expect(obj(created.body)[field]).toEqual(field === 'kube_cr_name' ? obj(created.body).id : undefined)
     }
+    const latest = obj((await api(server, 'GET', `/sessions/${s.id}`)).body)
     expectErrorBody(await api(server, 'PATCH', `/sessions/${s.id}/status`, {}), 400)
     expectErrorBody(await api(server, 'PATCH', `/sessions/${s.id}/status`, {phase: 'Exploded'}), 400)
     expectErrorBody(await api(server, 'PATCH', `/sessions/${s.id}/status`, {start_time: 'yesterday'}), 400)
     expectErrorBody(await api(server, 'PATCH', '/sessions/nope/status', {phase: 'Running'}), 404)
-    // Nothing above changed the session.
-    expect(obj((await api(server, 'GET', `/sessions/${s.id}`)).body).updated_at).toBe(again.updated_at)
+    // Nothing refused above changed the session.
+    expect(obj((await api(server, 'GET', `/sessions/${s.id}`)).body).updated_at).toBe(latest.updated_at)
   })
 
   it('applies the start/stop rules for every phase', async () => {
@@ -181,7 +194,7 @@ describe('REST objects', () => {
 
   it('serves projects, project_settings and users', async () => {
     const p = obj((await api(server, 'POST', '/projects', {name: 'team-a', display_name: 'Team A', labels: '{"a":"b"}'})).body)
-    expect(p).toMatchObject({kind: 'Project', name: 'team-a', href: `${server.basePath}/projects/${p.id}`})
+    expect(p).toMatchObject({kind: 'Project', id: 'team-a', name: 'team-a', href: `${server.basePath}/projects/team-a`})
     const p2 = obj((await api(server, 'PATCH', `/projects/${p.id}`, {status: 'Active', description: 'd'})).body)
     expect(p2).toMatchObject({status: 'Active', description: 'd', display_name: 'Team A'})
     expect(obj((await api(server, 'GET', '/projects')).body).kind).toBe('ProjectList')
@@ -196,9 +209,13 @@ describe('REST objects', () => {
     const u = await api(server, 'POST', '/users', {username: 'alice', name: 'Alice', email: 'a@example.com'})
     expect(u.status).toBe(201)
     expect(u.body).toMatchObject({kind: 'User', username: 'alice'})
-    expect(obj((await api(server, 'GET', '/users')).body)).toMatchObject({kind: 'UserList', total: 1})
+    // The token's own user is there from the start.
+    const users = obj((await api(server, 'GET', '/users')).body)
+    expect(users).toMatchObject({kind: 'UserList', total: 2})
+    expect(items(users).map((x) => x.username)).toEqual([USERNAME, 'alice'])
     expect((await api(server, 'DELETE', `/users/${obj(u.body).id}`)).status).toBe(204)
     expectErrorBody(await api(server, 'POST', '/users', {name: 'no username'}), 400)
+    expectErrorBody(await api(server, 'POST', '/users', {username: 'no-name'}), 400)
   })
 })
 
@@ -223,10 +240,10 @@ describe('REST errors', () => {
       ['POST', '/sessions', {name: 'x', color: 'blue'}, 400],
       ['POST', '/sessions', {name: 'x', interactive: true}, 400],
       ['POST', '/sessions', {name: 'x', id: 'mine'}, 400],
-      ['POST', '/sessions', {name: 'x', created_at: '2026-01-01T00:00:00Z'}, 400],
+      ['POST', '/sessions', {name: 'x', created_at: 'not a time'}, 400],
+      ['POST', '/sessions', {name: 'x'.repeat(256)}, 400],
       ['PATCH', `/sessions/${s.id}`, {name: ''}, 400],
       ['PATCH', `/sessions/${s.id}`, {timeout: '10'}, 400],
-      ['PATCH', `/sessions/${s.id}`, {created_by_user_id: 'mallory'}, 400],
       ['PATCH', `/sessions/${s.id}`, '{"name": ', 400],
       ['PATCH', '/sessions/does-not-exist', {prompt: 'x'}, 404],
       ['GET', '/sessions/does-not-exist', undefined, 404],
@@ -277,19 +294,25 @@ describe('REST errors', () => {
       req.end()
     })
     expect(chunked.status).toBe(413)
-    expect(obj(JSON.parse(chunked.body))).toMatchObject({kind: 'Error', code: 413})
+    expect(obj(JSON.parse(chunked.body))).toMatchObject({kind: 'Error', id: '17', code: 'ambient-api-server-17'})
     expect((await api(server, 'GET', '/sessions?size=1')).status).toBe(200)
   })
 
-  it('requires the bearer token everywhere', async () => {
+  it('requires the bearer token everywhere, refusing in plain text like the real middleware', async () => {
     const s = await createSession()
-    const bad: Record<string, string>[] = [{}, {Authorization: 'Bearer wrong'}, {Authorization: `Basic ${TOKEN}`}, {Authorization: 'Bearer'}, {Authorization: `Bearer ${TOKEN}x`}]
-    for (const headers of bad) {
+    const bad: [Record<string, string>, string][] = [
+      [{}, 'missing authorization header'],
+      [{Authorization: 'Bearer wrong'}, 'invalid bearer token'],
+      [{Authorization: `Basic ${TOKEN}`}, 'invalid authorization header format'],
+      [{Authorization: 'Bearer'}, 'invalid authorization header format'],
+      [{Authorization: `Bearer ${TOKEN}x`}, 'invalid bearer token'],
+    ]
+    for (const [headers, reason] of bad) {
       for (const [method, path] of [['GET', '/sessions'], ['GET', `/sessions/${s.id}`], ['DELETE', `/sessions/${s.id}`], ['POST', `/sessions/${s.id}/start`], ['GET', '/nowhere']]) {
         const res = await fetch(`${server.url}${server.basePath}${path}`, {method, headers})
-        const text = await res.text()
-        const err = expectErrorBody({status: res.status, headers: res.headers, body: JSON.parse(text)}, 401)
-        expect(err.id).toBe('15')
+        expect(res.status).toBe(401)
+        expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+        expect(await res.text()).toBe(`${reason}\n`)
       }
     }
     expect((await api(server, 'GET', `/sessions/${s.id}`)).status).toBe(200)

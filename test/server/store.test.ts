@@ -8,6 +8,7 @@ import {STORE_RESOURCES, SCHEMAS} from '../../src/lib/server/schema.js'
 import {compileSearch} from '../../src/lib/server/search.js'
 import {KsuidGenerator} from '../../src/lib/server/ids.js'
 import {ApiServerError} from '../../src/lib/server/errors.js'
+import {Table} from '../../src/lib/server/table.js'
 
 const BASE = '/api/ambient/v1'
 
@@ -65,10 +66,26 @@ describe('Store', () => {
     expect(store.startSession(s.id).phase).toBe('Pending')
     expect(statusOf(() => store.startSession(s.id))).toBe(409)
     expect(store.stopSession(s.id).phase).toBe('Stopping')
-    const p = store.create('projects', {name: 'p'})
+    const p = store.create('projects', {name: 'p1'})
+    expect(p.id).toBe('p1')
     store.create('project_settings', {project_id: p.id})
     expect(statusOf(() => store.create('project_settings', {project_id: p.id}))).toBe(409)
     expect(statusOf(() => store.delete('sessions', 'nope'))).toBe(404)
+    // Project names: DNS-1123, 2-63 characters, unique (also after a rename).
+    for (const name of ['p', 'P1', '1p', 'p-', 'p_1', 'a'.repeat(64), '']) expect(statusOf(() => store.create('projects', {name})), name).toBe(400)
+    expect(statusOf(() => store.create('projects', {name: 'p1'}))).toBe(409)
+    store.create('projects', {name: 'p2'})
+    expect(statusOf(() => store.update('projects', 'p2', {name: 'p1'}))).toBe(409)
+    expect(statusOf(() => store.update('projects', 'p2', {name: 'Bad'}))).toBe(400)
+    expect(store.update('projects', 'p2', {name: 'p3'})).toMatchObject({id: 'p2', name: 'p3'})
+    expect(statusOf(() => store.create('projects', {name: 'p3'}))).toBe(409)
+    // A session never moves between projects; repeating its project is fine.
+    const inP1 = store.create('sessions', {name: 'in', project_id: 'p1'})
+    expect(statusOf(() => store.update('sessions', inP1.id, {project_id: 'p2'}))).toBe(400)
+    expect(statusOf(() => store.update('sessions', s.id, {project_id: 'p2'}))).toBe(400)
+    expect(store.update('sessions', inP1.id, {project_id: 'p1', prompt: 'x'}).prompt).toBe('x')
+    // Users need a username and a name.
+    expect(statusOf(() => store.create('users', {username: 'u', name: ''}))).toBe(400)
   })
 
   it('emits exactly one change per write, and unsubscribes', () => {
@@ -89,7 +106,7 @@ describe('Store', () => {
     expect(store.listenerCount('sessions')).toBe(0)
   })
 
-  it('pages in insertion order through deletes and project moves', () => {
+  it('pages in insertion order through deletes; indexes follow moves', () => {
     const store = new Store({basePath: BASE})
     const ids = Array.from({length: 30}, (_, i) => store.create('sessions', {name: `s${i}`, project_id: i % 2 ? 'odd' : 'even'}).id)
     for (const id of ids.slice(0, 10)) store.delete('sessions', id)
@@ -98,14 +115,17 @@ describe('Store', () => {
     expect(page.items.map((s) => s.id)).toEqual(ids.slice(17, 24))
     const odd = store.list('sessions', {page: 1, size: 100, equals: {field: 'project_id', value: 'odd'}})
     expect(odd.items.map((s) => s.id)).toEqual(ids.slice(10).filter((_, i) => i % 2 === 1))
-    // Move one session between projects and back: it must appear exactly once.
-    store.update('sessions', ids[11], {project_id: 'even'})
-    store.update('sessions', ids[11], {project_id: 'odd'})
-    const odd2 = store.list('sessions', {page: 1, size: 100, equals: {field: 'project_id', value: 'odd'}})
+    // An indexed value that changes and changes back (a settings object moved between
+    // projects, a renamed project): the object is listed exactly once, under its value.
+    const table = new Table<{id: string; project_id: string}>(['project_id'])
+    for (let i = 0; i < 20; i++) table.insert({id: `t${i}`, project_id: i % 2 ? 'odd' : 'even'})
+    table.replace({id: 't11', project_id: 'even'})
+    table.replace({id: 't11', project_id: 'odd'})
+    const odd2 = table.list({page: 1, size: 100, equals: {field: 'project_id', value: 'odd'}})
     expect(odd2.total).toBe(10)
     expect(new Set(odd2.items.map((s) => s.id)).size).toBe(10)
-    const even = store.list('sessions', {page: 1, size: 100, equals: {field: 'project_id', value: 'even'}})
-    expect(even.items.map((s) => s.id)).not.toContain(ids[11])
+    const even = table.list({page: 1, size: 100, equals: {field: 'project_id', value: 'even'}})
+    expect(even.items.map((s) => s.id)).not.toContain('t11')
   })
 
   it('sorts with NULLs last ascending and first descending, stable by insertion', () => {
@@ -131,6 +151,7 @@ describe('Store', () => {
       store1.updateSessionStatus(s.id, {phase: 'Running', start_time: '2026-02-03T04:05:06.123456+01:00'})
       store1.delete('sessions', gone.id)
       const p = store1.create('projects', {name: 'proj'})
+      expect(p.id).toBe('proj')
       const before = store1.all('sessions')
       store1.close()
 

@@ -5,11 +5,11 @@ import {ApiCommand, checkGroupAccess, jsonFlag} from '../../lib/cli/client.js'
 export default class ProjectSettingsCreate extends ApiCommand {
   static override summary = 'Create the settings of a project (group access, repositories).'
   static override examples = [
-    `<%= config.bin %> project-settings create --project-id 2mFqX8d0kGzvJ3bH --group-access '[{"group":"devs","role":"edit"}]'`,
-    `<%= config.bin %> project-settings create --project-id 2mFqX8d0kGzvJ3bH --repositories '[{"url":"https://github.com/acme/web"}]' --json`,
+    `<%= config.bin %> project-settings create --project-id team-a --group-access '[{"group":"devs","role":"edit"}]'`,
+    `<%= config.bin %> project-settings create --project-id team-a --repositories '[{"url":"https://github.com/acme/web"}]' --json`,
   ]
   static override flags = {
-    'project-id': Flags.string({required: true, description: 'Id of the project these settings belong to.'}),
+    'project-id': Flags.string({required: true, description: 'Id (name) of the project these settings belong to.'}),
     'group-access': Flags.string({description: 'Group access as JSON: [{"group":...,"role":...}] (each becomes a RoleBinding).'}),
     repositories: Flags.string({description: 'Repositories as JSON.'}),
   }

@@ -9,7 +9,11 @@ export default class ProjectsCreate extends ApiCommand {
     '<%= config.bin %> projects create --name team-a --display-name "Team A" --description "Frontend agents" --json',
   ]
   static override flags = {
-    name: Flags.string({char: 'n', required: true, description: 'Project name (an RFC 1123 label: lower-case letters, digits, -).'}),
+    name: Flags.string({
+      char: 'n',
+      required: true,
+      description: 'Project name, also its id: 2-63 lower-case letters, digits and -, starting with a letter and ending with a letter or digit.',
+    }),
     'display-name': Flags.string({description: 'Human-readable name.'}),
     description: Flags.string({description: 'Description.'}),
   }

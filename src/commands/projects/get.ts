@@ -4,8 +4,8 @@ import {ApiCommand, formatDetails} from '../../lib/cli/client.js'
 
 export default class ProjectsGet extends ApiCommand {
   static override summary = 'Show one project.'
-  static override examples = ['<%= config.bin %> projects get 2mFqX8d0kGzvJ3bH', '<%= config.bin %> projects get 2mFqX8d0kGzvJ3bH --json']
-  static override args = {id: Args.string({required: true, description: 'Project id'})}
+  static override examples = ['<%= config.bin %> projects get team-a', '<%= config.bin %> projects get team-a --json']
+  static override args = {id: Args.string({required: true, description: 'Project id (the name it was created with)'})}
 
   async run(): Promise<Project> {
     const {args, flags} = await this.parse(ProjectsGet)

@@ -13,7 +13,7 @@ export default class SessionsCreate extends ApiCommand {
     name: Flags.string({char: 'n', required: true, description: 'Session name.'}),
     prompt: Flags.string({description: 'Initial prompt.'}),
     'repo-url': Flags.string({description: 'Repository URL (single repo).'}),
-    project: Flags.string({char: 'p', description: 'Project id (env AMBIENT_API_PROJECT).'}),
+    project: Flags.string({char: 'p', description: 'Project id, i.e. its name (env AMBIENT_API_PROJECT).'}),
     model: Flags.string({description: 'LLM model.'}),
     temperature: Flags.string({description: 'LLM temperature, e.g. 0.7.'}),
     'max-tokens': Flags.integer({min: 1, description: 'LLM max tokens.'}),

@@ -6,9 +6,10 @@ import {EventType} from '../../gen/ambient/v1/common.js'
 import type {Project as PbProject} from '../../gen/ambient/v1/projects.js'
 import type {ProjectSettings as PbProjectSettings} from '../../gen/ambient/v1/project_settings.js'
 import type {Session as PbSession, UpdateSessionStatusRequest} from '../../gen/ambient/v1/sessions.js'
+import type {User as PbUser} from '../../gen/ambient/v1/users.js'
 import type {Timestamp} from '../../gen/google/protobuf/timestamp.js'
 import {formatRfc3339, parseRfc3339} from './time.js'
-import type {ObjectMeta, Project, ProjectSettings, Session, SessionStatusPatch, WatchEventType} from './types.js'
+import type {ObjectMeta, Project, ProjectSettings, Session, SessionStatusPatch, User, WatchEventType} from './types.js'
 
 const EPOCH = '1970-01-01T00:00:00.000000Z'
 
@@ -203,6 +204,16 @@ export function projectSettingsFromProto(p: PbProjectSettings): ProjectSettings 
   }
   if (p.group_access !== undefined) out.group_access = p.group_access
   if (p.repositories !== undefined) out.repositories = p.repositories
+  return out
+}
+
+export function userToProto(u: User): PbUser {
+  return {metadata: metaToProto(u), username: u.username, name: u.name, email: u.email}
+}
+
+export function userFromProto(p: PbUser): User {
+  const out: User = {...metaFromProto(p.metadata), username: p.username, name: p.name}
+  if (p.email !== undefined) out.email = p.email
   return out
 }
 

@@ -1,5 +1,6 @@
 // Typed failures of the API clients, one vocabulary for REST and gRPC: callers branch on
 // `code` (or `status`) and never parse messages. The CLI exits 1 for all of them.
+import {stripVTControlCharacters} from 'node:util'
 import {AmbientError} from '../errors.js'
 
 /** Stable codes by HTTP status; other statuses get `ERR_API_<status>`. */
@@ -25,6 +26,12 @@ export interface ApiErrorDetails {
   operationId?: string
   /** `id` of the error body: the server's error number. */
   errorId?: string
+  /**
+   * `code` of the error body, e.g. "ambient-api-server-7" (a string; an older server sent a
+   * number, kept here as its decimal text). Absent when the body was not an Error body, such
+   * as the real server's plain-text 401.
+   */
+  serverCode?: string
   method: string
   /** Path below the server URL, e.g. /api/ambient/v1/sessions/abc. Never carries the token. */
   path: string
@@ -36,24 +43,33 @@ export interface ApiErrorDetails {
   cause?: unknown
 }
 
-/** The server answered with an error status. */
+/** Server text that may reach a terminal: escape sequences and control characters go, length is bounded. */
+export function terminalSafe(text: string, max = 1000): string {
+  const clean = stripVTControlCharacters(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean
+}
+
+/** The server answered with an error status; its reason is kept terminal-safe. */
 export class ApiError extends AmbientError {
   readonly status: number
   readonly reason: string
   readonly operationId?: string
   readonly errorId?: string
+  readonly serverCode?: string
   readonly method: string
   readonly path: string
   readonly resource?: string
   readonly id?: string
   readonly grpcCode?: number
 
-  constructor(details: ApiErrorDetails) {
+  constructor(raw: ApiErrorDetails) {
+    const details = {...raw, reason: terminalSafe(raw.reason)}
     super(apiErrorMessage(details), apiErrorCode(details.status), {cause: details.cause})
     this.status = details.status
     this.reason = details.reason
     this.operationId = details.operationId
     this.errorId = details.errorId
+    this.serverCode = details.serverCode
     this.method = details.method
     this.path = details.path
     this.resource = details.resource

@@ -3,7 +3,7 @@
 // The token is asked for on every call, so a rotated token file is picked up at once.
 import pLimit from 'p-limit'
 import {silentLogger, type Logger} from '../log.js'
-import {ApiError, ApiResponseError, ApiUnreachableError} from './errors.js'
+import {ApiError, ApiResponseError, ApiUnreachableError, terminalSafe} from './errors.js'
 import {normalizeRfc3339} from './time.js'
 import type {
   ListOptions,
@@ -221,17 +221,26 @@ export class RestClient {
     }
   }
 
+  /**
+   * Any error answer becomes an ApiError: the contract's Error body (its `code` a string, or a
+   * number from an older server), JSON of another shape, or no JSON at all (the real server's
+   * 401 from its token check is plain text, a proxy may send HTML). Server text is made safe
+   * for a terminal (ApiError cleans the reason itself).
+   */
   private toApiError(method: string, path: string, response: Response, text: string, ctx: CallContext): ApiError {
     let reason = ''
     let operationId: string | undefined
     let errorId: string | undefined
+    let serverCode: string | undefined
     const parsed = tryParseJson(text)
     if (isRecord(parsed)) {
       if (typeof parsed.reason === 'string') reason = parsed.reason
       else if (typeof parsed.message === 'string') reason = parsed.message
       else if (typeof parsed.error === 'string') reason = parsed.error
-      if (typeof parsed.operation_id === 'string' && parsed.operation_id) operationId = parsed.operation_id
-      if (typeof parsed.id === 'string' && parsed.id) errorId = parsed.id
+      if (typeof parsed.operation_id === 'string' && parsed.operation_id) operationId = terminalSafe(parsed.operation_id)
+      if (typeof parsed.id === 'string' && parsed.id) errorId = terminalSafe(parsed.id)
+      if (typeof parsed.code === 'string' && parsed.code) serverCode = terminalSafe(parsed.code)
+      else if (typeof parsed.code === 'number' && Number.isFinite(parsed.code)) serverCode = String(parsed.code)
     }
     // A proxy's HTML page or a plain-text body still says something useful.
     if (!reason) reason = text.trim() ? excerpt(text) : response.statusText
@@ -240,6 +249,7 @@ export class RestClient {
       reason,
       operationId,
       errorId,
+      serverCode,
       method,
       path: `${this.basePath}${path}`,
       resource: ctx.resource,

@@ -55,7 +55,11 @@ export interface SessionStatusPatch {
 }
 
 export interface SessionStatus extends SessionStatusPatch {
-  /** Read-only everywhere: set when a session belongs to Kubernetes. */
+  /**
+   * Read-only everywhere. The real server sets it to the id on create, so every session has
+   * one; it says nothing about ownership. A session belongs to Kubernetes once `kube_cr_uid`
+   * is set (the kube control plane writes it back after creating the CR).
+   */
   kube_cr_name?: string
 }
 
@@ -81,6 +85,15 @@ export interface ProjectSettingsSpec {
 }
 
 export interface ProjectSettings extends ObjectMeta, ProjectSettingsSpec {}
+
+/** A user (contract section 2, UserService; REST `/users`). `name` is required like `username`. */
+export interface UserSpec {
+  username: string
+  name: string
+  email?: string
+}
+
+export interface User extends ObjectMeta, UserSpec {}
 
 /** The three resources the control plane follows, keyed by their REST/gRPC resource name. */
 export interface ResourceTypes {
@@ -122,6 +135,8 @@ export const PROJECT_SETTINGS_SPEC_FIELDS = [
   'project_id', 'group_access', 'repositories',
 ] as const satisfies readonly (keyof ProjectSettingsSpec)[]
 
+export const USER_SPEC_FIELDS = ['username', 'name', 'email'] as const satisfies readonly (keyof UserSpec)[]
+
 /** List envelope (contract 1.1). */
 export interface ListResponse<T> {
   kind: string
@@ -141,12 +156,16 @@ export interface ListOptions {
   project_id?: string
 }
 
-/** Error body (contract 1.5). */
+/**
+ * Error body (contract 1.5). Every field is a string: `id` is the server's numeric error id,
+ * `code` is that id with the server's prefix ("ambient-api-server-7"). Older servers sent a
+ * number; clients must accept both.
+ */
 export interface ApiErrorBody {
   id: string
   kind: 'Error'
   href: string
-  code: number
+  code: string
   reason: string
   operation_id: string
 }

@@ -12,6 +12,8 @@ export interface EmbeddedServerOptions {
   port: number
   grpcPort: number
   token?: string
+  /** Who the token belongs to (created_by_user_id of new sessions); default the OS user. */
+  username?: string
   dbPath?: string
   basePath: string
   /** Write URL, gRPC address and token to the settings file (default true). */
@@ -36,6 +38,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     port: options.port,
     grpcPort: options.grpcPort,
     token,
+    username: options.username,
     basePath: options.basePath,
     dbPath: options.dbPath,
     logger: options.logger,

@@ -40,7 +40,7 @@ export async function computeLocalDiff(options: LocalDiffOptions): Promise<DiffE
     readLocalRunners({registry: options.registry}),
   ])
   const live = new Set(runners.filter((r) => r.alive).map((r) => r.sessionId))
-  const lost = desired.sessions.filter((s) => !s.kube_cr_name && (s.phase === 'Creating' || s.phase === 'Running') && !live.has(s.id)).map((s) => s.id)
+  const lost = desired.sessions.filter((s) => !s.kube_cr_uid && (s.phase === 'Creating' || s.phase === 'Running') && !live.has(s.id)).map((s) => s.id)
   const stopRequested = options.stopRequests ? await readStopRequests(options.stopRequests, lost) : undefined
   const projectIds = options.project === undefined ? undefined : projectScope(desired.projects, options.project)
   return diffLocal({sessions: desired.sessions, runners, stopRequested, projectIds})

@@ -1,7 +1,8 @@
 // Local mode: sessions vs runner processes on this machine. Mirrors the local reconciler's
 // decisions (src/lib/reconcilers/local/reconciler.ts) for the states that are not transient:
 // a session that wants a runner and has none, a runner nobody wants, a phase that lags behind.
-// Sessions with kube_cr_name belong to Kubernetes and are not compared.
+// Sessions with kube_cr_uid (a CR exists) belong to Kubernetes and are not compared; every
+// session has a kube_cr_name (the real server sets it to the id), so that says nothing.
 import {SESSION_PHASES, TERMINAL_PHASES, type Session} from '../api/types.js'
 import {sessionProblem} from '../reconcilers/local/validate.js'
 import {field} from './fields.js'
@@ -34,7 +35,7 @@ export function diffLocal(input: LocalDiffInput): DiffEntry[] {
   const inScope = (s: Session) => !input.projectIds || input.projectIds.has(s.project_id ?? '')
 
   for (const session of input.sessions) {
-    if (session.kube_cr_name || !inScope(session)) continue
+    if (session.kube_cr_uid || !inScope(session)) continue
     const id = session.id
     const phase = session.phase ?? ''
     const runner = live.get(id)

@@ -5,10 +5,14 @@ import {AmbientError} from '../errors.js'
 import type {ApiErrorBody} from '../api/types.js'
 
 /**
- * rh-trex service error codes. The error body's `id` is this number as a string, exactly like
- * rh-trex's `AsOpenapiError`; `code` is the HTTP status (our contract types it as a number,
- * where rh-trex sends "<prefix>-<id>": clients should read the HTTP status, not `code`).
+ * Prefix of the error body's `code`. rh-trex formats `code` as "<prefix>-<id>" and the real
+ * server sets the prefix through `trex.Init({ServiceName: "ambient-api-server"})`
+ * (ambient-code/platform, components/ambient-api-server/cmd/ambient-api-server/environments),
+ * which calls `errors.SetErrorCodePrefix(ServiceName)`: a 404 is "ambient-api-server-7".
  */
+export const ERROR_CODE_PREFIX = 'ambient-api-server'
+
+/** rh-trex service error codes: the error body's `id` is this number as a string (`AsOpenapiError`). */
 export const ServiceCode = {
   forbidden: 4,
   conflict: 6,
@@ -35,7 +39,7 @@ export class ApiServerError extends AmbientError {
 
   toBody(basePath: string, operationId: string): ApiErrorBody {
     const id = String(this.serviceCode)
-    return {id, kind: 'Error', href: `${basePath}/errors/${id}`, code: this.httpStatus, reason: this.reason, operation_id: operationId}
+    return {id, kind: 'Error', href: `${basePath}/errors/${id}`, code: `${ERROR_CODE_PREFIX}-${id}`, reason: this.reason, operation_id: operationId}
   }
 }
 

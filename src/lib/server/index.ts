@@ -2,6 +2,7 @@
 // benchmarks. On the wire it behaves like the real (rh-trex based) server; see the contract.
 import type {Server as HttpServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import os from 'node:os'
 import {silentLogger, type Logger} from '../log.js'
 import {GrpcApi, type WatchMode} from './grpc/server.js'
 import {createRestServer} from './rest/server.js'
@@ -12,7 +13,7 @@ import {Store} from './store.js'
 export {Store} from './store.js'
 export type {ChangeEvent, ChangeListener, CreateInputs, PatchInputs, StoreOptions} from './store.js'
 export type {StoreResource, StoreTypes, User} from './schema.js'
-export {ApiServerError} from './errors.js'
+export {ApiServerError, ERROR_CODE_PREFIX} from './errors.js'
 export type {WatchMode} from './grpc/server.js'
 
 export const DEFAULT_BASE_PATH = '/api/ambient/v1'
@@ -26,6 +27,13 @@ export interface ApiServerOptions {
   grpcPort?: number
   /** Bearer token required on every REST and gRPC call. */
   token: string
+  /**
+   * The user the token belongs to (the real server takes it from the caller's JWT): every
+   * session created through this server gets it as created_by_user_id, whatever the request
+   * says, and a User with this username (and name) is in /users from the start. Default: the
+   * operating-system user's name, else "ambient".
+   */
+  username?: string
   basePath?: string
   /** SQLite file; default in memory only. */
   dbPath?: string
@@ -38,8 +46,6 @@ export interface ApiServerOptions {
   maxPendingWatchEvents?: number
   /** Fill llm_model/llm_temperature/llm_max_tokens defaults on create like the real server; default true. */
   llmDefaults?: boolean
-  /** Set kube_cr_name = id on create like the newest real server; default false. */
-  kubeCrNameFromId?: boolean
   /** Aborting it closes the server (same as close()). */
   signal?: AbortSignal
 }
@@ -50,6 +56,8 @@ export interface ApiServer {
   /** HOST:PORT of the gRPC server. */
   grpcAddress: string
   basePath: string
+  /** The token's user (see ApiServerOptions.username). */
+  username: string
   /** Direct access for tests and benchmarks; its writes emit watch events too. */
   store: Store
   /** Ends every open watch stream with UNAVAILABLE, like the real server's broker going away. */
@@ -61,6 +69,8 @@ export interface ApiServer {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   if (!options.token) throw new TypeError('startApiServer: `token` must be a non-empty string')
+  const username = options.username ?? defaultUsername()
+  if (!username) throw new TypeError('startApiServer: `username` must be a non-empty string')
   const host = options.host ?? '127.0.0.1'
   const basePath = (options.basePath ?? DEFAULT_BASE_PATH).replace(/\/+$/, '')
   const logger = options.logger ?? silentLogger
@@ -72,11 +82,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     logger,
     clock: options.clock,
     llmDefaults: options.llmDefaults,
-    kubeCrNameFromId: options.kubeCrNameFromId,
   })
+  try {
+    if (!store.findUser(username)) store.create('users', {username, name: username})
+  } catch (err) {
+    store.close()
+    throw err
+  }
 
-  const http = createRestServer({store, token: options.token, basePath, logger, maxBodyBytes: options.maxBodyBytes})
-  const grpc = new GrpcApi({store, token: options.token, logger, maxPendingWatchEvents: options.maxPendingWatchEvents})
+  const http = createRestServer({store, token: options.token, username, basePath, logger, maxBodyBytes: options.maxBodyBytes})
+  const grpc = new GrpcApi({store, token: options.token, username, logger, maxPendingWatchEvents: options.maxPendingWatchEvents})
 
   let restPort: number
   let grpcPort: number
@@ -98,6 +113,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     url: `http://${hostForUrl}:${restPort}`,
     grpcAddress: `${hostForUrl}:${grpcPort}`,
     basePath,
+    username,
     store,
     killWatchStreams: () => grpc.killWatchStreams(),
     setWatchMode: (mode) => grpc.setWatchMode(mode),
@@ -122,6 +138,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     else options.signal.addEventListener('abort', onAbort, {once: true})
   }
   return api
+}
+
+function defaultUsername(): string {
+  try {
+    return os.userInfo().username || 'ambient'
+  } catch {
+    // No passwd entry for this uid (common in containers).
+    return 'ambient'
+  }
 }
 
 function listen(server: HttpServer, host: string, port: number): Promise<number> {

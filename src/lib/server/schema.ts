@@ -10,17 +10,12 @@ import {
   SESSION_SPEC_FIELDS,
   SESSION_STATUS_PATCH_FIELDS,
   SESSION_TIME_FIELDS,
-  type ObjectMeta,
+  USER_SPEC_FIELDS,
   type ResourceTypes,
+  type User,
 } from '../api/types.js'
 
-/** Minimal users resource (contract section 1 lists it; the control plane only reads it). */
-export interface UserSpec {
-  username: string
-  name?: string
-  email?: string
-}
-export interface User extends ObjectMeta, UserSpec {}
+export type {User, UserSpec} from '../api/types.js'
 
 export interface StoreTypes extends ResourceTypes {
   users: User
@@ -36,13 +31,17 @@ export interface ResourceSchema {
   listKind: string
   /** Every stored field (the "columns"): searchable, sortable and projectable. */
   fields: ReadonlyMap<string, FieldType>
-  /** Fields a create body may carry. */
-  createFields: ReadonlySet<string>
-  /** Fields the main PATCH may carry. */
+  /** Fields a client sets on create; other declared fields in a create body are dropped. */
+  specFields: ReadonlySet<string>
+  /** Fields the server sets on create from the request's context (never from the body). */
+  serverSetFields: ReadonlySet<string>
+  /** Fields the main PATCH takes; any other key in a PATCH body is ignored. */
   patchFields: ReadonlySet<string>
-  /** Fields that must be present and non-empty on create, and non-empty when patched. */
+  /** Spec fields that never change after create: an update must leave them as they are. */
+  immutableFields: ReadonlySet<string>
+  /** Fields that must be non-empty strings of at most 255 characters on create and when patched. */
   required: readonly string[]
-  /** Fields kept in a secondary index for O(page) filtered lists. */
+  /** Fields kept in a secondary index for O(page) filtered lists and uniqueness checks. */
   indexed: readonly string[]
 }
 
@@ -61,19 +60,23 @@ function typed(names: readonly string[]): [string, FieldType][] {
   })
 }
 
-const SESSION_CREATE_FIELDS = [...SESSION_SPEC_FIELDS, 'created_by_user_id']
+const none: ReadonlySet<string> = new Set()
 
 const sessions: ResourceSchema = {
   resource: 'sessions',
   ...RESOURCE_KINDS.sessions,
   fields: new Map([
     ...META_FIELDS,
-    ...typed(SESSION_CREATE_FIELDS),
+    ...typed(SESSION_SPEC_FIELDS),
+    ['created_by_user_id', 'string'],
     ...typed(SESSION_STATUS_PATCH_FIELDS),
     ['kube_cr_name', 'string'],
   ]),
-  createFields: new Set(SESSION_CREATE_FIELDS),
-  patchFields: new Set(SESSION_SPEC_FIELDS),
+  specFields: new Set(SESSION_SPEC_FIELDS),
+  serverSetFields: new Set(['created_by_user_id']),
+  // project_id is absent on purpose: the real server's SessionPatchRequest has no such field.
+  patchFields: new Set(SESSION_SPEC_FIELDS.filter((f) => f !== 'project_id')),
+  immutableFields: new Set(['project_id']),
   required: ['name'],
   indexed: ['project_id'],
 }
@@ -82,33 +85,38 @@ const projects: ResourceSchema = {
   resource: 'projects',
   ...RESOURCE_KINDS.projects,
   fields: new Map([...META_FIELDS, ...typed(PROJECT_SPEC_FIELDS)]),
-  createFields: new Set(PROJECT_SPEC_FIELDS),
+  specFields: new Set(PROJECT_SPEC_FIELDS),
+  serverSetFields: none,
   patchFields: new Set(PROJECT_SPEC_FIELDS),
+  immutableFields: none,
   required: ['name'],
-  indexed: [],
+  // Names are unique (409), also after a rename, when id and name differ.
+  indexed: ['name'],
 }
 
 const projectSettings: ResourceSchema = {
   resource: 'project_settings',
   ...RESOURCE_KINDS.project_settings,
   fields: new Map([...META_FIELDS, ...typed(PROJECT_SETTINGS_SPEC_FIELDS)]),
-  createFields: new Set(PROJECT_SETTINGS_SPEC_FIELDS),
+  specFields: new Set(PROJECT_SETTINGS_SPEC_FIELDS),
+  serverSetFields: none,
   patchFields: new Set(PROJECT_SETTINGS_SPEC_FIELDS),
+  immutableFields: none,
   required: ['project_id'],
   indexed: ['project_id'],
 }
-
-const USER_FIELDS = ['username', 'name', 'email'] as const satisfies readonly (keyof UserSpec)[]
 
 const users: ResourceSchema = {
   resource: 'users',
   kind: 'User',
   listKind: 'UserList',
-  fields: new Map([...META_FIELDS, ...typed(USER_FIELDS)]),
-  createFields: new Set(USER_FIELDS),
-  patchFields: new Set(USER_FIELDS),
-  required: ['username'],
-  indexed: [],
+  fields: new Map([...META_FIELDS, ...typed(USER_SPEC_FIELDS)]),
+  specFields: new Set(USER_SPEC_FIELDS),
+  serverSetFields: none,
+  patchFields: new Set(USER_SPEC_FIELDS),
+  immutableFields: none,
+  required: ['username', 'name'],
+  indexed: ['username'],
 }
 
 export const SCHEMAS: Record<StoreResource, ResourceSchema> = {

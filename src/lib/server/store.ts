@@ -1,7 +1,9 @@
 // The server's state: every resource in memory (see table.ts), optionally written through to
-// SQLite, with the business rules both transports share (required fields, status writes,
-// start/stop transitions, one settings object per project) and a typed change feed that the
-// gRPC watch streams follow. Every write gets a new, strictly increasing `updated_at`.
+// SQLite, with the business rules both transports share (required fields and names, project
+// id = name, unique names, immutable fields, status writes, start/stop transitions, one
+// settings object per project) and a typed change feed that the gRPC watch streams follow.
+// Every write gets a new, strictly increasing `updated_at`. The store trusts its caller for
+// server-set fields (created_by_user_id): the transports fill them from the caller's identity.
 import {
   SESSION_PHASES,
   STARTABLE_PHASES,
@@ -10,15 +12,17 @@ import {
   type ProjectSpec,
   type SessionSpec,
   type SessionStatusPatch,
+  type UserSpec,
   type WatchEventType,
 } from '../api/types.js'
 import {MicrosecondClock, fromMicros, normalizeRfc3339, toMicros} from '../api/time.js'
 import {silentLogger, type Logger} from '../log.js'
 import {conflict, notFound, validation} from './errors.js'
 import {KsuidGenerator} from './ids.js'
-import {SCHEMAS, STATUS_PATCH_FIELDS, STORE_RESOURCES, type StoreResource, type StoreTypes, type UserSpec} from './schema.js'
+import {SCHEMAS, STATUS_PATCH_FIELDS, STORE_RESOURCES, type StoreResource, type StoreTypes} from './schema.js'
 import type {SqliteBacking, StoredDoc} from './sqlite.js'
 import {Table, type TablePage, type TableQuery} from './table.js'
+import {checkProjectName, checkRequired} from './validate.js'
 
 export interface CreateInputs {
   sessions: SessionSpec & {created_by_user_id?: string}
@@ -49,10 +53,11 @@ export interface StoreOptions {
   /** Write-through persistence; the store loads its contents on construction. */
   backing?: SqliteBacking
   logger?: Logger
-  /** The real server fills llm_model "sonnet", llm_temperature 0.7, llm_max_tokens 4000 on create. */
+  /**
+   * The real server fills llm_model "sonnet", llm_temperature 0.7, llm_max_tokens 4000 on
+   * create; default true. (It also always sets kube_cr_name to the new id; that has no switch.)
+   */
   llmDefaults?: boolean
-  /** The real server's newest generation sets kube_cr_name to the id on create. */
-  kubeCrNameFromId?: boolean
 }
 
 type Doc = StoredDoc & {kind: string; href: string}
@@ -68,7 +73,6 @@ export class Store {
   private readonly backing: SqliteBacking | undefined
   private readonly logger: Logger
   private readonly llmDefaults: boolean
-  private readonly kubeCrNameFromId: boolean
   private readonly basePath: string
   private lastMicros = 0n
 
@@ -80,7 +84,6 @@ export class Store {
     this.backing = options.backing
     this.logger = options.logger ?? silentLogger
     this.llmDefaults = options.llmDefaults ?? true
-    this.kubeCrNameFromId = options.kubeCrNameFromId ?? false
     for (const r of STORE_RESOURCES) {
       const table = new Table<Doc>(SCHEMAS[r].indexed)
       this.tables.set(r, table)
@@ -119,23 +122,31 @@ export class Store {
     const fields: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(input)) {
       if (v === undefined) continue
-      if (!schema.createFields.has(k)) throw validation(`${k} cannot be set on create`)
+      if (!schema.specFields.has(k) && !schema.serverSetFields.has(k)) throw validation(`${k} cannot be set on create`)
       fields[k] = v
     }
-    for (const f of schema.required) {
-      if (typeof fields[f] !== 'string' || fields[f] === '') throw validation(`${f} is required`)
-    }
+    for (const f of schema.required) checkRequired(f, fields[f])
     if (resource === 'project_settings') this.assertUniqueSettings(String(fields.project_id), undefined)
 
-    let id = this.ids.next()
-    while (this.table(resource).has(id)) id = this.ids.next()
+    let id: string
+    if (resource === 'projects') {
+      // The real server sets a project's id to its name, so GET /projects/{name} works.
+      const name = String(fields.name)
+      checkProjectName(name)
+      if (this.table('projects').has(name) || this.findBy('projects', 'name', name, undefined)) throw conflict('This Project already exists')
+      id = name
+    } else {
+      id = this.ids.next()
+      while (this.table(resource).has(id)) id = this.ids.next()
+    }
     if (resource === 'sessions') {
       if (this.llmDefaults) {
         if (typeof fields.llm_model !== 'string' || fields.llm_model === '') fields.llm_model = 'sonnet'
         if (fields.llm_temperature === undefined) fields.llm_temperature = 0.7
         if (fields.llm_max_tokens === undefined) fields.llm_max_tokens = 4000
       }
-      if (this.kubeCrNameFromId) fields.kube_cr_name = id
+      // Every session gets a CR name at birth; a CR exists only once kube_cr_uid is written back.
+      fields.kube_cr_name = id
     }
     const now = this.nextTimestamp()
     const doc = this.build(resource, {id, created_at: now, updated_at: now}, fields)
@@ -144,21 +155,32 @@ export class Store {
     return doc as unknown as StoreTypes[R]
   }
 
-  /** Main-resource update: spec fields only. */
+  /** Main-resource update: spec fields only; immutable fields may be repeated but not changed. */
   update<R extends StoreResource>(resource: R, id: string, patch: PatchInputs[R]): StoreTypes[R] {
     const schema = SCHEMAS[resource]
     const current = this.mustGet(resource, id)
     const changes: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) continue
+      if (schema.immutableFields.has(k)) {
+        if (v !== current[k]) throw validation(`${k} is immutable: it is ${JSON.stringify(current[k] ?? null)} and cannot become ${JSON.stringify(v)}`)
+        continue
+      }
       if (!schema.patchFields.has(k)) throw validation(`${k} cannot be updated through PATCH /${resource}/{id}`)
       changes[k] = v
     }
-    for (const f of schema.required) {
-      if (f in changes && (typeof changes[f] !== 'string' || changes[f] === '')) throw validation(`${f} must not be empty`)
+    for (const f of schema.required) if (f in changes) checkRequired(f, changes[f])
+    if (resource === 'projects' && typeof changes.name === 'string') {
+      checkProjectName(changes.name)
+      if (this.findBy('projects', 'name', changes.name, id)) throw conflict('Changes to Project conflict with existing records')
     }
     if (resource === 'project_settings' && typeof changes.project_id === 'string') this.assertUniqueSettings(changes.project_id, id)
     return this.replace(resource, current, changes) as unknown as StoreTypes[R]
+  }
+
+  /** The user with this username, if any (usernames are indexed). */
+  findUser(username: string): StoreTypes['users'] | undefined {
+    return this.findBy('users', 'username', username, undefined) as StoreTypes['users'] | undefined
   }
 
   /** The status sub-resource (PATCH /sessions/{id}/status, gRPC UpdateSessionStatus). */
@@ -247,8 +269,12 @@ export class Store {
   }
 
   private assertUniqueSettings(projectId: string, selfId: string | undefined): void {
-    const existing = this.table('project_settings').list({page: 1, size: 2, equals: {field: 'project_id', value: projectId}})
-    if (existing.items.some((s) => s.id !== selfId)) throw conflict('This ProjectSettings already exists')
+    if (this.findBy('project_settings', 'project_id', projectId, selfId)) throw conflict('This ProjectSettings already exists')
+  }
+
+  /** Another object (not `selfId`) whose indexed `field` equals `value`. */
+  private findBy(resource: StoreResource, field: string, value: string, selfId: string | undefined): Doc | undefined {
+    return this.table(resource).list({page: 1, size: 2, equals: {field, value}}).items.find((d) => d.id !== selfId)
   }
 
   /** Meta first, then fields in schema order: stable, readable JSON. */

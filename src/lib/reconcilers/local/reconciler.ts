@@ -245,8 +245,9 @@ export class LocalSessionReconciler implements Reconciler<Session> {
 
   async #step(session: Session, signal: AbortSignal, depth: number): Promise<ReconcileResult | void> {
     if (depth > MAX_REEVALUATIONS) return {requeueAfterMs: WAITING_REQUEUE_MS}
-    // A session with a CR belongs to Kubernetes.
-    if (session.kube_cr_name) return
+    // A session with a CR belongs to Kubernetes: kube_cr_uid is written back once the CR exists.
+    // Not kube_cr_name: the real server sets that to the id on every session it creates.
+    if (session.kube_cr_uid) return
     const id = session.id
     const phase = session.phase ?? ''
     const runner = this.#manager.get(id)
@@ -448,7 +449,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
     if (guard) {
       const fresh = await this.#api.get('sessions', session.id, {signal})
       this.#remember(fresh)
-      if ((fresh.phase ?? '') !== (session.phase ?? '') || fresh.kube_cr_name) return {session: fresh, superseded: true}
+      if ((fresh.phase ?? '') !== (session.phase ?? '') || fresh.kube_cr_uid) return {session: fresh, superseded: true}
       base = fresh
       diff = statusPatchDiff(base, patch)
       if (Object.keys(diff).length === 0) return {session: base, superseded: false}
@@ -540,7 +541,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
     const results = await Promise.allSettled(
       exits.map(async (exit) => {
         const session = this.view(exit.sessionId)
-        if (!session || session.kube_cr_name || TERMINAL_PHASES.has(session.phase ?? '')) return
+        if (!session || session.kube_cr_uid || TERMINAL_PHASES.has(session.phase ?? '')) return
         // A verdict already reached (e.g. a health timeout) stands; otherwise the shutdown stopped it.
         const recorded: RecordedExit = this.#exits.get(exit.sessionId) ?? {...exit, at: this.#now()}
         const outcome = this.#outcomes.get(exit.sessionId) ?? outcomeFromExit(recorded, rfc3339(recorded.at), {shutdown: true})

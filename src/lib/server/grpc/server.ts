@@ -1,5 +1,5 @@
-// The gRPC face of the embedded API server (contract section 2): the three generated services
-// over the same store as REST. Errors map from HTTP status the way rh-trex based servers map
+// The gRPC face of the embedded API server (contract section 2): the four generated services
+// over the same store as REST, so names and fields are validated by the same rules. Errors map from HTTP status the way rh-trex based servers map
 // them (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND,
 // 409 ALREADY_EXISTS, else INTERNAL). Lists normalise page/size like the real server's
 // grpcutil.NormalizePagination: page < 1 -> 1, size < 1 or > 500 -> 20 (proto3 cannot tell
@@ -20,6 +20,7 @@ import {
   projectToProto,
   sessionToProto,
   statusPatchFromProto,
+  userToProto,
 } from '../../api/convert.js'
 import type {Logger} from '../../log.js'
 import {ProjectServiceService, type ProjectServiceServer, type ProjectWatchEvent} from '../../../gen/ambient/v1/projects.js'
@@ -29,6 +30,7 @@ import {
   type ProjectSettingsWatchEvent,
 } from '../../../gen/ambient/v1/project_settings.js'
 import {SessionServiceService, type SessionServiceServer, type SessionWatchEvent} from '../../../gen/ambient/v1/sessions.js'
+import {UserServiceService, type UserServiceServer, type UserWatchEvent} from '../../../gen/ambient/v1/users.js'
 import type {ListMeta} from '../../../gen/ambient/v1/common.js'
 import {AmbientError} from '../../errors.js'
 import {checkBearer} from '../auth.js'
@@ -39,13 +41,14 @@ import {DEFAULT_MAX_PENDING_WATCH_EVENTS, WatchStream} from './watch.js'
 
 export const GRPC_DEFAULT_PAGE_SIZE = 20
 export const GRPC_MAX_PAGE_SIZE = 500
-const MAX_NAME_LENGTH = 255
 
 export type WatchMode = 'on' | 'unimplemented'
 
 export interface GrpcOptions {
   store: Store
   token: string
+  /** Who the token belongs to: sessions created over gRPC get it as created_by_user_id. */
+  username: string
   logger: Logger
   maxPendingWatchEvents?: number
 }
@@ -93,11 +96,6 @@ function requireId(id: string): string {
   return id
 }
 
-function requireName(field: string, value: string): void {
-  if (!value) throw invalid(`${field} is required`)
-  if (value.length > MAX_NAME_LENGTH) throw invalid(`${field} exceeds maximum length of ${MAX_NAME_LENGTH}`)
-}
-
 /** Copies the given keys whose values are set (proto3 optional fields arrive as undefined). */
 function pick<T extends object, K extends keyof T>(src: T, keys: readonly K[]): Partial<Pick<T, K>> {
   const out: Partial<Pick<T, K>> = {}
@@ -116,6 +114,7 @@ export class GrpcApi {
     this.server.addService(SessionServiceService, this.sessionService())
     this.server.addService(ProjectServiceService, this.projectService())
     this.server.addService(ProjectSettingsServiceService, this.projectSettingsService())
+    this.server.addService(UserServiceService, this.userService())
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -216,17 +215,22 @@ export class GrpcApi {
     return {
       getSession: this.unary((req) => sessionToProto(this.get('sessions', req.id))),
       createSession: this.unary((req) => {
-        requireName('name', req.name)
+        // Field 4 (created_by_user_id) is read and dropped: the caller's identity decides.
         const input: CreateInputs['sessions'] = {
           ...pick(req, [
-            'repo_url', 'prompt', 'created_by_user_id', 'assigned_user_id', 'workflow_id', 'repos', 'timeout', 'llm_model',
+            'repo_url', 'prompt', 'assigned_user_id', 'workflow_id', 'repos', 'timeout', 'llm_model',
             'llm_temperature', 'llm_max_tokens', 'parent_session_id', 'bot_account_name', 'resource_overrides',
             'environment_variables', 'labels', 'annotations', 'project_id',
           ]),
           name: req.name,
+          created_by_user_id: this.options.username,
         }
         return sessionToProto(store.create('sessions', input))
       }),
+      // project_id is passed on and the store refuses a different one (INVALID_ARGUMENT): the
+      // real server's gRPC handler would move the session, which the contract rules out (a
+      // session never moves between projects), and a typed field that is silently dropped would
+      // hide the caller's mistake. REST ignores the key instead, as the real REST PATCH does.
       updateSession: this.unary((req) => {
         const patch: PatchInputs['sessions'] = pick(req, [
           'name', 'repo_url', 'prompt', 'assigned_user_id', 'workflow_id', 'repos', 'timeout', 'llm_model', 'llm_temperature',
@@ -257,7 +261,6 @@ export class GrpcApi {
     return {
       getProject: this.unary((req) => projectToProto(this.get('projects', req.id))),
       createProject: this.unary((req) => {
-        requireName('name', req.name)
         const input: CreateInputs['projects'] = {...pick(req, ['display_name', 'description', 'labels', 'annotations']), name: req.name}
         return projectToProto(store.create('projects', input))
       }),
@@ -286,7 +289,6 @@ export class GrpcApi {
     return {
       getProjectSettings: this.unary((req) => projectSettingsToProto(this.get('project_settings', req.id))),
       createProjectSettings: this.unary((req) => {
-        requireName('project_id', req.project_id)
         const input: CreateInputs['project_settings'] = {...pick(req, ['group_access', 'repositories']), project_id: req.project_id}
         return projectSettingsToProto(store.create('project_settings', input))
       }),
@@ -306,6 +308,34 @@ export class GrpcApi {
         if (e.type === 'DELETED') return {type: eventTypeToProto(e.type), project_settings: undefined, resource_id: e.id}
         const obj = store.get('project_settings', e.id)
         return obj && {type: eventTypeToProto(e.type), project_settings: projectSettingsToProto(obj), resource_id: e.id}
+      }),
+    }
+  }
+
+  private userService(): UserServiceServer {
+    const store = this.options.store
+    return {
+      getUser: this.unary((req) => userToProto(this.get('users', req.id))),
+      createUser: this.unary((req) => {
+        const input: CreateInputs['users'] = {...pick(req, ['email']), username: req.username, name: req.name}
+        return userToProto(store.create('users', input))
+      }),
+      updateUser: this.unary((req) => {
+        const patch: PatchInputs['users'] = pick(req, ['username', 'name', 'email'])
+        return userToProto(store.update('users', requireId(req.id), patch))
+      }),
+      deleteUser: this.unary((req) => {
+        store.delete('users', requireId(req.id))
+        return {}
+      }),
+      listUsers: this.unary((req) => {
+        const {items, metadata} = this.list('users', req.page, req.size)
+        return {items: items.map(userToProto), metadata}
+      }),
+      watchUsers: this.watch<UserWatchEvent>('users', (e) => {
+        if (e.type === 'DELETED') return {type: eventTypeToProto(e.type), user: undefined, resource_id: e.id}
+        const obj = store.get('users', e.id)
+        return obj && {type: eventTypeToProto(e.type), user: userToProto(obj), resource_id: e.id}
       }),
     }
   }

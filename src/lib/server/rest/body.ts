@@ -1,5 +1,5 @@
-// Request bodies: read with a size cap, parse as a JSON object, and check every field's name
-// and type against the resource schema. JSON-document fields (repos, labels, conditions...)
+// Request bodies: read with a size cap, parse as a JSON object, and decode against the
+// resource schema (create bodies strictly, PATCH bodies leniently; contract 1.3). JSON-document fields (repos, labels, conditions...)
 // only have to be strings: their content is stored as is, malformed or not, because real
 // data is and the control plane must cope with it.
 import type {IncomingMessage} from 'node:http'
@@ -61,29 +61,44 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
-export interface FieldRules {
-  schema: ResourceSchema
-  /** Fields this write path accepts. */
-  allowed: ReadonlySet<string>
-  /** Says why a known field is refused here (read-only, status-only, spec-only...). */
-  refuse: (field: string) => string
+/**
+ * A create body, decoded the way the real server's strict create decoding does: `id` is refused
+ * (the server assigns it), a key the resource does not declare at all is refused, every declared
+ * key must have its type, and declared keys a client cannot set (created_by_user_id, status
+ * fields, kind, href, timestamps) are then dropped. Returns the spec fields, timestamps
+ * canonical; `null` means "not given", as Go's pointer fields read it.
+ */
+export function decodeCreateBody(body: Record<string, unknown>, schema: ResourceSchema): Record<string, unknown> {
+  if (body.id !== undefined && body.id !== null) throw validation('id must be empty: the server assigns it')
+  const unknown = Object.keys(body).filter((k) => !isDeclared(schema, k))
+  if (unknown.length) throw validation(`unknown field${unknown.length > 1 ? 's' : ''} for ${schema.kind}: ${unknown.join(', ')}`)
+  const out: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(body)) {
+    if (value === null) continue
+    // kind and href are declared strings too (they decode like any field), then dropped.
+    const checked = checkType(name, schema.fields.get(name) ?? 'string', value)
+    if (schema.specFields.has(name)) out[name] = checked
+  }
+  return out
 }
 
 /**
- * Returns the body's fields with checked types (timestamps canonical). `null` means "not
- * given", as Go's pointer fields read it.
+ * A PATCH body (main resource or /status), decoded leniently like Go's JSON decoding into the
+ * real server's patch structs: keys in `accepted` are type-checked and kept, every other key
+ * (id, kind, href, created_at, status or spec fields of the other path, unknown keys) is
+ * ignored, so a client can PATCH back an object it fetched.
  */
-export function checkFields(body: Record<string, unknown>, rules: FieldRules): Record<string, unknown> {
+export function decodePatchBody(body: Record<string, unknown>, schema: ResourceSchema, accepted: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  const unknown = Object.keys(body).filter((k) => !rules.schema.fields.has(k) && k !== 'kind' && k !== 'href')
-  if (unknown.length) throw validation(`unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`)
   for (const [name, value] of Object.entries(body)) {
-    if (!rules.allowed.has(name)) throw validation(rules.refuse(name))
-    if (value === null) continue
-    const type = rules.schema.fields.get(name) as FieldType
-    out[name] = checkType(name, type, value)
+    if (value === null || !accepted.has(name)) continue
+    out[name] = checkType(name, schema.fields.get(name) as FieldType, value)
   }
   return out
+}
+
+function isDeclared(schema: ResourceSchema, key: string): boolean {
+  return schema.fields.has(key) || key === 'kind' || key === 'href'
 }
 
 function checkType(name: string, type: FieldType, value: unknown): unknown {

@@ -1,13 +1,15 @@
 // List query parameters (contract 1.1): page, size, search, orderBy, fields and, for
 // sessions, project_id (or the X-Ambient-Project header, as the real server reads it).
+// Like rh-trex: page starts at 1; size=0 is a cheap count (no items, the real total); a size
+// above 65500 (the most parameters a Postgres WHERE IN takes) is capped, not refused.
 import {badRequest} from '../errors.js'
 import type {ResourceSchema} from '../schema.js'
 import {compileSearch} from '../search.js'
 import type {SortKey, TableQuery} from '../table.js'
+import {checkPlainIdFilter} from '../validate.js'
 
 export const DEFAULT_PAGE_SIZE = 100
-/** rh-trex caps at 65500; a smaller cap keeps one response within a few MiB. */
-export const MAX_PAGE_SIZE = 10_000
+export const MAX_PAGE_SIZE = 65_500
 
 export interface ListParams {
   query: TableQuery
@@ -16,8 +18,8 @@ export interface ListParams {
 }
 
 export function parseListParams(params: URLSearchParams, schema: ResourceSchema, projectHeader: string | undefined): ListParams {
-  const page = positiveInt(params.get('page'), 'page', 1, Number.MAX_SAFE_INTEGER)
-  const size = positiveInt(params.get('size'), 'size', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+  const page = intParam(params.get('page'), 'page', 1, 1)
+  const size = Math.min(intParam(params.get('size'), 'size', DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE)
   const query: TableQuery = {page, size}
 
   const search = (params.get('search') ?? '').trim()
@@ -28,7 +30,11 @@ export function parseListParams(params: URLSearchParams, schema: ResourceSchema,
 
   if (schema.resource === 'sessions') {
     const projectId = params.get('project_id') || projectHeader
-    if (projectId) query.equals = {field: 'project_id', value: projectId}
+    if (projectId) {
+      // A plain id only: the real server splices it into its SQL filter.
+      checkPlainIdFilter(params.get('project_id') ? 'project_id' : 'X-Ambient-Project', projectId)
+      query.equals = {field: 'project_id', value: projectId}
+    }
   }
 
   const orderBy = params.get('orderBy')
@@ -48,12 +54,13 @@ export function parseListParams(params: URLSearchParams, schema: ResourceSchema,
   return {query, fields}
 }
 
-function positiveInt(raw: string | null, name: string, fallback: number, max: number): number {
-  if (raw === null || raw === '') return fallback
-  if (!/^\d+$/.test(raw)) throw badRequest(`${name} must be a positive integer, got ${JSON.stringify(raw)}`)
-  const n = Number(raw)
-  if (n < 1) throw badRequest(`${name} must be at least 1, got ${raw}`)
-  if (n > max) throw badRequest(`${name} must be at most ${max}, got ${raw}`)
+/** A whole number of at least `min`, digits only; a huge one stays huge (size is capped by the caller, a page past the end is empty). */
+function intParam(raw: string | null, name: string, fallback: number, min: number): number {
+  if (raw === null || raw.trim() === '') return fallback
+  const text = raw.trim()
+  if (text.length > 64 || !/^\d+$/.test(text)) throw badRequest(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw.slice(0, 40))}`)
+  const n = Number(text)
+  if (n < min) throw badRequest(`${name} must be at least ${min}, got ${text}`)
   return n
 }
 

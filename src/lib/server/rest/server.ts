@@ -1,15 +1,17 @@
 // The REST face of the embedded API server (contract section 1) on node:http: routing,
 // bearer auth, per-request operation ids, JSON bodies and the contract's error body on every
-// failure path, so a misbehaving client never takes the server down.
+// failure path but one, so a misbehaving client never takes the server down. That one is a
+// failed token check: the real server's static-token middleware answers it with a plain-text
+// 401 (Go's http.Error), not an Error body, and so does this server.
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {Logger} from '../../log.js'
 import type {SessionStatusPatch} from '../../api/types.js'
 import {checkBearer} from '../auth.js'
-import {ApiServerError, forbidden, internal, methodNotAllowed, notFound, unauthenticated} from '../errors.js'
+import {ApiServerError, forbidden, internal, methodNotAllowed, notFound} from '../errors.js'
 import {KsuidGenerator} from '../ids.js'
 import {SCHEMAS, STATUS_PATCH_FIELDS, STORE_RESOURCES, type ResourceSchema, type StoreResource} from '../schema.js'
 import type {CreateInputs, PatchInputs, Store} from '../store.js'
-import {checkFields, parseJsonObject, readBody} from './body.js'
+import {decodeCreateBody, decodePatchBody, parseJsonObject, readBody} from './body.js'
 import {parseListParams, project} from './list-params.js'
 import {Router, segmentsBelow} from './router.js'
 
@@ -18,6 +20,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 export interface RestOptions {
   store: Store
   token: string
+  /** Who the token belongs to: sessions created over REST get it as created_by_user_id. */
+  username: string
   basePath: string
   logger: Logger
   maxBodyBytes?: number
@@ -42,7 +46,7 @@ const OPERATION_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export function createRestServer(options: RestOptions): Server {
   const {store, token, basePath, logger} = options
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-  const router = buildRouter(store)
+  const router = buildRouter(store, options.username)
   const operationIds = new KsuidGenerator()
 
   const server = createServer({keepAlive: true}, (req, res) => {
@@ -55,7 +59,6 @@ export function createRestServer(options: RestOptions): Server {
         const apiErr = err instanceof ApiServerError ? err : internal('Unspecified error')
         if (!(err instanceof ApiServerError)) logger.error({err, operationId}, 'REST handler failed')
         if (apiErr.httpStatus === 413) res.setHeader('Connection', 'close')
-        if (apiErr.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer')
         send(res, {status: apiErr.httpStatus, body: apiErr.toBody(basePath, operationId)})
       })
       .finally(() => {
@@ -68,7 +71,11 @@ export function createRestServer(options: RestOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const auth = checkBearer(req.headers.authorization, token)
-    if (!auth.ok) throw auth.status === 403 ? forbidden(auth.reason) : unauthenticated(auth.reason)
+    if (!auth.ok) {
+      if (auth.status === 403) throw forbidden(auth.reason)
+      sendPlainText(res, 401, auth.reason)
+      return
+    }
 
     const url = new URL(req.url ?? '/', 'http://localhost')
     const segments = segmentsBelow(url.pathname, basePath)
@@ -104,11 +111,18 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(text)
 }
 
-function buildRouter(store: Store): Router<Handler> {
+/** What Go's http.Error writes: the message and a newline as text/plain, never sniffed. */
+function sendPlainText(res: ServerResponse, status: number, message: string): void {
+  const text = `${message}\n`
+  res.writeHead(status, {'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text)})
+  res.end(text)
+}
+
+function buildRouter(store: Store, username: string): Router<Handler> {
   const router = new Router<Handler>()
   for (const resource of STORE_RESOURCES) {
     const schema = SCHEMAS[resource]
-    router.add(`/${resource}`, {GET: listHandler(store, schema), POST: createHandler(store, schema)})
+    router.add(`/${resource}`, {GET: listHandler(store, schema), POST: createHandler(store, schema, username)})
     router.add(`/${resource}/:id`, {
       GET: ({params}) => {
         const obj = store.get(resource, params.id)
@@ -124,14 +138,7 @@ function buildRouter(store: Store): Router<Handler> {
   }
   router.add('/sessions/:id/status', {
     PATCH: async ({params, json}) => {
-      const fields = checkFields(await json(), {
-        schema: SCHEMAS.sessions,
-        allowed: STATUS_PATCH_FIELDS,
-        refuse: (f) =>
-          SCHEMAS.sessions.patchFields.has(f)
-            ? `${f} is a spec field: update it with PATCH /sessions/{id}`
-            : `${f} cannot be written through /status`,
-      })
+      const fields = decodePatchBody(await json(), SCHEMAS.sessions, STATUS_PATCH_FIELDS)
       return {status: 200, body: store.updateSessionStatus(params.id, fields as SessionStatusPatch)}
     },
   })
@@ -158,16 +165,14 @@ function listHandler(store: Store, schema: ResourceSchema): Handler {
   }
 }
 
-function createHandler<R extends StoreResource>(store: Store, schema: ResourceSchema & {resource: R}): Handler {
+function createHandler<R extends StoreResource>(store: Store, schema: ResourceSchema & {resource: R}, username: string): Handler {
   return async ({json, req}) => {
-    const fields = checkFields(await json(), {
-      schema,
-      allowed: schema.createFields,
-      refuse: (f) => (STATUS_PATCH_FIELDS.has(f) && schema.resource === 'sessions' ? `${f} is a status field: write it with PATCH /sessions/{id}/status` : `${f} is read-only`),
-    })
-    const header = req.headers['x-ambient-project']
-    if (schema.resource === 'sessions' && fields.project_id === undefined && typeof header === 'string' && header !== '') {
-      fields.project_id = header
+    const fields = decodeCreateBody(await json(), schema)
+    if (schema.resource === 'sessions') {
+      const header = req.headers['x-ambient-project']
+      if (fields.project_id === undefined && typeof header === 'string' && header !== '') fields.project_id = header
+      // The caller's identity, whatever the body said (decodeCreateBody dropped it).
+      fields.created_by_user_id = username
     }
     return {status: 201, body: store.create(schema.resource, fields as unknown as CreateInputs[R])}
   }
@@ -175,11 +180,7 @@ function createHandler<R extends StoreResource>(store: Store, schema: ResourceSc
 
 function patchHandler<R extends StoreResource>(store: Store, schema: ResourceSchema & {resource: R}): Handler {
   return async ({json, params}) => {
-    const fields = checkFields(await json(), {
-      schema,
-      allowed: schema.patchFields,
-      refuse: (f) => (STATUS_PATCH_FIELDS.has(f) && schema.resource === 'sessions' ? `${f} is a status field: write it with PATCH /sessions/{id}/status` : `${f} is read-only`),
-    })
+    const fields = decodePatchBody(await json(), schema, schema.patchFields)
     return {status: 200, body: store.update(schema.resource, params.id, fields as unknown as PatchInputs[R])}
   }
 }
