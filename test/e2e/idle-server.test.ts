@@ -74,7 +74,8 @@ describe('ambient run against an idle grpc-go-like server (no headers, no events
     const cli = run(server, 'test', ['--json', '--metrics-addr', '0', '--probe-addr', `127.0.0.1:${probe}`])
     await waitFor(async () => (await fetch(`http://127.0.0.1:${probe}/readyz`).catch(() => undefined))?.status === 200, () => `/readyz\n${cli.stderr().slice(-2000)}`, 60_000)
     const state = () => new Map(server.store.all('sessions').map((s) => [s.id, s.updated_at]))
-    expect(sorted(replayLines(cli.lines, 'sessions'))).toBe(sorted(state()))
+    // Ready means listed: every session's line is written (it may still be on its way here).
+    await waitFor(() => sorted(replayLines(cli.lines, 'sessions')) === sorted(state()), 'every session on stdout')
 
     // An outage: changes while the stream is down and while the new one is not yet registered.
     await waitFor(() => server.registeredStreams() === 3, 'the three streams to be registered')
@@ -112,8 +113,9 @@ describe('ambient run against an idle grpc-go-like server (no headers, no events
     expect((await cli.exited).code).toBe(0)
   })
 
-  it('--mode local: every session that existed at start, created the real way (kube_cr_name = id), turns Running', async () => {
-    const server = await idleServer(3)
+  it('--mode local: every session that existed at start, created the real way (kube_cr_name = id), turns Running', {timeout: 120_000}, async () => {
+    // The fixture runner serves /health when its prompt says `serve`.
+    const server = await idleServer(3, () => ({prompt: 'serve'}))
     for (const s of server.store.all('sessions')) expect(s.kube_cr_name).toBe(s.id)
     const work = tempDir('local')
     cleanups.push(() => work.remove())
