@@ -30,8 +30,9 @@ export async function tempDir(prefix: string): Promise<{dir: string; cleanup: ()
 }
 
 /** A random 60-port range, so parallel test files (and other engineers' runs) rarely meet. */
+/** A random block of 60 ports below Linux's ephemeral range (32768-60999): see test/process/helpers.ts. */
 export function randomPortRange(): {from: number; to: number} {
-  const from = 30_000 + Math.floor(Math.random() * 400) * 60
+  const from = 10_000 + Math.floor(Math.random() * 375) * 60
   return {from, to: from + 59}
 }
 

@@ -18,8 +18,12 @@ export async function tempDir(prefix: string): Promise<{dir: string; cleanup: ()
 }
 
 /** A random 40-port range, so parallel test files (and other engineers' runs) rarely meet. */
+/**
+ * A random block of 40 ports below Linux's ephemeral range (32768-60999), where outgoing
+ * connections and port-0 listeners of other processes never land.
+ */
 export function randomPortRange(): {from: number; to: number} {
-  const from = 20_000 + Math.floor(Math.random() * 800) * 50
+  const from = 10_000 + Math.floor(Math.random() * 450) * 50
   return {from, to: from + 39}
 }
 
