@@ -2,7 +2,6 @@
 // group and port, with an allowlisted environment. Runners write their logs straight to files
 // and are not tied to us by pipes, so they outlive a crash of this process and a restarted
 // manager can adopt them from the registry.
-import {mkdir, open} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {randomBytes as cryptoRandomBytes} from 'node:crypto'
@@ -10,6 +9,7 @@ import {execa, parseCommandString} from 'execa'
 import type {Session} from '../api/types.js'
 import type {Logger} from '../log.js'
 import {silentLogger} from '../log.js'
+import {ensurePrivateDir, openPrivateAppend} from '../private-files.js'
 import {TypedEmitter} from './emitter.js'
 import {
   HealthCheckTimeoutError,
@@ -244,7 +244,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
 
   async #spawn(session: Session, workspace: string): Promise<RunnerInfo> {
     const sessionId = session.id
-    await mkdir(workspace, {recursive: true, mode: 0o700})
+    ensurePrivateDir(workspace)
     const choosing = this.#portTurn.then(async () => {
       const chosen = await findFreePort(this.#portRange, await this.#takenPorts())
       this.#pendingPorts.add(chosen)
@@ -258,8 +258,8 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
       const stderrLog = path.join(workspace, 'stderr.log')
       // The runner gets the files themselves (O_APPEND), not pipes: no copying through us,
       // no memory growth, and nothing breaks for the runner if we exit.
-      const out = await open(stdoutLog, 'a', 0o600)
-      const err = await open(stderrLog, 'a', 0o600).catch(async (error: unknown) => {
+      const out = await openPrivateAppend(stdoutLog)
+      const err = await openPrivateAppend(stderrLog).catch(async (error: unknown) => {
         await out.close()
         throw error
       })

@@ -3,7 +3,7 @@
 // Files hold the runner's token, so they are written 0600 in a 0700 directory: the proxy runs
 // in another process and must present that token; anyone who can read the files is already
 // the same user.
-import {mkdir, open, readFile, readdir, rename, rm} from 'node:fs/promises'
+import {open, readFile, readdir, rename, rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {randomBytes} from 'node:crypto'
@@ -11,6 +11,7 @@ import {z} from 'zod'
 import type {Logger} from '../log.js'
 import {silentLogger} from '../log.js'
 import {errorMessage} from '../errors.js'
+import {PRIVATE_FILE_MODE, ensurePrivateDir} from '../private-files.js'
 import {RunnerRegistryError} from './errors.js'
 import {assertSafeSessionId, isSafeSessionId} from './session-id.js'
 import {isPidAlive} from './procfs.js'
@@ -63,9 +64,11 @@ export class RunnerRegistry {
     const target = this.#file(record.sessionId)
     const temp = path.join(this.dir, `.${record.sessionId}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
     try {
-      await mkdir(this.dir, {recursive: true, mode: 0o700})
-      const handle = await open(temp, 'wx', 0o600)
+      ensurePrivateDir(this.dir)
+      const handle = await open(temp, 'wx', PRIVATE_FILE_MODE)
       try {
+        // The umask filtered the mode open() was given.
+        await handle.chmod(PRIVATE_FILE_MODE)
         await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`)
         await handle.sync()
       } finally {
