@@ -148,6 +148,22 @@ describe('runner records are verified before any signal', () => {
     expect(await registry.read('recycled')).toBeUndefined()
   })
 
+  it('with the leader gone, stops what it left in its group, but not a group member older than the record', async () => {
+    const left = await victim()
+    const leaderTicks = await ticks(left.leader)
+    const memberTicks = await ticks(left.member)
+    process.kill(left.leader, 'SIGKILL')
+    await waitFor(async () => !(await isPidAlive(left.leader)), 'the leader to die')
+    // The record claims a runner that started after the member: the member is not its child.
+    await registry.write(record('younger', {pid: left.leader, pgid: left.leader, processStartTicks: memberTicks + 1}))
+    await expect(runnersKill('younger')).rejects.toMatchObject({code: 'ERR_RUNNER_UNVERIFIED', message: expect.stringMatching(/not started by this runner/)})
+    expect(await isPidAlive(left.member)).toBe(true)
+    // The true record: the member is the runner's leftover, and goes.
+    await registry.write(record('leftover', {pid: left.leader, pgid: left.leader, processStartTicks: leaderTicks}))
+    await expect(runnersKill('leftover')).resolves.toMatchObject({wasAlive: true})
+    expect(await isPidAlive(left.member)).toBe(false)
+  })
+
   it('a restarted manager neither adopts nor signals forged records, and reports them', async () => {
     const victims = await Promise.all([victim(), victim(), victim({uid: 65534})])
     await registry.write(record('adopt-noticks', {pid: victims[0].leader, pgid: victims[0].leader}))

@@ -7,8 +7,9 @@ export {parsePortRange, isPortFree, findFreePort, DEFAULT_PORT_RANGE, type PortR
 export {SESSION_TOKEN_HEADER, generateToken, tokenMatches} from './token.js'
 export {probeHealth, type HealthProbe, type ProbeOptions} from './health.js'
 export {readLogTail, STDERR_TAIL_LINES} from './log-tail.js'
-export {parseProcStat, readProcStat, isPidAlive, groupMembers, isGroupAlive, type ProcStat} from './procfs.js'
-export {killRunner, terminateGroup, signalGroup, runnerGroupAlive, type RunnerProcessRef, type TerminateGroupOptions, type TerminateResult} from './kill.js'
+export {parseProcStat, readProcStat, readProcUid, isPidAlive, groupMembers, isGroupAlive, type ProcStat} from './procfs.js'
+export {killRunner, terminateGroup, signalGroup, type TerminateGroupOptions, type TerminateResult} from './kill.js'
+export {verifyRunnerGroup, type RunnerProcessRef, type GroupVerdict, type VerifyRunnerOptions} from './verify.js'
 export {RunnerRegistry, registryResolver, defaultRunnerStateDir, type RunnerRecord, type RunnerRegistryOptions} from './registry.js'
 export {
   RunnerManager,

@@ -18,10 +18,12 @@ import {
   RunnerExitedError,
   RunnerNotFoundError,
   RunnerSpawnError,
+  UnverifiedRunnerError,
 } from './errors.js'
 import {buildRunnerEnv} from './env.js'
 import {probeHealth} from './health.js'
 import {type Delay, defaultDelay, killRunner, signalGroup, terminateGroup} from './kill.js'
+import {type GroupVerdict, verifyRunnerGroup} from './verify.js'
 import {readLogTail} from './log-tail.js'
 import {DEFAULT_PORT_RANGE, type PortRange, findFreePort} from './ports.js'
 import {isPidAlive, readProcStat} from './procfs.js'
@@ -106,7 +108,14 @@ export interface ReapedRunner {
   sessionId: string
   pid: number
   port: number
-  reason: 'dead' | 'unhealthy'
+  /**
+   * dead: its process had ended; unhealthy: alive but not answering /health, killed;
+   * refused: its record did not check out against /proc (verify.ts), nothing was signalled
+   * and the record is left for the user to look at.
+   */
+  reason: 'dead' | 'unhealthy' | 'refused'
+  /** Why, for `refused`. */
+  detail?: string
 }
 
 export interface AdoptResult {
@@ -369,13 +378,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     const {info} = runner
     // A finished session owns no processes: whatever the runner left in its group goes too.
     // (During stop() the group is already being terminated with its grace period.)
-    if (!info.stopping) {
-      try {
-        signalGroup(info.pgid, 'SIGKILL')
-      } catch (err) {
-        this.#logger.warn({err, sessionId: info.sessionId}, 'cannot sweep runner process group')
-      }
-    }
+    if (!info.stopping) await this.#sweep(runner)
     const stderrTail = await readLogTail(runner.stderrLog, {fromOffset: runner.stderrOffset})
     await runner.recorded
     await this.#registry?.remove(info.sessionId).catch((err: unknown) => this.#logger.warn({err}, 'cannot remove runner record'))
@@ -384,6 +387,21 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     this.#logger.info({sessionId: info.sessionId, exitCode, signal, stopRequested: info.stopping}, 'runner exited')
     runner.finish(exit)
     this.emit('exited', exit, (err) => this.#logger.error({err}, 'exited listener threw'))
+  }
+
+  /**
+   * SIGKILL to what the runner left in its group, once the group checks out against /proc:
+   * by now the runner's pid is free and could already lead somebody else's group.
+   */
+  async #sweep(runner: LiveRunner): Promise<void> {
+    const {info} = runner
+    try {
+      // Without /proc (no start ticks) our own child's group is trusted as before.
+      if (!info.adopted && runner.processStartTicks === undefined) signalGroup(info.pgid, 'SIGKILL')
+      else if ((await verifyRunnerGroup({pid: info.pid, pgid: info.pgid, processStartTicks: runner.processStartTicks})) === 'ours') signalGroup(info.pgid, 'SIGKILL')
+    } catch (err) {
+      this.#logger.warn({err, sessionId: info.sessionId}, 'cannot sweep runner process group')
+    }
   }
 
   /**
@@ -427,7 +445,10 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     runner.stopPromise ??= (async () => {
       const graceMs = options.graceMs ?? this.#stopGraceMs
       try {
-        await terminateGroup(runner.info.pgid, {signal: options.signal ?? 'SIGTERM', graceMs, delay: this.#delay})
+        const terminate = {signal: options.signal ?? 'SIGTERM', graceMs, delay: this.#delay}
+        // An adopted runner is not our child: its record is checked against /proc again first.
+        if (runner.info.adopted) await killRunner({pid: runner.info.pid, pgid: runner.info.pgid, processStartTicks: runner.processStartTicks}, terminate)
+        else await terminateGroup(runner.info.pgid, terminate)
       } catch (err) {
         this.#logger.error({err, sessionId}, 'runner group did not die')
         throw err
@@ -462,10 +483,19 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     if (!this.#registry) return result
     for (const record of await this.#registry.list()) {
       if (this.#runners.has(record.sessionId)) continue
-      const reaped = (reason: ReapedRunner['reason']): ReapedRunner => ({sessionId: record.sessionId, pid: record.pid, port: record.port, reason})
-      if (!(await this.#registry.isAlive(record))) {
-        // The leader is gone; children it left in the group are not worth keeping.
-        await killRunner(record, {graceMs: 0, delay: this.#delay}).catch((err: unknown) => this.#logger.warn({err}, 'cannot kill leftovers'))
+      const reaped = (reason: ReapedRunner['reason'], detail?: string): ReapedRunner => ({sessionId: record.sessionId, pid: record.pid, port: record.port, reason, ...(detail ? {detail} : {})})
+      let verdict: GroupVerdict
+      try {
+        verdict = await verifyRunnerGroup(record, {source: `runner record ${this.#registry.fileFor(record.sessionId)}`})
+      } catch (err) {
+        if (!(err instanceof UnverifiedRunnerError)) throw err
+        this.#logger.error({err, sessionId: record.sessionId}, 'runner record does not check out: not adopting it, not signalling it')
+        result.reaped.push(reaped('refused', err.message))
+        continue
+      }
+      if (verdict === 'gone' || !(await this.#registry.isAlive(record))) {
+        // The leader is gone; children it left in the group (verified above) are not worth keeping.
+        if (verdict === 'ours') await terminateGroup(record.pgid, {graceMs: 0, delay: this.#delay}).catch((err: unknown) => this.#logger.warn({err}, 'cannot kill leftovers'))
         await this.#registry.remove(record.sessionId)
         result.reaped.push(reaped('dead'))
         continue

@@ -59,6 +59,11 @@ export class RunnerRegistry {
     return path.join(this.dir, `${sessionId}.json`)
   }
 
+  /** The record's file, to name it in messages. */
+  fileFor(sessionId: string): string {
+    return this.#file(sessionId)
+  }
+
   /** Atomic: readers see the old file or the new one, never half of one (temp file + fsync + rename). */
   async write(record: RunnerRecord): Promise<void> {
     const target = this.#file(record.sessionId)
