@@ -113,6 +113,7 @@ export async function startPlane(api: Api, options: PlaneOptions): Promise<Plane
       AMBIENT_STATE_DIR: options.stateDir,
       LOCAL_WORKSPACE_ROOT: options.workspaceRoot,
       LOCAL_PROXY_ADDR: {host: '127.0.0.1', port: 0},
+      LOCAL_PROXY_ALLOWED_HOSTS: [],
       CORS_ALLOWED_ORIGIN: 'http://localhost:3000',
       LOCAL_RUNNER_COMMAND: 'not-used',
       LOCAL_PORT_RANGE: options.portRange ?? randomPortRange(),

@@ -18,6 +18,7 @@ export type LocalModeConfig = Pick<
   | 'AMBIENT_STATE_DIR'
   | 'LOCAL_WORKSPACE_ROOT'
   | 'LOCAL_PROXY_ADDR'
+  | 'LOCAL_PROXY_ALLOWED_HOSTS'
   | 'CORS_ALLOWED_ORIGIN'
   | 'LOCAL_RUNNER_COMMAND'
   | 'LOCAL_PORT_RANGE'
@@ -129,6 +130,7 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
               host: proxyAddr.host || '127.0.0.1',
               port: proxyAddr.port,
               corsOrigin: config.CORS_ALLOWED_ORIGIN,
+              allowedHosts: config.LOCAL_PROXY_ALLOWED_HOSTS,
               resolve: (id) => manager.resolve(id),
               logger,
               signal,
