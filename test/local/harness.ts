@@ -118,6 +118,8 @@ export async function startPlane(api: Api, options: PlaneOptions): Promise<Plane
       LOCAL_RUNNER_COMMAND: 'not-used',
       LOCAL_PORT_RANGE: options.portRange ?? randomPortRange(),
       LOCAL_MAX_SESSIONS: options.maxSessions ?? 10,
+      LOCAL_RUNNER_LOG_MAX_BYTES: 10 * 1024 * 1024,
+      LOCAL_RUNNER_LOG_FILES: 3,
       BOSS_URL: undefined,
       BOSS_SPACE: undefined,
     },
@@ -171,6 +173,8 @@ export async function startPlane(api: Api, options: PlaneOptions): Promise<Plane
   async function abandon(): Promise<void> {
     await stopReconciling()
     await stopFollowing()
+    // What a crash leaves: runners running, their pipes undrained, nobody watching them.
+    local.manager.detach()
   }
   return plane
 }

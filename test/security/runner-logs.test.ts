@@ -9,8 +9,9 @@ import {readFile, readdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 import {emptySettingsStore, loadConfig} from '../../src/lib/config/index.js'
 import {LogDrain, type LogSink} from '../../src/lib/process/log-drain.js'
-import {RunnerManager, type RunnerExit} from '../../src/lib/process/index.js'
-import {FIXTURE, fixtureCommand, makeSession, randomPortRange, tempDir, waitFor} from '../process/helpers.js'
+import {RunnerManager, RunnerRegistry, type RunnerExit} from '../../src/lib/process/index.js'
+import {StopRequests, killLocalRunner} from '../../src/lib/reconcilers/local/index.js'
+import {FIXTURE, fixtureCommand, getJson, makeSession, randomPortRange, tempDir, waitFor} from '../process/helpers.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -63,7 +64,7 @@ async function checkRotated(workspace: string, stream: 'stdout' | 'stderr', pref
   }
   // Oldest first, strictly increasing across the three files; gaps only where a marker says so.
   for (let i = 1; i < all.length; i++) expect(all[i], `order at ${i}`).toBeGreaterThan(all[i - 1])
-  if (markers === 0) for (let i = 1; i < all.length; i++) expect(all[i], `contiguous at ${i}`).toBe(all[i - 1] + (prefix === 'err' ? 1000 : 1))
+  if (markers === 0) for (let i = 1; i < all.length; i++) expect(all[i], `contiguous at ${i}`).toBe(all[i - 1] + 1)
   return all
 }
 
@@ -142,6 +143,62 @@ describe('runner logs are rotated without holding the runner up', () => {
     expect(markers).toBeGreaterThan(0)
     expect(drain.stats().bytesDropped).toBeGreaterThan(0)
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1])
+  })
+})
+
+describe('runner logs across a restart of ambient', () => {
+  it('a runner outlives its manager: its output waits in the pipe, and the manager that adopts it drains and rotates it', async () => {
+    const registry = new RunnerRegistry({dir: path.join(root.dir, 'state', 'runners')})
+    const options = {
+      workspaceRoot: path.join(root.dir, 'workspaces'),
+      command: fixtureCommand('serve'),
+      portRange: randomPortRange(),
+      hostEnv: {PATH: process.env.PATH},
+      registry,
+      logMaxBytes: 64 * KiB,
+      logFiles: 2,
+      adoptHealthTimeoutMs: 5000,
+    }
+    const first = new RunnerManager(options)
+    const second = new RunnerManager(options)
+    try {
+      const info = await first.spawn(makeSession())
+      await first.waitHealthy(info)
+      // The crash: nobody reads the pipes any more.
+      first.detach()
+      // 20 000 lines (400 KB): far more than a pipe holds, so the runner waits for a reader...
+      const printing = getJson(info.port, '/print?lines=20000', {'x-ambient-session-token': info.token})
+      let printed = false
+      void printing.then(() => (printed = true))
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(printed).toBe(false)
+      // ...which the restarted manager is.
+      expect((await second.adopt()).adopted.map((r) => r.sessionId)).toEqual([info.sessionId])
+      expect((await printing).status).toBe(200)
+      const last = `printed ${String(19_999).padStart(9, '0')}`
+      await waitFor(async () => (await readFile(path.join(info.workspace, 'stdout.log'), 'utf8')).endsWith(`${last}\n`), 'the last line in stdout.log')
+      const names = (await readdir(info.workspace)).filter((n) => n.startsWith('stdout.log')).sort()
+      expect(names).toEqual(['stdout.log', 'stdout.log.1'])
+      for (const name of names) expect((await stat(path.join(info.workspace, name))).size).toBeLessThanOrEqual(64 * KiB)
+      const exit = await second.stop(info.sessionId, {graceMs: 2000})
+      expect(exit).toMatchObject({adopted: true, stopRequested: true})
+      // The pipes go with the runner.
+      expect(await readdir(path.join(registry.dir, 'pipes'))).toEqual([])
+    } finally {
+      await second.stopAll({graceMs: 200})
+    }
+  })
+
+  it('`ambient runners kill` of a runner nobody supervises removes its pipes too', async () => {
+    const registry = new RunnerRegistry({dir: path.join(root.dir, 'state', 'runners')})
+    const manager = new RunnerManager({workspaceRoot: path.join(root.dir, 'workspaces'), command: fixtureCommand('serve'), portRange: randomPortRange(), hostEnv: {PATH: process.env.PATH}, registry})
+    const info = await manager.spawn(makeSession())
+    await manager.waitHealthy(info)
+    expect((await readdir(path.join(registry.dir, 'pipes'))).sort()).toEqual([`${info.sessionId}.stderr`, `${info.sessionId}.stdout`])
+    manager.detach()
+    const stopRequests = new StopRequests({dir: path.join(root.dir, 'state', 'stop-requests')})
+    await expect(killLocalRunner({registry, stopRequests, sessionId: info.sessionId, graceMs: 2000})).resolves.toMatchObject({wasAlive: true})
+    expect(await readdir(path.join(registry.dir, 'pipes'))).toEqual([])
   })
 })
 

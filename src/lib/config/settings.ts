@@ -144,6 +144,16 @@ export const SETTINGS = {
   LOCAL_RUNNER_COMMAND: {schema: schemas.nonEmpty, default: 'python local_entry.py', description: 'Command that starts a runner.'},
   LOCAL_PORT_RANGE: {schema: schemas.portRange, default: '9100-9199', description: 'Ports handed to runners.'},
   LOCAL_MAX_SESSIONS: {schema: schemas.positiveInt, default: '10', description: 'Runners at most at once.'},
+  LOCAL_RUNNER_LOG_MAX_BYTES: {
+    schema: z.coerce.number().int().min(1024, 'must be at least 1024 (bytes)').max(Number.MAX_SAFE_INTEGER),
+    default: '10485760',
+    description: 'Largest size in bytes of a runner\'s stdout.log / stderr.log before it is rotated (to .1, .2 ...).',
+  },
+  LOCAL_RUNNER_LOG_FILES: {
+    schema: z.coerce.number().int().min(1).max(100),
+    default: '3',
+    description: 'Log files kept per runner stream, the live one included (1: the log starts over when full).',
+  },
   BOSS_URL: {schema: schemas.text, description: 'Passed to runners when set.'},
   BOSS_SPACE: {schema: schemas.text, description: 'Passed to runners when set.'},
 } as const satisfies Record<string, SettingDef<z.ZodType>>

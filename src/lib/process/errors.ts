@@ -75,3 +75,10 @@ export class UnverifiedRunnerError extends AmbientError {
     super(`${source}: ${problem}; refusing to signal it (if no runner of it is left, remove the record)`, 'ERR_RUNNER_UNVERIFIED')
   }
 }
+
+/** A runner's log pipe that cannot be made or opened. */
+export class RunnerLogPipeError extends AmbientError {
+  constructor(message: string, options?: {cause?: unknown}) {
+    super(message, 'ERR_RUNNER_LOG_PIPE', options)
+  }
+}

@@ -31,6 +31,11 @@ const RunnerRecordSchema = z.object({
   ownerPid: z.number().int(),
   /** Size of stderr.log before this spawn: the failure tail is read from here on. */
   stderrOffset: z.number().int().nonnegative().default(0),
+  /** Inode of the stderr.log that offset is in (stderr.log is rotated: it may be stderr.log.1 by now). */
+  stderrIno: z.number().int().nonnegative().optional(),
+  /** The runner's stdout and stderr pipes, drained by whoever supervises it. */
+  stdoutPipe: z.string().optional(),
+  stderrPipe: z.string().optional(),
 })
 
 export type RunnerRecord = z.infer<typeof RunnerRecordSchema>

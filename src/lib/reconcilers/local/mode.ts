@@ -23,6 +23,8 @@ export type LocalModeConfig = Pick<
   | 'LOCAL_RUNNER_COMMAND'
   | 'LOCAL_PORT_RANGE'
   | 'LOCAL_MAX_SESSIONS'
+  | 'LOCAL_RUNNER_LOG_MAX_BYTES'
+  | 'LOCAL_RUNNER_LOG_FILES'
   | 'BOSS_URL'
   | 'BOSS_SPACE'
 >
@@ -86,6 +88,8 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
     command: options.runnerCommand ?? config.LOCAL_RUNNER_COMMAND,
     portRange: config.LOCAL_PORT_RANGE,
     maxSessions: config.LOCAL_MAX_SESSIONS,
+    logMaxBytes: config.LOCAL_RUNNER_LOG_MAX_BYTES,
+    logFiles: config.LOCAL_RUNNER_LOG_FILES,
     stopGraceMs: options.stopGraceMs,
     hostEnv: options.hostEnv,
     extraEnv: {BOSS_URL: config.BOSS_URL, BOSS_SPACE: config.BOSS_SPACE},

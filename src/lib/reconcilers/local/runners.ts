@@ -6,6 +6,7 @@ import {
   RunnerRegistryError,
   isPidAlive,
   probeHealth,
+  removeLogPipes,
   terminateGroup,
   verifyRunnerGroup,
   type RunnerRecord,
@@ -114,6 +115,8 @@ export async function killLocalRunner(options: KillLocalRunnerOptions): Promise<
   }
   const result = alive ? await terminateGroup(record.pgid, {signal, graceMs: options.graceMs ?? 10_000}) : {wasAlive: false, escalated: false}
   await removeIfSame(registry, record)
+  // With nobody supervising it, nobody else removes the runner's log pipes.
+  if (!supervised && record.stdoutPipe && record.stderrPipe) await removeLogPipes([record.stdoutPipe, record.stderrPipe]).catch(() => {})
   return {sessionId, pid: record.pid, port: record.port, wasAlive: result.wasAlive, escalated: result.escalated, supervised}
 }
 
