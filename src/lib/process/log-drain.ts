@@ -9,16 +9,22 @@ import type {LogSink} from './log-rotate.js'
 
 export type {LogSink, LogPosition} from './log-rotate.js'
 
-export const DEFAULT_MAX_QUEUED_LOG_BYTES = 1024 * 1024
+/**
+ * 4 MiB per stream: at the 70 MiB/s a runner printing flat out reaches here, that absorbs about
+ * 60 ms of stalled disk writes (the kernel throttles writers once dirty pages pile up: single
+ * writes took up to 130 ms under a 256 MiB flood). Floods the disk cannot keep up with lose
+ * lines, marked in the log (docs/benchmarks.md).
+ */
+export const DEFAULT_MAX_QUEUED_LOG_BYTES = 4 * 1024 * 1024
 /** A line longer than this is written in pieces rather than held back whole. */
 const MAX_HELD_LINE_BYTES = 64 * 1024
-const MAX_WRITE_BYTES = 256 * 1024
+const MAX_WRITE_BYTES = 1024 * 1024
 const NEWLINE = 0x0a
 
 export interface LogDrainOptions {
   source: Readable
   sink: LogSink
-  /** Bytes read but not yet written that may wait for the disk, default 1 MiB; beyond, lines are dropped. */
+  /** Bytes read but not yet written that may wait for the disk, default 4 MiB; beyond, lines are dropped. */
   maxQueuedBytes?: number
   /** Names the stream in the drop marker, e.g. "stdout". */
   name?: string

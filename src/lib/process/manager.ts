@@ -82,7 +82,7 @@ export interface RunnerManagerOptions {
   logMaxBytes?: number
   /** LOCAL_RUNNER_LOG_FILES: log files kept per stream, the live one included, default 3. */
   logFiles?: number
-  /** Output read but not yet on disk, per stream, beyond which lines are dropped; default 1 MiB. */
+  /** Output read but not yet on disk, per stream, beyond which lines are dropped; default 4 MiB. */
   maxQueuedLogBytes?: number
   /** Where the runners' log pipes live; default `<registry>/pipes`, without a registry `<workspaceRoot>/.pipes`. */
   pipeDir?: string

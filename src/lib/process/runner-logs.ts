@@ -14,7 +14,7 @@ export interface RunnerLogSettings {
   maxBytes?: number
   /** LOCAL_RUNNER_LOG_FILES: files kept per stream, the live one included, default 3. */
   files?: number
-  /** Output read but not yet on disk, per stream, beyond which lines are dropped; default 1 MiB. */
+  /** Output read but not yet on disk, per stream, beyond which lines are dropped; default 4 MiB. */
   maxQueuedBytes?: number
 }
 
@@ -42,12 +42,14 @@ export class RunnerLogs {
   readonly stderrStart: LogPosition
   readonly stderrLog: string
   readonly #drains: LogDrain[]
+  readonly #logger: Logger
 
-  private constructor(pipes: RunnerLogPipes, stderrStart: LogPosition, stderrLog: string, drains: LogDrain[]) {
-    this.pipes = pipes
-    this.stderrStart = stderrStart
-    this.stderrLog = stderrLog
-    this.#drains = drains
+  private constructor(parts: {pipes: RunnerLogPipes; stderrStart: LogPosition; stderrLog: string; drains: LogDrain[]; logger: Logger}) {
+    this.pipes = parts.pipes
+    this.stderrStart = parts.stderrStart
+    this.stderrLog = parts.stderrLog
+    this.#drains = parts.drains
+    this.#logger = parts.logger
   }
 
   /**
@@ -95,7 +97,7 @@ export class RunnerLogs {
       for (const drain of drains) drain.close()
       throw err
     }
-    return new RunnerLogs(options.pipes, positions[1], path.join(options.workspace, 'stderr.log'), drains)
+    return new RunnerLogs({pipes: options.pipes, stderrStart: positions[1], stderrLog: path.join(options.workspace, 'stderr.log'), drains, logger: options.logger})
   }
 
   /**
@@ -107,6 +109,10 @@ export class RunnerLogs {
     const drained = await Promise.race([Promise.all(this.#drains.map((d) => d.done)).then(() => true), options.delay(options.timeoutMs).then(() => false)])
     if (!drained) for (const drain of this.#drains) drain.close()
     await removeLogPipes([this.pipes.stdout, this.pipes.stderr])
+    const [stdout, stderr] = this.#drains.map((drain) => drain.stats())
+    if (stdout.bytesDropped + stderr.bytesDropped > 0) {
+      this.#logger.warn({stdoutDropped: stdout.bytesDropped, stderrDropped: stderr.bytesDropped, stdoutRead: stdout.bytesIn, stderrRead: stderr.bytesIn, pipes: this.pipes}, 'runner wrote faster than its logs could be written: output dropped (marked in the log files)')
+    }
     return drained
   }
 
