@@ -7,10 +7,10 @@
 // (wrong Host) and 403 (cross-site), with the proxy's `{"error": ...}` body, and never reach
 // the runner.
 import {afterEach, describe, expect, it} from 'vitest'
-import http, {type IncomingHttpHeaders} from 'node:http'
-import net, {type AddressInfo} from 'node:net'
+import net from 'node:net'
 import {startAguiProxy, type AguiProxy, type AguiProxyOptions} from '../../src/lib/proxy/index.js'
 import {emptySettingsStore, loadConfig} from '../../src/lib/config/index.js'
+import {captureServer, rawRequest, type CaptureServer, type Reply} from '../proxy/helpers.js'
 
 const ORIGIN = 'http://localhost:3000'
 const closers: (() => Promise<unknown>)[] = []
@@ -19,54 +19,23 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()))
 })
 
-interface Upstream {
-  port: number
-  seen: {method: string; url: string; headers: IncomingHttpHeaders}[]
-}
-
-async function upstream(): Promise<Upstream> {
-  const seen: Upstream['seen'] = []
-  const server = http.createServer((req, res) => {
-    seen.push({method: req.method ?? '', url: req.url ?? '', headers: req.headers})
+async function upstream(): Promise<CaptureServer> {
+  return captureServer((req, res) => {
     req.resume()
     req.on('end', () => res.writeHead(200, {'content-type': 'application/json'}).end('{"ok":true}'))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  closers.push(
-    () =>
-      new Promise((resolve) => {
-        server.close(resolve)
-        server.closeAllConnections()
-      }),
-  )
-  return {port: (server.address() as AddressInfo).port, seen}
+  }, closers)
 }
 
-async function guarded(options: Partial<AguiProxyOptions> = {}): Promise<{proxy: AguiProxy; runner: Upstream}> {
+async function guarded(options: Partial<AguiProxyOptions> = {}): Promise<{proxy: AguiProxy; runner: CaptureServer}> {
   const runner = await upstream()
   const proxy = await startAguiProxy({port: 0, resolve: (id) => (id === 's1' ? {port: runner.port, token: 'runner-token'} : undefined), ...options})
   closers.push(() => proxy.close())
   return {proxy, runner}
 }
 
-interface Reply {
-  status: number
-  headers: IncomingHttpHeaders
-  body: string
-}
-
 /** A request to the proxy with exactly these headers (Host included). */
 function send(proxy: AguiProxy, path: string, options: {method?: string; headers?: Record<string, string>; body?: string} = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({host: '127.0.0.1', port: proxy.port, path, method: options.method ?? 'GET', headers: options.headers, agent: false, setHost: false}, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8')}))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(options.body)
-  })
+  return rawRequest({host: '127.0.0.1', port: proxy.port, path, ...options})
 }
 
 function errorOf(reply: Reply): string {
