@@ -6,6 +6,8 @@ export default class Proxy extends AmbientCommand {
   static override summary = 'Run the AG-UI reverse proxy alone, routing to the local runners of the registry.'
   static override description = `Routes /sessions/{id}/agui/events (Server-Sent Events, unbuffered), /agui/run, /agui/interrupt, /health, /mcp/status and /repos/status to the runner of session {id}, found in <AMBIENT_STATE_DIR>/runners: any runner started by \`ambient run --mode local\`, in this shell or another. The proxy's own health is GET /health. Unknown session: 404; runner unreachable: 502.
 
+It answers only Host headers localhost, 127.0.0.1 and [::1] with its port, and the names in LOCAL_PROXY_ALLOWED_HOSTS (else 421: a web page cannot reach it by DNS rebinding), and refuses browser requests from another site that run or interrupt agents unless they come from CORS_ALLOWED_ORIGIN (403).
+
 \`ambient run --mode local\` runs the same proxy itself; use this command when it does not (or to serve another address). Runs until SIGINT/SIGTERM. With --json, prints one READY line with the URL.`
   static override examples = [
     '<%= config.bin %> proxy',
@@ -33,6 +35,7 @@ export default class Proxy extends AmbientCommand {
         host: config.LOCAL_PROXY_ADDR.host || '127.0.0.1',
         port: config.LOCAL_PROXY_ADDR.port,
         corsOrigin: config.CORS_ALLOWED_ORIGIN,
+        allowedHosts: config.LOCAL_PROXY_ALLOWED_HOSTS,
         resolve: registryResolver(registry),
         logger,
         signal: shutdown.signal,

@@ -1,6 +1,8 @@
 // Structured logs: JSON lines on stderr (stdout belongs to command output and NDJSON), a
 // human format when stderr is a terminal. Secrets are redacted wherever they appear by name.
+import path from 'node:path'
 import pino, {type Logger, type LevelWithSilent} from 'pino'
+import {ensurePrivateDir, securePrivateFile} from './private-files.js'
 
 export type {Logger} from 'pino'
 
@@ -35,7 +37,12 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info'
   const base = {name: options.name ?? 'ambient', level, redact: {paths: REDACT, censor: '[redacted]'}}
-  if (options.file) return pino(base, pino.destination({dest: options.file, mkdir: true, sync: false}))
+  if (options.file) {
+    // Our log names sessions and carries their errors: 0600 in a 0700 folder, like all our data.
+    ensurePrivateDir(path.dirname(options.file))
+    securePrivateFile(options.file, {create: true})
+    return pino(base, pino.destination({dest: options.file, sync: false}))
+  }
   const pretty = options.pretty ?? Boolean(process.stderr.isTTY)
   if (pretty) {
     return pino({

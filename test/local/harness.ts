@@ -114,10 +114,13 @@ export async function startPlane(api: Api, options: PlaneOptions): Promise<Plane
       AMBIENT_STATE_DIR: options.stateDir,
       LOCAL_WORKSPACE_ROOT: options.workspaceRoot,
       LOCAL_PROXY_ADDR: {host: '127.0.0.1', port: 0},
+      LOCAL_PROXY_ALLOWED_HOSTS: [],
       CORS_ALLOWED_ORIGIN: 'http://localhost:3000',
       LOCAL_RUNNER_COMMAND: 'not-used',
       LOCAL_PORT_RANGE: options.portRange ?? randomPortRange(),
       LOCAL_MAX_SESSIONS: options.maxSessions ?? 10,
+      LOCAL_RUNNER_LOG_MAX_BYTES: 10 * 1024 * 1024,
+      LOCAL_RUNNER_LOG_FILES: 3,
       BOSS_URL: undefined,
       BOSS_SPACE: undefined,
     },
@@ -171,6 +174,8 @@ export async function startPlane(api: Api, options: PlaneOptions): Promise<Plane
   async function abandon(): Promise<void> {
     await stopReconciling()
     await stopFollowing()
+    // What a crash leaves: runners running, their pipes undrained, nobody watching them.
+    local.manager.detach()
   }
   return plane
 }

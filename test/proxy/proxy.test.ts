@@ -1,5 +1,5 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import http, {type IncomingHttpHeaders} from 'node:http'
+import type http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import path from 'node:path'
 import {startAguiProxy, type AguiProxy, type AguiProxyOptions} from '../../src/lib/proxy/index.js'
@@ -8,6 +8,7 @@ import {RunnerManager} from '../../src/lib/process/index.js'
 import {collectEvents, runInput, sseData} from '../runner/sse-client.js'
 import {fixtureCommand, makeSession, randomPortRange, tempDir} from '../process/helpers.js'
 import {waitFor} from '../helpers/wait.js'
+import {captureServer as sharedCaptureServer, rawRequest, type CaptureServer, type Reply} from './helpers.js'
 
 const TOKEN = 'runner-secret-token'
 const ORIGIN = 'http://localhost:3000'
@@ -33,28 +34,11 @@ async function proxyTo(runner: {port: number}, sessionId = 'sess1'): Promise<Agu
   return proxy((id) => (id === sessionId ? {port: runner.port, token: TOKEN} : undefined))
 }
 
-interface Reply {
-  status: number
-  headers: IncomingHttpHeaders
-  body: string
-}
-
 function request(url: string, options: {method?: string; headers?: Record<string, string>; body?: string} = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    // Host and port from the URL, the path raw: a URL string would normalise '..' away.
-    const {hostname, port} = new URL(url)
-    const rawPath = url.slice(url.indexOf('/', url.indexOf('//') + 2))
-    const req = http.request({host: hostname, port, path: rawPath, method: options.method ?? 'GET', headers: options.headers, agent: false}, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8')}))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(options.body)
-  })
+  // Host and port from the URL, the path raw: a URL string would normalise '..' away.
+  const {hostname, port} = new URL(url)
+  return rawRequest({host: hostname, port, path: url.slice(url.indexOf('/', url.indexOf('//') + 2)), ...options})
 }
-
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -66,21 +50,8 @@ async function closedPort(): Promise<number> {
 }
 
 /** An upstream that records what it receives and answers with `handler`. */
-async function captureServer(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<{port: number; seen: IncomingHttpHeaders[]}> {
-  const seen: IncomingHttpHeaders[] = []
-  const server = http.createServer((req, res) => {
-    seen.push(req.headers)
-    handler(req, res)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  closers.push(
-    () =>
-      new Promise((resolve) => {
-        server.close(resolve)
-        server.closeAllConnections()
-      }),
-  )
-  return {port: (server.address() as AddressInfo).port, seen}
+function captureServer(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<CaptureServer> {
+  return sharedCaptureServer(handler, closers)
 }
 
 describe('AG-UI proxy', () => {

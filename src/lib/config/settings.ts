@@ -37,6 +37,22 @@ function parseHostPort(value: string): ListenAddress | undefined {
 
 const port = z.coerce.number().int().min(1).max(65_535)
 
+const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/
+const BRACKETED_IPV6 = /^\[[0-9a-f:.]+\]$/
+
+/** "name", "name:port", "[v6]" or "[v6]:port", lower-cased; undefined when not one. */
+function parseHostEntry(entry: string): string | undefined {
+  const value = entry.toLowerCase()
+  const bracket = value.lastIndexOf(']')
+  const colon = value.lastIndexOf(':')
+  const hasPort = colon > bracket
+  const host = hasPort ? value.slice(0, colon) : value
+  if (hasPort && (!/^\d{1,5}$/.test(value.slice(colon + 1)) || !port.safeParse(value.slice(colon + 1)).success)) return undefined
+  if (host.startsWith('[')) return BRACKETED_IPV6.test(host) ? value : undefined
+  const labels = host.split('.')
+  return host.length <= 253 && labels.every((label) => label.length <= 63 && HOST_LABEL.test(label)) ? value : undefined
+}
+
 const schemas = {
   url: z.string().url().transform((v) => v.replace(/\/+$/, '')),
   text: z.string(),
@@ -66,6 +82,14 @@ const schemas = {
     const addr = parseHostPort(v)
     if (addr) return addr
     ctx.addIssue({code: 'custom', message: 'expected [host]:port (e.g. :8080) or 0 to turn it off'})
+    return z.NEVER
+  }),
+  /** Comma-separated host names or addresses, each with an optional :port; empty = none. */
+  hostList: z.string().transform((v, ctx): string[] => {
+    const entries = v.split(',').map((e) => e.trim()).filter(Boolean)
+    const bad = entries.find((e) => parseHostEntry(e) === undefined)
+    if (bad === undefined) return entries.map((e) => parseHostEntry(e) ?? e)
+    ctx.addIssue({code: 'custom', message: `${JSON.stringify(bad)} is not a host name or address with an optional :port (e.g. agents.internal,box.lan:8443,[fd00::1]:9080; no wildcards)`})
     return z.NEVER
   }),
   portRange: z.string().transform((v, ctx): PortRange => {
@@ -116,10 +140,25 @@ export const SETTINGS = {
   AMBIENT_STATE_DIR: {schema: schemas.path, default: '~/.ambient/state', description: 'Where local mode keeps its runner registry.'},
   LOCAL_WORKSPACE_ROOT: {schema: schemas.path, default: '~/.ambient/workspaces', description: 'Parent of the runners\' workspaces.'},
   LOCAL_PROXY_ADDR: {schema: schemas.hostPort, default: '127.0.0.1:9080', description: 'Listen address of the AG-UI proxy.'},
-  CORS_ALLOWED_ORIGIN: {schema: schemas.nonEmpty, default: 'http://localhost:3000', description: 'The one origin the AG-UI proxy allows.'},
+  LOCAL_PROXY_ALLOWED_HOSTS: {
+    schema: schemas.hostList,
+    default: '',
+    description: 'Host names the AG-UI proxy answers besides localhost, 127.0.0.1 and [::1] on its port (comma-separated, name or name:port): any other Host header is refused, against DNS rebinding.',
+  },
+  CORS_ALLOWED_ORIGIN: {schema: schemas.nonEmpty, default: 'http://localhost:3000', description: 'The one origin the AG-UI proxy allows (CORS, and browser requests that run or interrupt agents).'},
   LOCAL_RUNNER_COMMAND: {schema: schemas.nonEmpty, default: 'python local_entry.py', description: 'Command that starts a runner.'},
   LOCAL_PORT_RANGE: {schema: schemas.portRange, default: '9100-9199', description: 'Ports handed to runners.'},
   LOCAL_MAX_SESSIONS: {schema: schemas.positiveInt, default: '10', description: 'Runners at most at once.'},
+  LOCAL_RUNNER_LOG_MAX_BYTES: {
+    schema: z.coerce.number().int().min(1024, 'must be at least 1024 (bytes)').max(Number.MAX_SAFE_INTEGER),
+    default: '10485760',
+    description: 'Largest size in bytes of a runner\'s stdout.log / stderr.log before it is rotated (to .1, .2 ...).',
+  },
+  LOCAL_RUNNER_LOG_FILES: {
+    schema: z.coerce.number().int().min(1).max(100),
+    default: '3',
+    description: 'Log files kept per runner stream, the live one included (1: the log starts over when full).',
+  },
   BOSS_URL: {schema: schemas.text, description: 'Passed to runners when set.'},
   BOSS_SPACE: {schema: schemas.text, description: 'Passed to runners when set.'},
 } as const satisfies Record<string, SettingDef<z.ZodType>>

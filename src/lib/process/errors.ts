@@ -68,3 +68,17 @@ export class RunnerKillTimeoutError extends AmbientError {
     super(`process group ${pgid} still alive ${waitedMs} ms after SIGKILL`, 'ERR_RUNNER_KILL_TIMEOUT')
   }
 }
+
+/** A runner record that does not check out against /proc: nothing is signalled. */
+export class UnverifiedRunnerError extends AmbientError {
+  constructor(readonly source: string, readonly problem: string) {
+    super(`${source}: ${problem}; refusing to signal it (if no runner of it is left, remove the record)`, 'ERR_RUNNER_UNVERIFIED')
+  }
+}
+
+/** A runner's log pipe that cannot be made or opened. */
+export class RunnerLogPipeError extends AmbientError {
+  constructor(message: string, options?: {cause?: unknown}) {
+    super(message, 'ERR_RUNNER_LOG_PIPE', options)
+  }
+}

@@ -6,9 +6,14 @@ export {buildRunnerEnv, slugify, isHostEnvAllowed, HOST_ENV_NAMES, HOST_ENV_PREF
 export {parsePortRange, isPortFree, findFreePort, DEFAULT_PORT_RANGE, type PortRange} from './ports.js'
 export {SESSION_TOKEN_HEADER, generateToken, tokenMatches} from './token.js'
 export {probeHealth, type HealthProbe, type ProbeOptions} from './health.js'
-export {readLogTail, STDERR_TAIL_LINES} from './log-tail.js'
-export {parseProcStat, readProcStat, isPidAlive, groupMembers, isGroupAlive, type ProcStat} from './procfs.js'
-export {killRunner, terminateGroup, signalGroup, runnerGroupAlive, type RunnerProcessRef, type TerminateGroupOptions, type TerminateResult} from './kill.js'
+export {readLogTail, STDERR_TAIL_LINES, type LogTailOptions} from './log-tail.js'
+export {RotatingLog, DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_FILES, type LogSink, type LogPosition, type RotatingLogOptions} from './log-rotate.js'
+export {LogDrain, DEFAULT_MAX_QUEUED_LOG_BYTES, type LogDrainOptions, type LogDrainStats} from './log-drain.js'
+export {createLogPipes, openPipeReader, removeLogPipes, isLogPipe} from './log-pipe.js'
+export {RunnerLogs, logPipesFor, type RunnerLogPipes, type RunnerLogSettings} from './runner-logs.js'
+export {parseProcStat, readProcStat, readProcUid, isPidAlive, groupMembers, isGroupAlive, type ProcStat} from './procfs.js'
+export {killRunner, terminateGroup, signalGroup, type TerminateGroupOptions, type TerminateResult} from './kill.js'
+export {verifyRunnerGroup, type RunnerProcessRef, type GroupVerdict, type VerifyRunnerOptions} from './verify.js'
 export {RunnerRegistry, registryResolver, defaultRunnerStateDir, type RunnerRecord, type RunnerRegistryOptions} from './registry.js'
 export {
   RunnerManager,

@@ -1,11 +1,15 @@
 // Stopping a runner means stopping its whole process group: TERM, a grace period, then KILL,
 // and only then "gone" (checked in /proc, where a zombie counts as gone). Works on any group,
-// ours or one started by another ambient process, so `ambient runners kill` can use it.
+// ours or one started by another ambient process, so `ambient runners kill` can use it; a
+// group named by a record is verified first (verify.ts).
 // A descendant that called setsid()/setpgid() left the group and is NOT reached: no
 // process-group based tool can find it; the runner itself must not do that.
 import {setTimeout as sleep} from 'node:timers/promises'
-import {groupMembers, readProcStat} from './procfs.js'
+import {groupMembers} from './procfs.js'
 import {RunnerKillTimeoutError} from './errors.js'
+import {type RunnerProcessRef, type VerifyRunnerOptions, verifyRunnerGroup} from './verify.js'
+
+export type {RunnerProcessRef} from './verify.js'
 
 export type Delay = (ms: number) => Promise<void>
 export const defaultDelay: Delay = (ms) => sleep(ms)
@@ -62,33 +66,12 @@ export async function terminateGroup(pgid: number, options: TerminateGroupOption
   return {wasAlive: true, escalated: true}
 }
 
-/** What `killRunner` needs to know about a runner: a registry record fits. */
-export interface RunnerProcessRef {
-  pid: number
-  pgid: number
-  /** Field 22 of /proc/<pid>/stat at spawn time, to avoid signalling a recycled pid's group. */
-  processStartTicks?: number
-}
-
 /**
- * Whether the group of `ref` still has members that are really ours. Linux does not hand out
- * a pid that is still in use as a process-group id, so while any member of our group lives,
- * `pgid` names our group. Once the whole group is gone, `pgid` may be recycled as a new
- * process's pid: if a live leader with a different start time holds it, it is not ours.
+ * Stops a runner from any process (the one that spawned it or `ambient runners kill`): checks
+ * the record against /proc first (UnverifiedRunnerError when it does not check out, and then
+ * nothing is signalled), then TERM -> grace -> KILL -> gone.
  */
-export async function runnerGroupAlive(ref: RunnerProcessRef): Promise<boolean> {
-  const leader = await readProcStat(ref.pgid)
-  if (leader && leader.state !== 'Z' && leader.pgrp === ref.pgid && ref.pid === ref.pgid && ref.processStartTicks !== undefined && leader.startTicks !== ref.processStartTicks) {
-    return false
-  }
-  return (await groupMembers(ref.pgid)).length > 0
-}
-
-/**
- * Stops a runner from any process (the one that spawned it or `ambient runners kill`):
- * checks the group is still ours, then TERM → grace → KILL → gone.
- */
-export async function killRunner(ref: RunnerProcessRef, options: TerminateGroupOptions = {}): Promise<TerminateResult> {
-  if (!(await runnerGroupAlive(ref))) return {wasAlive: false, escalated: false}
+export async function killRunner(ref: RunnerProcessRef, options: TerminateGroupOptions & VerifyRunnerOptions = {}): Promise<TerminateResult> {
+  if ((await verifyRunnerGroup(ref, options)) === 'gone') return {wasAlive: false, escalated: false}
   return terminateGroup(ref.pgid, options)
 }

@@ -1,8 +1,8 @@
 // Runner processes of local mode (contract 4): one per session, in its own workspace, process
-// group and port, with an allowlisted environment. Runners write their logs straight to files
-// and are not tied to us by pipes, so they outlive a crash of this process and a restarted
-// manager can adopt them from the registry.
-import {mkdir, open} from 'node:fs/promises'
+// group and port, with an allowlisted environment. A runner's stdout and stderr are named pipes
+// drained into rotated stdout.log / stderr.log (runner-logs.ts): bounded on disk, never holding
+// the runner up while we run. Runners outlive a crash of this process, and a restarted manager
+// adopts them from the registry and drains their pipes again.
 import os from 'node:os'
 import path from 'node:path'
 import {randomBytes as cryptoRandomBytes} from 'node:crypto'
@@ -10,6 +10,8 @@ import {execa, parseCommandString} from 'execa'
 import type {Session} from '../api/types.js'
 import type {Logger} from '../log.js'
 import {silentLogger} from '../log.js'
+import {errorMessage} from '../errors.js'
+import {ensurePrivateDir} from '../private-files.js'
 import {TypedEmitter} from './emitter.js'
 import {
   HealthCheckTimeoutError,
@@ -18,11 +20,16 @@ import {
   RunnerExitedError,
   RunnerNotFoundError,
   RunnerSpawnError,
+  UnverifiedRunnerError,
 } from './errors.js'
 import {buildRunnerEnv} from './env.js'
 import {probeHealth} from './health.js'
 import {type Delay, defaultDelay, killRunner, signalGroup, terminateGroup} from './kill.js'
+import {type GroupVerdict, verifyRunnerGroup} from './verify.js'
 import {readLogTail} from './log-tail.js'
+import {closePipeEnd, isLogPipe, removeLogPipes} from './log-pipe.js'
+import {DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES} from './log-rotate.js'
+import {RunnerLogs, logPipesFor, type RunnerLogPipes} from './runner-logs.js'
 import {DEFAULT_PORT_RANGE, type PortRange, findFreePort} from './ports.js'
 import {isPidAlive, readProcStat} from './procfs.js'
 import type {RunnerRecord, RunnerRegistry} from './registry.js'
@@ -71,6 +78,16 @@ export interface RunnerManagerOptions {
   adoptPollMs?: number
   /** How long `adopt()` waits for an adopted runner's /health, default 3 s. */
   adoptHealthTimeoutMs?: number
+  /** LOCAL_RUNNER_LOG_MAX_BYTES: largest size of each log file, default 10 MiB. */
+  logMaxBytes?: number
+  /** LOCAL_RUNNER_LOG_FILES: log files kept per stream, the live one included, default 3. */
+  logFiles?: number
+  /** Output read but not yet on disk, per stream, beyond which lines are dropped; default 4 MiB. */
+  maxQueuedLogBytes?: number
+  /** Where the runners' log pipes live; default `<registry>/pipes`, without a registry `<workspaceRoot>/.pipes`. */
+  pipeDir?: string
+  /** How long an exit waits for the runner's output to reach its files, default 5 s. */
+  logDrainTimeoutMs?: number
 }
 
 export interface RunnerInfo {
@@ -106,7 +123,14 @@ export interface ReapedRunner {
   sessionId: string
   pid: number
   port: number
-  reason: 'dead' | 'unhealthy'
+  /**
+   * dead: its process had ended; unhealthy: alive but not answering /health, killed;
+   * refused: its record did not check out against /proc (verify.ts), nothing was signalled
+   * and the record is left for the user to look at.
+   */
+  reason: 'dead' | 'unhealthy' | 'refused'
+  /** Why, for `refused`. */
+  detail?: string
 }
 
 export interface AdoptResult {
@@ -134,8 +158,11 @@ export interface WaitHealthyOptions {
 interface LiveRunner {
   info: RunnerInfo
   stderrLog: string
-  stderrOffset: number
+  /** Where this run's stderr starts (offset, in the file with this inode when known). */
+  stderrStart: {offset: number; ino?: number}
   processStartTicks?: number
+  /** Drains of the runner's pipes; absent for a runner adopted from a record without pipes. */
+  logs?: RunnerLogs
   /** Settles once the registry file is written, so a fast exit cannot remove it before it exists. */
   recorded: Promise<void>
   done: Promise<RunnerExit>
@@ -161,6 +188,9 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   readonly #random: RandomBytes
   readonly #adoptPollMs: number
   readonly #adoptHealthTimeoutMs: number
+  readonly #logSettings: {maxBytes: number; files: number; maxQueuedBytes?: number}
+  readonly #pipeDir: string
+  readonly #logDrainTimeoutMs: number
 
   readonly #runners = new Map<string, LiveRunner>()
   /** Session ids and ports claimed by spawns still in progress. */
@@ -193,6 +223,9 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     this.#random = options.randomBytes ?? cryptoRandomBytes
     this.#adoptPollMs = options.adoptPollMs ?? 500
     this.#adoptHealthTimeoutMs = options.adoptHealthTimeoutMs ?? 3000
+    this.#logSettings = {maxBytes: options.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, files: options.logFiles ?? DEFAULT_LOG_FILES, maxQueuedBytes: options.maxQueuedLogBytes}
+    this.#pipeDir = path.resolve(options.pipeDir ?? (this.#registry ? path.join(this.#registry.dir, 'pipes') : path.join(this.workspaceRoot, '.pipes')))
+    this.#logDrainTimeoutMs = options.logDrainTimeoutMs ?? 5000
   }
 
   /** Live runners (spawned or adopted), copies. */
@@ -244,7 +277,12 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
 
   async #spawn(session: Session, workspace: string): Promise<RunnerInfo> {
     const sessionId = session.id
-    await mkdir(workspace, {recursive: true, mode: 0o700})
+    try {
+      ensurePrivateDir(workspace)
+      ensurePrivateDir(this.#pipeDir)
+    } catch (err) {
+      throw new RunnerSpawnError(sessionId, errorMessage(err), {cause: err})
+    }
     const choosing = this.#portTurn.then(async () => {
       const chosen = await findFreePort(this.#portRange, await this.#takenPorts())
       this.#pendingPorts.add(chosen)
@@ -254,27 +292,23 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     const port = await choosing
     try {
       const token = generateToken(this.#random)
-      const stdoutLog = path.join(workspace, 'stdout.log')
-      const stderrLog = path.join(workspace, 'stderr.log')
-      // The runner gets the files themselves (O_APPEND), not pipes: no copying through us,
-      // no memory growth, and nothing breaks for the runner if we exit.
-      const out = await open(stdoutLog, 'a', 0o600)
-      const err = await open(stderrLog, 'a', 0o600).catch(async (error: unknown) => {
-        await out.close()
-        throw error
-      })
-      let child
-      let stderrOffset = 0
+      let created
       try {
-        stderrOffset = (await err.stat()).size
+        created = await RunnerLogs.create({...this.#logSettings, workspace, pipes: logPipesFor(this.#pipeDir, sessionId), logger: this.#logger})
+      } catch (err) {
+        throw new RunnerSpawnError(sessionId, `cannot set up its logs: ${errorMessage(err)}`, {cause: err})
+      }
+      const {logs, runnerEnds} = created
+      let child
+      try {
         const env = buildRunnerEnv({hostEnv: this.#hostEnv, session, port, workspace, token, extraEnv: this.#extraEnv})
         child = execa(this.#argv[0], this.#argv.slice(1), {
           cwd: workspace,
           env,
           extendEnv: false,
           stdin: 'ignore',
-          stdout: fileDescriptor(out.fd),
-          stderr: fileDescriptor(err.fd),
+          stdout: fileDescriptor(runnerEnds.stdout),
+          stderr: fileDescriptor(runnerEnds.stderr),
           // Own process group (setsid): stop() signals the whole group.
           detached: true,
           // We decide when runners die (stop/stopAll), not process exit: they may be adopted.
@@ -283,12 +317,17 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
           buffer: false,
           reject: false,
         })
-      } finally {
-        await Promise.all([out.close(), err.close()])
+      } catch (err) {
+        await Promise.all([closePipeEnd(runnerEnds.stdout), closePipeEnd(runnerEnds.stderr)])
+        await logs.finish({timeoutMs: this.#logDrainTimeoutMs, delay: this.#delay})
+        throw new RunnerSpawnError(sessionId, errorMessage(err), {cause: err})
       }
+      // Only the runner holds the writing ends now: the pipes end when its group is gone.
+      await Promise.all([closePipeEnd(runnerEnds.stdout), closePipeEnd(runnerEnds.stderr)])
       const pid = child.pid
       if (pid === undefined) {
         const result = await child
+        await logs.finish({timeoutMs: this.#logDrainTimeoutMs, delay: this.#delay})
         throw new RunnerSpawnError(sessionId, result.shortMessage ?? 'no process was created')
       }
       const processStartTicks = (await readProcStat(pid))?.startTicks
@@ -304,7 +343,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
         adopted: false,
         stopping: false,
       }
-      const runner = this.#track(info, stderrLog, stderrOffset, processStartTicks)
+      const runner = this.#track(info, {stderrLog: logs.stderrLog, stderrStart: {offset: logs.stderrStart.size, ino: logs.stderrStart.ino}, processStartTicks, logs})
       runner.recorded = this.#record(runner)
       void child.then(
         (result) => {
@@ -327,12 +366,12 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     }
   }
 
-  #track(info: RunnerInfo, stderrLog: string, stderrOffset: number, processStartTicks: number | undefined): LiveRunner {
+  #track(info: RunnerInfo, parts: Pick<LiveRunner, 'stderrLog' | 'stderrStart' | 'processStartTicks' | 'logs'>): LiveRunner {
     let finish!: (exit: RunnerExit) => void
     const done = new Promise<RunnerExit>((resolve) => {
       finish = resolve
     })
-    const runner: LiveRunner = {info, stderrLog, stderrOffset, processStartTicks, recorded: Promise.resolve(), done, finish, finished: false}
+    const runner: LiveRunner = {info, ...parts, recorded: Promise.resolve(), done, finish, finished: false}
     this.#runners.set(info.sessionId, runner)
     return runner
   }
@@ -351,7 +390,10 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
       processStartTicks: runner.processStartTicks,
       token: info.token,
       ownerPid: process.pid,
-      stderrOffset: runner.stderrOffset,
+      stderrOffset: runner.stderrStart.offset,
+      stderrIno: runner.stderrStart.ino,
+      stdoutPipe: runner.logs?.pipes.stdout,
+      stderrPipe: runner.logs?.pipes.stderr,
     }
     try {
       await this.#registry.write(record)
@@ -369,14 +411,12 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     const {info} = runner
     // A finished session owns no processes: whatever the runner left in its group goes too.
     // (During stop() the group is already being terminated with its grace period.)
-    if (!info.stopping) {
-      try {
-        signalGroup(info.pgid, 'SIGKILL')
-      } catch (err) {
-        this.#logger.warn({err, sessionId: info.sessionId}, 'cannot sweep runner process group')
-      }
+    if (!info.stopping) await this.#sweep(runner)
+    // The runner's last words may still be in its pipes: the tail is read once they are on disk.
+    if (runner.logs && !(await runner.logs.finish({timeoutMs: this.#logDrainTimeoutMs, delay: this.#delay}))) {
+      this.#logger.warn({sessionId: info.sessionId}, 'a process outside the runner group (setsid) still holds its log pipe: no longer drained')
     }
-    const stderrTail = await readLogTail(runner.stderrLog, {fromOffset: runner.stderrOffset})
+    const stderrTail = await readLogTail(runner.stderrLog, {fromOffset: runner.stderrStart.offset, fromIno: runner.stderrStart.ino})
     await runner.recorded
     await this.#registry?.remove(info.sessionId).catch((err: unknown) => this.#logger.warn({err}, 'cannot remove runner record'))
     if (this.#runners.get(info.sessionId) === runner) this.#runners.delete(info.sessionId)
@@ -384,6 +424,21 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     this.#logger.info({sessionId: info.sessionId, exitCode, signal, stopRequested: info.stopping}, 'runner exited')
     runner.finish(exit)
     this.emit('exited', exit, (err) => this.#logger.error({err}, 'exited listener threw'))
+  }
+
+  /**
+   * SIGKILL to what the runner left in its group, once the group checks out against /proc:
+   * by now the runner's pid is free and could already lead somebody else's group.
+   */
+  async #sweep(runner: LiveRunner): Promise<void> {
+    const {info} = runner
+    try {
+      // Without /proc (no start ticks) our own child's group is trusted as before.
+      if (!info.adopted && runner.processStartTicks === undefined) signalGroup(info.pgid, 'SIGKILL')
+      else if ((await verifyRunnerGroup({pid: info.pid, pgid: info.pgid, processStartTicks: runner.processStartTicks})) === 'ours') signalGroup(info.pgid, 'SIGKILL')
+    } catch (err) {
+      this.#logger.warn({err, sessionId: info.sessionId}, 'cannot sweep runner process group')
+    }
   }
 
   /**
@@ -427,7 +482,10 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     runner.stopPromise ??= (async () => {
       const graceMs = options.graceMs ?? this.#stopGraceMs
       try {
-        await terminateGroup(runner.info.pgid, {signal: options.signal ?? 'SIGTERM', graceMs, delay: this.#delay})
+        const terminate = {signal: options.signal ?? 'SIGTERM', graceMs, delay: this.#delay}
+        // An adopted runner is not our child: its record is checked against /proc again first.
+        if (runner.info.adopted) await killRunner({pid: runner.info.pid, pgid: runner.info.pgid, processStartTicks: runner.processStartTicks}, terminate)
+        else await terminateGroup(runner.info.pgid, terminate)
       } catch (err) {
         this.#logger.error({err, sessionId}, 'runner group did not die')
         throw err
@@ -462,17 +520,31 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     if (!this.#registry) return result
     for (const record of await this.#registry.list()) {
       if (this.#runners.has(record.sessionId)) continue
-      const reaped = (reason: ReapedRunner['reason']): ReapedRunner => ({sessionId: record.sessionId, pid: record.pid, port: record.port, reason})
-      if (!(await this.#registry.isAlive(record))) {
-        // The leader is gone; children it left in the group are not worth keeping.
-        await killRunner(record, {graceMs: 0, delay: this.#delay}).catch((err: unknown) => this.#logger.warn({err}, 'cannot kill leftovers'))
+      const reaped = (reason: ReapedRunner['reason'], detail?: string): ReapedRunner => ({sessionId: record.sessionId, pid: record.pid, port: record.port, reason, ...(detail ? {detail} : {})})
+      let verdict: GroupVerdict
+      try {
+        verdict = await verifyRunnerGroup(record, {source: `runner record ${this.#registry.fileFor(record.sessionId)}`})
+      } catch (err) {
+        if (!(err instanceof UnverifiedRunnerError)) throw err
+        this.#logger.error({err, sessionId: record.sessionId}, 'runner record does not check out: not adopting it, not signalling it')
+        result.reaped.push(reaped('refused', err.message))
+        continue
+      }
+      const pipes = recordedPipes(record)
+      if (verdict === 'gone' || !(await this.#registry.isAlive(record))) {
+        // The leader is gone; children it left in the group (verified above) are not worth keeping.
+        if (verdict === 'ours') await terminateGroup(record.pgid, {graceMs: 0, delay: this.#delay}).catch((err: unknown) => this.#logger.warn({err}, 'cannot kill leftovers'))
+        if (pipes) await removeLogPipes([pipes.stdout, pipes.stderr])
         await this.#registry.remove(record.sessionId)
         result.reaped.push(reaped('dead'))
         continue
       }
+      // Drained from now on: a runner blocked on a full pipe could not even answer /health.
+      const logs = await this.#attachLogs(record, pipes)
       if (!(await this.#healthyWithin(record.port, record.token, this.#adoptHealthTimeoutMs))) {
         try {
           await killRunner(record, {graceMs: this.#stopGraceMs, delay: this.#delay})
+          await logs?.finish({timeoutMs: this.#logDrainTimeoutMs, delay: this.#delay})
           await this.#registry.remove(record.sessionId)
         } catch (err) {
           this.#logger.error({err, sessionId: record.sessionId}, 'cannot kill unhealthy runner')
@@ -492,7 +564,12 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
         adopted: true,
         stopping: false,
       }
-      const runner = this.#track(info, path.join(record.workspace, 'stderr.log'), record.stderrOffset, record.processStartTicks)
+      const runner = this.#track(info, {
+        stderrLog: path.join(record.workspace, 'stderr.log'),
+        stderrStart: {offset: record.stderrOffset, ino: record.stderrIno},
+        processStartTicks: record.processStartTicks,
+        logs,
+      })
       runner.recorded = this.#registry.write({...record, ownerPid: process.pid}).catch((err: unknown) => {
         this.#logger.warn({err}, 'cannot update adopted runner record')
       })
@@ -502,6 +579,37 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     }
     for (const reaped of result.reaped) this.#logger.warn({...reaped}, 'reaped runner record')
     return result
+  }
+
+  /** Drains an adopted runner's pipes again; without them (an older record, pipes gone) its output is not captured. */
+  async #attachLogs(record: RunnerRecord, pipes: RunnerLogPipes | undefined): Promise<RunnerLogs | undefined> {
+    if (!pipes) return undefined
+    if (!(await isLogPipe(pipes.stdout)) || !(await isLogPipe(pipes.stderr))) {
+      this.#logger.warn({sessionId: record.sessionId, pipes}, 'adopted runner has no log pipes any more: its output is lost, and it blocks once a pipe is full')
+      return undefined
+    }
+    try {
+      return await RunnerLogs.attach({...this.#logSettings, workspace: record.workspace, pipes, logger: this.#logger})
+    } catch (err) {
+      this.#logger.warn({err, sessionId: record.sessionId}, 'cannot drain the log pipes of an adopted runner')
+      return undefined
+    }
+  }
+
+  /**
+   * Lets go of every runner without stopping it, as a crash of this process would: their pipes
+   * are no longer drained (a runner blocks once one is full, until another manager adopts it),
+   * adopted runners are no longer watched, records stay, later exits are not reported. No new
+   * runner starts. For handing runners over to another ambient process, and for tests.
+   */
+  detach(): void {
+    this.#closed = true
+    for (const runner of this.#runners.values()) {
+      runner.finished = true
+      if (runner.pollTimer) clearInterval(runner.pollTimer)
+      runner.logs?.release()
+    }
+    this.#runners.clear()
   }
 
   async #healthyWithin(port: number, token: string, timeoutMs: number): Promise<boolean> {
@@ -532,3 +640,8 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   }
 }
 
+
+/** The log pipes a record names, when it names both (older records have none). */
+function recordedPipes(record: RunnerRecord): RunnerLogPipes | undefined {
+  return record.stdoutPipe && record.stderrPipe ? {stdout: record.stdoutPipe, stderr: record.stderrPipe} : undefined
+}

@@ -3,7 +3,7 @@
 // /proc/<pid>/stat: state Z/X means dead, and field 22 (start time in clock ticks since boot)
 // tells a recycled pid from the process we started. Without /proc (macOS) we fall back to
 // signal 0, which cannot see either case.
-import {readFile, readdir} from 'node:fs/promises'
+import {readFile, readdir, stat} from 'node:fs/promises'
 import {existsSync} from 'node:fs'
 
 export interface ProcStat {
@@ -18,7 +18,7 @@ export interface ProcStat {
   startTicks: number
 }
 
-const HAS_PROC = existsSync('/proc/self/stat')
+export const HAS_PROC = existsSync('/proc/self/stat')
 
 /** Parses a /proc/<pid>/stat line; `comm` may contain spaces and parentheses, so split after the last ')'. */
 export function parseProcStat(text: string): ProcStat | undefined {
@@ -50,7 +50,17 @@ export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
   }
 }
 
-function isDeadState(state: string): boolean {
+/** The user a process runs as (the owner of /proc/<pid>); undefined when it is gone. */
+export async function readProcUid(pid: number): Promise<number | undefined> {
+  if (!HAS_PROC) return undefined
+  try {
+    return (await stat(`/proc/${pid}`)).uid
+  } catch {
+    return undefined
+  }
+}
+
+export function isDeadState(state: string): boolean {
   return state === 'Z' || state === 'X' || state === 'x'
 }
 

@@ -3,7 +3,7 @@
 // Files hold the runner's token, so they are written 0600 in a 0700 directory: the proxy runs
 // in another process and must present that token; anyone who can read the files is already
 // the same user.
-import {mkdir, open, readFile, readdir, rename, rm} from 'node:fs/promises'
+import {open, readFile, readdir, rename, rm} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {randomBytes} from 'node:crypto'
@@ -11,6 +11,7 @@ import {z} from 'zod'
 import type {Logger} from '../log.js'
 import {silentLogger} from '../log.js'
 import {errorMessage} from '../errors.js'
+import {PRIVATE_FILE_MODE, ensurePrivateDir} from '../private-files.js'
 import {RunnerRegistryError} from './errors.js'
 import {assertSafeSessionId, isSafeSessionId} from './session-id.js'
 import {isPidAlive} from './procfs.js'
@@ -30,6 +31,11 @@ const RunnerRecordSchema = z.object({
   ownerPid: z.number().int(),
   /** Size of stderr.log before this spawn: the failure tail is read from here on. */
   stderrOffset: z.number().int().nonnegative().default(0),
+  /** Inode of the stderr.log that offset is in (stderr.log is rotated: it may be stderr.log.1 by now). */
+  stderrIno: z.number().int().nonnegative().optional(),
+  /** The runner's stdout and stderr pipes, drained by whoever supervises it. */
+  stdoutPipe: z.string().optional(),
+  stderrPipe: z.string().optional(),
 })
 
 export type RunnerRecord = z.infer<typeof RunnerRecordSchema>
@@ -58,14 +64,21 @@ export class RunnerRegistry {
     return path.join(this.dir, `${sessionId}.json`)
   }
 
+  /** The record's file, to name it in messages. */
+  fileFor(sessionId: string): string {
+    return this.#file(sessionId)
+  }
+
   /** Atomic: readers see the old file or the new one, never half of one (temp file + fsync + rename). */
   async write(record: RunnerRecord): Promise<void> {
     const target = this.#file(record.sessionId)
     const temp = path.join(this.dir, `.${record.sessionId}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
     try {
-      await mkdir(this.dir, {recursive: true, mode: 0o700})
-      const handle = await open(temp, 'wx', 0o600)
+      ensurePrivateDir(this.dir)
+      const handle = await open(temp, 'wx', PRIVATE_FILE_MODE)
       try {
+        // The umask filtered the mode open() was given.
+        await handle.chmod(PRIVATE_FILE_MODE)
         await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`)
         await handle.sync()
       } finally {

@@ -5,6 +5,8 @@
 //   /sessions/{id}/agui/interrupt  -> runner /interrupt
 //   /sessions/{id}/health, /mcp/status, /repos/status -> the same path on the runner
 //   /health                        -> the proxy's own health
+// Requests for another Host, and cross-site browser requests that act, are refused first
+// (guard.ts).
 // Where a session lives comes from `resolve`: the in-process RunnerManager, or the on-disk
 // registry (`registryResolver`) for a standalone `ambient proxy`.
 import http from 'node:http'
@@ -14,6 +16,7 @@ import {silentLogger} from '../log.js'
 import {errorMessage} from '../errors.js'
 import {ALLOWED_METHODS, DEFAULT_CORS_ORIGIN, applyCors} from './cors.js'
 import {type UpstreamTarget, forward, sendJson} from './forward.js'
+import {allowedHostSet, crossSiteProblem, hostProblem} from './guard.js'
 import {matchRoute} from './routes.js'
 
 export const DEFAULT_PROXY_HOST = '127.0.0.1'
@@ -28,6 +31,11 @@ export interface AguiProxyOptions {
   port?: number
   /** `CORS_ALLOWED_ORIGIN`, default http://localhost:3000. */
   corsOrigin?: string
+  /**
+   * `LOCAL_PROXY_ALLOWED_HOSTS`: Host names answered besides localhost, 127.0.0.1 and [::1]
+   * with the proxy's port; "name" (with the proxy's port) or "name:port".
+   */
+  allowedHosts?: readonly string[]
   resolve: SessionResolver
   logger?: Logger
   /** Closes the proxy when aborted. */
@@ -67,8 +75,16 @@ export async function startAguiProxy(options: AguiProxyOptions): Promise<AguiPro
   // before typical server keep-alive timeouts (uvicorn: 5 s) can race a reuse.
   const agent = new http.Agent({keepAlive: true, timeout: 4000, scheduling: 'lifo'})
 
+  // Known once listening (port 0 picks one); nothing is answered before.
+  let allowedHosts: ReadonlySet<string> = new Set()
   const server = http.createServer({noDelay: true, keepAlive: true}, (req, res) => {
     req.on('error', (err) => logger.debug({err}, 'client request aborted'))
+    const wrongHost = hostProblem(req.headers.host, allowedHosts)
+    if (wrongHost) {
+      logger.warn({host: req.headers.host?.slice(0, 200)}, 'AG-UI proxy: request for another host refused')
+      sendJson(res, 421, {error: wrongHost})
+      return
+    }
     applyCors(req, res, corsOrigin)
     const method = req.method ?? 'GET'
     if (method === 'OPTIONS') {
@@ -82,6 +98,13 @@ export async function startAguiProxy(options: AguiProxyOptions): Promise<AguiPro
     }
     const url = splitTarget(req.url ?? '/')
     const route = matchRoute(url.pathname)
+    const acts = method === 'POST' || (route.kind === 'session' && (route.name === 'run' || route.name === 'interrupt'))
+    const crossSite = acts ? crossSiteProblem(req.headers, {allowedOrigin: corsOrigin, host: req.headers.host ?? ''}) : undefined
+    if (crossSite) {
+      logger.warn({origin: req.headers.origin?.slice(0, 200), path: url.pathname}, 'AG-UI proxy: cross-site request refused')
+      sendJson(res, 403, {error: crossSite})
+      return
+    }
     switch (route.kind) {
       case 'proxy-health':
         sendJson(res, 200, {status: 'healthy'})
@@ -129,6 +152,7 @@ export async function startAguiProxy(options: AguiProxyOptions): Promise<AguiPro
     })
   })
   const {port} = server.address() as AddressInfo
+  allowedHosts = allowedHostSet({port, allowedHosts: options.allowedHosts})
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   logger.info({url, corsOrigin}, 'AG-UI proxy listening')
 

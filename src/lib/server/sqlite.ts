@@ -4,6 +4,7 @@
 // write is on disk (WAL) before the request that caused it is answered.
 import type {DatabaseSync, StatementSync} from 'node:sqlite'
 import {AmbientError} from '../errors.js'
+import {InsecureFileError, securePrivateFile} from '../private-files.js'
 import type {StoreResource} from './schema.js'
 
 export class PersistenceError extends AmbientError {
@@ -36,9 +37,11 @@ export class SqliteBacking {
     const {DatabaseSync} = await import('node:sqlite')
     let db: DatabaseSync
     try {
+      securePrivateDatabase(path)
       db = new DatabaseSync(path)
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
     } catch (err) {
+      if (err instanceof InsecureFileError) throw err
       throw new PersistenceError(`cannot open database ${path}: ${String(err)}`, {cause: err})
     }
     const backing = new SqliteBacking(db)
@@ -115,6 +118,17 @@ export class SqliteBacking {
   close(): void {
     if (this.db.isOpen) this.db.close()
   }
+}
+
+/**
+ * The database holds session data (environment_variables too), and so do its WAL and shared
+ * memory: 0600 before SQLite opens them, which then creates the WAL and -shm with the
+ * database file's own mode. Files an earlier version left 0644 are tightened.
+ */
+function securePrivateDatabase(path: string): void {
+  if (path === ':memory:' || path.startsWith('file:')) return
+  securePrivateFile(path, {create: true})
+  for (const suffix of ['-wal', '-shm', '-journal']) securePrivateFile(`${path}${suffix}`)
 }
 
 function isStoredDoc(v: unknown): v is StoredDoc {

@@ -18,10 +18,13 @@ export type LocalModeConfig = Pick<
   | 'AMBIENT_STATE_DIR'
   | 'LOCAL_WORKSPACE_ROOT'
   | 'LOCAL_PROXY_ADDR'
+  | 'LOCAL_PROXY_ALLOWED_HOSTS'
   | 'CORS_ALLOWED_ORIGIN'
   | 'LOCAL_RUNNER_COMMAND'
   | 'LOCAL_PORT_RANGE'
   | 'LOCAL_MAX_SESSIONS'
+  | 'LOCAL_RUNNER_LOG_MAX_BYTES'
+  | 'LOCAL_RUNNER_LOG_FILES'
   | 'BOSS_URL'
   | 'BOSS_SPACE'
 >
@@ -85,6 +88,8 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
     command: options.runnerCommand ?? config.LOCAL_RUNNER_COMMAND,
     portRange: config.LOCAL_PORT_RANGE,
     maxSessions: config.LOCAL_MAX_SESSIONS,
+    logMaxBytes: config.LOCAL_RUNNER_LOG_MAX_BYTES,
+    logFiles: config.LOCAL_RUNNER_LOG_FILES,
     stopGraceMs: options.stopGraceMs,
     hostEnv: options.hostEnv,
     extraEnv: {BOSS_URL: config.BOSS_URL, BOSS_SPACE: config.BOSS_SPACE},
@@ -129,6 +134,7 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
               host: proxyAddr.host || '127.0.0.1',
               port: proxyAddr.port,
               corsOrigin: config.CORS_ALLOWED_ORIGIN,
+              allowedHosts: config.LOCAL_PROXY_ALLOWED_HOSTS,
               resolve: (id) => manager.resolve(id),
               logger,
               signal,

@@ -19,8 +19,11 @@ export interface RecordedExit {
   adopted: boolean
   /** This process stopped it (session Stopping, deleted, shutdown...). */
   stopRequested: boolean
-  /** Found by adoption at start: already dead, or alive but not healthy (then killed). */
-  reaped?: 'dead' | 'unhealthy'
+  /**
+   * Found by adoption at start: already dead, alive but not healthy (then killed), or named
+   * by a record that did not check out against /proc (then neither adopted nor signalled).
+   */
+  reaped?: 'dead' | 'unhealthy' | 'refused'
   at: Date
 }
 
@@ -82,6 +85,9 @@ export function outcomeFromExit(exit: RecordedExit, completionTime: string, opti
     return terminal('Failed', REASONS.healthCheckTimeout, withTail(message, exit.stderrTail), completionTime, [
       {type: HEALTH_CHECK_PASSED, status: 'False', reason: REASONS.healthCheckTimeout, message},
     ])
+  }
+  if (exit.reaped === 'refused') {
+    return terminal('Failed', REASONS.runnerLost, withTail("the runner record found after a restart did not check out against /proc (see ambient's log), so its process was neither adopted nor signalled", exit.stderrTail), completionTime)
   }
   if (exit.reaped === 'dead') {
     return terminal('Failed', REASONS.runnerLost, withTail('the runner exited while ambient was not running (exit status unknown)', exit.stderrTail), completionTime)

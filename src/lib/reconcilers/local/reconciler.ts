@@ -198,7 +198,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
       const result = await this.#manager.adopt()
       for (const reaped of result.reaped) {
         const record = records.find((r) => r.sessionId === reaped.sessionId)
-        const stderrTail = record ? await readLogTail(path.join(record.workspace, 'stderr.log'), {fromOffset: record.stderrOffset}) : []
+        const stderrTail = record ? await readLogTail(path.join(record.workspace, 'stderr.log'), {fromOffset: record.stderrOffset, fromIno: record.stderrIno}) : []
         this.#exits.set(reaped.sessionId, {
           sessionId: reaped.sessionId,
           pid: reaped.pid,

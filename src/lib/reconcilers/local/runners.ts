@@ -5,9 +5,10 @@ import {
   RunnerNotFoundError,
   RunnerRegistryError,
   isPidAlive,
-  killRunner,
   probeHealth,
-  runnerGroupAlive,
+  removeLogPipes,
+  terminateGroup,
+  verifyRunnerGroup,
   type RunnerRecord,
   type RunnerRegistry,
 } from '../../process/index.js'
@@ -90,17 +91,19 @@ export interface KilledRunner {
 }
 
 /**
- * Stops one runner from outside the process that owns it: notes the stop request (so the
- * session becomes Stopped, not Completed or Failed), then TERM -> grace -> KILL to its process
- * group, then removes its registry record (the owner, if alive, would do the same).
+ * Stops one runner from outside the process that owns it: checks the record against /proc
+ * (UnverifiedRunnerError naming the record file when it does not check out: nothing is
+ * signalled and the record stays), notes the stop request (so the session becomes Stopped,
+ * not Completed or Failed), then TERM -> grace -> KILL to its process group, then removes its
+ * registry record (the owner, if alive, would do the same).
  */
 export async function killLocalRunner(options: KillLocalRunnerOptions): Promise<KilledRunner> {
   const {registry, sessionId} = options
   const record = await registry.read(sessionId)
   if (!record) throw new RunnerNotFoundError(sessionId)
   const signal = options.signal ?? 'SIGTERM'
+  const alive = (await verifyRunnerGroup(record, {source: `runner record ${registry.fileFor(sessionId)}`})) === 'ours'
   const supervised = record.ownerPid !== process.pid && (await isPidAlive(record.ownerPid))
-  const alive = await runnerGroupAlive(record)
   if (alive) {
     await options.stopRequests.write({
       sessionId,
@@ -110,8 +113,10 @@ export async function killLocalRunner(options: KillLocalRunnerOptions): Promise<
       requestedAt: (options.now ?? (() => new Date()))().toISOString(),
     })
   }
-  const result = await killRunner(record, {signal, graceMs: options.graceMs ?? 10_000})
+  const result = alive ? await terminateGroup(record.pgid, {signal, graceMs: options.graceMs ?? 10_000}) : {wasAlive: false, escalated: false}
   await removeIfSame(registry, record)
+  // With nobody supervising it, nobody else removes the runner's log pipes.
+  if (!supervised && record.stdoutPipe && record.stderrPipe) await removeLogPipes([record.stdoutPipe, record.stderrPipe]).catch(() => {})
   return {sessionId, pid: record.pid, port: record.port, wasAlive: result.wasAlive, escalated: result.escalated, supervised}
 }
 

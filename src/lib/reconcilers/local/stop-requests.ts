@@ -3,9 +3,10 @@
 // SIGTERM exits 0, which would read as Completed. The killer therefore leaves a small note
 // next to the runner registry first; the reconciler reads it when the runner is gone and
 // reports Stopped, also when the kill happened while `ambient run` was not running.
-import {mkdir, open, readFile, rename, rm} from 'node:fs/promises'
+import {open, readFile, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 import {randomBytes} from 'node:crypto'
+import {PRIVATE_FILE_MODE, ensurePrivateDir} from '../../private-files.js'
 import {isSafeSessionId} from '../../process/session-id.js'
 
 export interface StopRequest {
@@ -55,10 +56,12 @@ export class StopRequests {
   async write(request: StopRequest): Promise<void> {
     const file = this.#file(request.sessionId)
     if (!file) return
-    await mkdir(this.dir, {recursive: true, mode: 0o700})
+    ensurePrivateDir(this.dir)
     const temp = path.join(this.dir, `.${request.sessionId}.${randomBytes(4).toString('hex')}.tmp`)
-    const handle = await open(temp, 'wx', 0o600)
+    const handle = await open(temp, 'wx', PRIVATE_FILE_MODE)
     try {
+      // The umask filtered the mode open() was given.
+      await handle.chmod(PRIVATE_FILE_MODE)
       await handle.writeFile(`${JSON.stringify(request)}\n`)
     } finally {
       await handle.close()
