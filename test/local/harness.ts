@@ -2,7 +2,7 @@
 // an embedded API server (real REST and gRPC sockets), a sessions informer over them, the
 // real Controller driving the local reconciler, and real runner processes. The reconciler's
 // REST client counts its requests, so tests can assert on the calls it makes.
-import {mkdtemp, rm} from 'node:fs/promises'
+import {mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -22,6 +22,16 @@ export const FIXTURE = fileURLToPath(new URL('./fixtures/runner.mjs', import.met
 
 export function fixtureCommand(): string[] {
   return [process.execPath, FIXTURE]
+}
+
+/**
+ * Tells a fixture runner to exit with `code`: the file appears whole (written aside, then
+ * renamed), so the runner never reads it half-written and exits with the wrong code.
+ */
+export async function requestExit(workspace: string, code: number): Promise<void> {
+  const aside = path.join(workspace, `.exit-now.${process.pid}`)
+  await writeFile(aside, String(code))
+  await rename(aside, path.join(workspace, 'exit-now'))
 }
 
 export async function tempDir(prefix: string): Promise<{dir: string; cleanup: () => Promise<void>}> {

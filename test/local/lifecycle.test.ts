@@ -1,5 +1,4 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {writeFile} from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
 import {isPidAlive} from '../../src/lib/process/index.js'
@@ -9,6 +8,7 @@ import {
   createSession,
   killGroups,
   leftovers,
+  requestExit,
   startApi,
   startPlane,
   tempDir,
@@ -106,8 +106,8 @@ describe('local mode', () => {
     await waitForPhase(api, zero.id, 'Running')
     await waitForPhase(api, three.id, 'Running')
     const workspace = (id: string) => path.join(root.dir, 'workspaces', id)
-    await writeFile(path.join(workspace(zero.id), 'exit-now'), '0')
-    await writeFile(path.join(workspace(three.id), 'exit-now'), '3')
+    await requestExit(workspace(zero.id), 0)
+    await requestExit(workspace(three.id), 3)
 
     const completed = await waitForPhase(api, zero.id, 'Completed')
     expect(completed.completion_time).toBeTruthy()

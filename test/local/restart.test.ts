@@ -9,6 +9,7 @@ import {
   createSession,
   killGroups,
   leftovers,
+  requestExit,
   startApi,
   startPlane,
   tempDir,
@@ -91,7 +92,7 @@ describe('local mode after a restart', () => {
     await crash(first)
     const second = await plane()
     await waitFor(() => second.adopted === 1, 'adoption')
-    await writeFile(path.join(dirs().workspaceRoot, session.id, 'exit-now'), '0')
+    await requestExit(path.join(dirs().workspaceRoot, session.id), 0)
     const failed = await waitForPhase(api, session.id, 'Failed')
     // Not our child: its exit status cannot be read, and the condition says so.
     expect(condition(failed, RUNNER_STARTED)?.reason).toBe('ProcessExited: exit status unknown')
