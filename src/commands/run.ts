@@ -6,6 +6,7 @@ import {startEmbeddedServer, type EmbeddedServer} from '../lib/cli/embedded.js'
 import {connectApi} from '../lib/cli/informers.js'
 import {eventLine, NdjsonWriter} from '../lib/cli/ndjson.js'
 import {shutdownSignal} from '../lib/cli/signals.js'
+import {startupPause} from '../lib/cli/startup-pause.js'
 import {loadConfig, type Config, type Overrides} from '../lib/config/index.js'
 import type {ModeParts} from '../lib/controller/control-plane.js'
 import type {ResourceEvent} from '../lib/informer/index.js'
@@ -51,7 +52,22 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
   }
 
   async run(): Promise<void> {
+    startupPause('start')
+    // The first thing `run` does: from here on a SIGINT/SIGTERM is never lost (signals.ts). The
+    // start-up below goes on regardless; the control plane sees the aborted signal and drains
+    // at once. A signal before this line, while Node and the CLI load, ends the process by its
+    // default action.
+    const shutdown = shutdownSignal()
+    try {
+      await this.start(shutdown.signal)
+    } finally {
+      shutdown.dispose()
+    }
+  }
+
+  private async start(shutdown: AbortSignal): Promise<void> {
     const {flags} = await this.parse(Run)
+    startupPause('parsed')
     const overrides: Overrides = {
       MODE: flags.mode,
       WORKER_COUNT: flags.workers,
@@ -70,11 +86,12 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     const interactive = wantsLiveView(flags.json)
     const logFile = interactive ? path.join(config.AMBIENT_STATE_DIR, 'logs', 'run.log') : undefined
     const logger = this.createLogger(config.LOG_LEVEL, 'ambient', logFile)
-    const shutdown = shutdownSignal()
+    startupPause('configured')
     let embedded: EmbeddedServer | undefined
     let runnerCommand: string[] | undefined
     try {
       if (flags.embedded) {
+        startupPause('embedded')
         embedded = await startEmbeddedServer({
           port: flags['api-port'],
           grpcPort: flags['grpc-port'],
@@ -92,9 +109,8 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
         logger.info({url: embedded.server.url, grpc: embedded.server.grpcAddress}, 'embedded API server started')
       }
       if (logFile) process.stderr.write(`ambient run --mode ${config.MODE}: logs in ${logFile}\n`)
-      await this.runControlPlane({config, flags, logger, interactive, runnerCommand, signal: shutdown.signal})
+      await this.runControlPlane({config, flags, logger, interactive, runnerCommand, signal: shutdown})
     } finally {
-      shutdown.dispose()
       await embedded?.close()
       logger.flush()
     }
@@ -109,9 +125,11 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     signal: AbortSignal
   }): Promise<void> {
     const {config, flags, logger, interactive, runnerCommand} = options
+    startupPause('connect')
     const api = await connectApi(config, {watch: flags.watch, logger})
     const out = interactive ? undefined : new NdjsonWriter()
     const {createControlPlane} = await import('../lib/controller/control-plane.js')
+    startupPause('control-plane')
     const plane = await createControlPlane({
       mode: config.MODE,
       config,
@@ -126,6 +144,7 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     const signal = AbortSignal.any([options.signal, stop.signal])
     if (flags.once) void plane.synced.then(() => stop.abort())
     const running = plane.run(signal)
+    startupPause('running')
     let view: Promise<void> | undefined
     if (interactive) {
       const {renderRunView} = await import('../lib/tui/run-view.js')
