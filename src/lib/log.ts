@@ -1,6 +1,7 @@
 // Structured logs: JSON lines on stderr (stdout belongs to command output and NDJSON), a
 // human format when stderr is a terminal. Secrets are redacted wherever they appear by name.
 import pino, {type Logger, type LevelWithSilent} from 'pino'
+import {prettyLogStream} from './tui/pretty-log.js'
 
 export type {Logger} from 'pino'
 
@@ -37,12 +38,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = {name: options.name ?? 'ambient', level, redact: {paths: REDACT, censor: '[redacted]'}}
   if (options.file) return pino(base, pino.destination({dest: options.file, mkdir: true, sync: false}))
   const pretty = options.pretty ?? Boolean(process.stderr.isTTY)
-  if (pretty) {
-    return pino({
-      ...base,
-      transport: {target: 'pino-pretty', options: {destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname'}},
-    })
-  }
+  // Server and runner text in a record is shown escaped, never emitted (tui/sanitize.ts).
+  if (pretty) return pino(base, prettyLogStream())
   return pino(base, pino.destination({fd: 2, sync: false}))
 }
 
