@@ -6,7 +6,7 @@ import {startEmbeddedServer, type EmbeddedServer} from '../lib/cli/embedded.js'
 import {connectApi} from '../lib/cli/informers.js'
 import {eventLine, NdjsonWriter} from '../lib/cli/ndjson.js'
 import {parseDurationFlag} from '../lib/cli/duration.js'
-import {shutdownSignal} from '../lib/cli/signals.js'
+import {withShutdownSignal} from '../lib/cli/signals.js'
 import {startupPause} from '../lib/cli/startup-pause.js'
 import {loadConfig, type Config, type Overrides} from '../lib/config/index.js'
 import type {ModeParts} from '../lib/controller/control-plane.js'
@@ -62,12 +62,7 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     // start-up below goes on regardless; the control plane sees the aborted signal and drains
     // at once. A signal before this line, while Node and the CLI load, ends the process by its
     // default action.
-    const shutdown = shutdownSignal()
-    try {
-      await this.start(shutdown.signal)
-    } finally {
-      shutdown.dispose()
-    }
+    await withShutdownSignal((shutdown) => this.start(shutdown))
   }
 
   private async start(shutdown: AbortSignal): Promise<void> {

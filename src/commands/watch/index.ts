@@ -5,7 +5,7 @@ import type {Informer} from '../../lib/informer/index.js'
 import {ApiCommand} from '../../lib/cli/client.js'
 import {connectApi} from '../../lib/cli/informers.js'
 import {eventLine, NdjsonWriter} from '../../lib/cli/ndjson.js'
-import {shutdownSignal, waitForAbort} from '../../lib/cli/signals.js'
+import {waitForAbort, withShutdownSignal} from '../../lib/cli/signals.js'
 import {wantsLiveView} from '../../lib/cli/terminal.js'
 
 /** What the view and the filters read; the three resources and older ones all fit. */
@@ -37,12 +37,7 @@ export default class Watch extends ApiCommand {
 
   async run(): Promise<void> {
     // First, so that no SIGINT/SIGTERM during start-up is lost (see signals.ts).
-    const shutdown = shutdownSignal()
-    try {
-      await this.follow(shutdown.signal)
-    } finally {
-      shutdown.dispose()
-    }
+    await withShutdownSignal((stop) => this.follow(stop))
   }
 
   private async follow(stop: AbortSignal): Promise<void> {

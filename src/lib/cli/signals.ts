@@ -35,6 +35,16 @@ export function shutdownSignal(signals: readonly NodeJS.Signals[] = ['SIGINT', '
   }
 }
 
+/** Runs `fn` with SIGINT/SIGTERM owned from the start (none lost), and hands them back after. */
+export async function withShutdownSignal<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const shutdown = shutdownSignal()
+  try {
+    return await fn(shutdown.signal)
+  } finally {
+    shutdown.dispose()
+  }
+}
+
 export function waitForAbort(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve()
