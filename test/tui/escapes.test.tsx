@@ -15,11 +15,6 @@ import {TestKeyboard, TestScreen} from './terminal.js'
 
 const root = path.resolve(import.meta.dirname, '../..')
 
-function raw(screen: TestScreen): string {
-  // The chunks as Ink wrote them, escapes and all (text() strips them).
-  return (screen as unknown as {chunks: string[]}).chunks.join('')
-}
-
 describe('Ink views', () => {
   it('the run dashboard shows hostile runner names, phases and errors escaped', async () => {
     const snapshot: RunSnapshot = {
@@ -34,7 +29,7 @@ describe('Ink views', () => {
     }
     const screen = new TestScreen({columns: 400, rows: 60})
     await renderRunView({getSnapshot: () => snapshot, signal: AbortSignal.abort(), stdout: screen, stdin: new TestKeyboard({raw: false})})
-    expectNoRawControls(raw(screen), 'run view', {allowSgr: true})
+    expectNoRawControls(screen.raw(), 'run view', {allowSgr: true})
     expect(screen.text()).toContain(HOSTILE_SHOWN)
   })
 
@@ -47,7 +42,7 @@ describe('Ink views', () => {
     model.setConnection('backoff', HOSTILE)
     const screen = new TestScreen({columns: 600, rows: 60})
     await renderWatchView({model, title: `watch ${HOSTILE}`, signal: AbortSignal.abort(), stdout: screen, stdin: new TestKeyboard({raw: false}), now: () => 1000})
-    expectNoRawControls(raw(screen), 'watch view', {allowSgr: true})
+    expectNoRawControls(screen.raw(), 'watch view', {allowSgr: true})
     expect(screen.text()).toContain(HOSTILE_SHOWN)
   })
 })
