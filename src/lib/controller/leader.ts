@@ -18,7 +18,7 @@ import {V1MicroTime, type V1Lease} from '@kubernetes/client-node'
 import {AmbientError, errorMessage} from '../errors.js'
 import {silentLogger, type Logger} from '../log.js'
 import type {KubeClient} from '../kube/client.js'
-import {isNotFound} from '../kube/errors.js'
+import {isConflict, isNotFound} from '../kube/errors.js'
 import {JITTER, leaderTiming, leaderTimingProblem} from './leader-timing.js'
 
 export interface LeaderElectorOptions {
@@ -223,7 +223,12 @@ export class LeaderElector {
       const attempt = this.tryAcquireOrRenew().then((ok) => (ok ? ('renewed' as const) : ('failed' as const)))
       const outcome = await Promise.race([attempt, timeout])
       deadline.abort()
-      if (stop.aborted) break
+      if (stop.aborted) {
+        // A renewal still in flight lands first: a release that follows must carry the lease's
+        // latest resourceVersion (the call has its own deadline, so this wait is bounded).
+        await attempt
+        break
+      }
       if (outcome === 'renewed') {
         lastRenew = this.renewedAt
         continue
@@ -310,24 +315,34 @@ export class LeaderElector {
 
   /** Hands the lease back (holder '' and a 1 s duration) so a successor need not wait. */
   private async release(): Promise<void> {
-    const lease = this.observed?.lease
-    if (!lease || (lease.spec?.holderIdentity ?? '') !== this.identity) return
-    const now = this.now()
-    try {
-      const released = await this.options.kube.leases.replace(this.options.namespace, {
-        ...lease,
-        spec: {
-          holderIdentity: '',
-          leaseDurationSeconds: 1,
-          acquireTime: new V1MicroTime(now),
-          renewTime: new V1MicroTime(now),
-          leaseTransitions: lease.spec?.leaseTransitions ?? 0,
-        },
-      }, this.callOptions)
-      this.observe(released, now)
-      this.logger.info('released leader lease')
-    } catch (err) {
-      this.logger.warn({err: errorMessage(err)}, 'could not release leader lease')
+    const {kube, namespace, name} = this.options
+    let lease = this.observed?.lease
+    // Once more after a 409: the record moved on (our own late renewal); still ours, say so again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (!lease || (lease.spec?.holderIdentity ?? '') !== this.identity) return
+      const now = this.now()
+      try {
+        const released = await kube.leases.replace(namespace, {
+          ...lease,
+          spec: {
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            acquireTime: new V1MicroTime(now),
+            renewTime: new V1MicroTime(now),
+            leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+          },
+        }, this.callOptions)
+        this.observe(released, now)
+        this.logger.info('released leader lease')
+        return
+      } catch (err) {
+        if (attempt === 0 && isConflict(err)) {
+          lease = await kube.leases.get(namespace, name, this.callOptions).catch(() => undefined)
+          continue
+        }
+        this.logger.warn({err: errorMessage(err)}, 'could not release leader lease')
+        return
+      }
     }
   }
 }
