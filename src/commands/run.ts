@@ -1,13 +1,16 @@
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import type {ObjectMeta} from '../lib/api/types.js'
-import {ApiCommand} from '../lib/cli/client.js'
+import {ApiCommand, FlagError} from '../lib/cli/client.js'
 import {startEmbeddedServer, type EmbeddedServer} from '../lib/cli/embedded.js'
 import {connectApi} from '../lib/cli/informers.js'
 import {eventLine, NdjsonWriter} from '../lib/cli/ndjson.js'
-import {shutdownSignal} from '../lib/cli/signals.js'
+import {parseDurationFlag} from '../lib/cli/duration.js'
+import {withShutdownSignal} from '../lib/cli/signals.js'
+import {startupPause} from '../lib/cli/startup-pause.js'
 import {loadConfig, type Config, type Overrides} from '../lib/config/index.js'
 import type {ModeParts} from '../lib/controller/control-plane.js'
+import {leaderTimingProblem} from '../lib/controller/leader-timing.js'
 import type {ResourceEvent} from '../lib/informer/index.js'
 import type {Logger} from '../lib/log.js'
 import {wantsLiveView} from '../lib/cli/terminal.js'
@@ -44,6 +47,9 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     'lease-name': Flags.string({default: 'ambient-control-plane', description: 'Name of the leader-election Lease.', helpGroup: 'KUBE'}),
     'leader-identity': Flags.string({env: 'POD_NAME', description: 'This replica\'s name in the Lease (default: env POD_NAME, else <hostname>_<uuid>).', helpGroup: 'KUBE'}),
     'lease-namespace': Flags.string({description: 'Namespace of the Lease (default NAMESPACE).', helpGroup: 'KUBE'}),
+    'leader-elect-lease-duration': Flags.string({env: 'LEADER_ELECT_LEASE_DURATION', description: 'How long a Lease holds without renewal before another replica may take it, e.g. 15s (default).', helpGroup: 'KUBE'}),
+    'leader-elect-renew-deadline': Flags.string({env: 'LEADER_ELECT_RENEW_DEADLINE', description: 'How long the leader keeps trying to renew before it stops leading, e.g. 10s (default); less than the lease duration.', helpGroup: 'KUBE'}),
+    'leader-elect-retry-period': Flags.string({env: 'LEADER_ELECT_RETRY_PERIOD', description: 'How often candidates try to acquire and the leader renews, e.g. 2s (default).', helpGroup: 'KUBE'}),
     kubeconfig: Flags.string({description: 'Kubeconfig file (env KUBECONFIG).', helpGroup: 'KUBE'}),
     'kube-qps': Flags.string({description: 'Client-side Kubernetes rate limit (env KUBE_QPS, default 50).', helpGroup: 'KUBE'}),
     'kube-burst': Flags.integer({description: 'Burst of that rate limit (env KUBE_BURST, default 100).', helpGroup: 'KUBE'}),
@@ -51,7 +57,18 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
   }
 
   async run(): Promise<void> {
+    startupPause('start')
+    // The first thing `run` does: from here on a SIGINT/SIGTERM is never lost (signals.ts). The
+    // start-up below goes on regardless; the control plane sees the aborted signal and drains
+    // at once. A signal before this line, while Node and the CLI load, ends the process by its
+    // default action.
+    await withShutdownSignal((shutdown) => this.start(shutdown))
+  }
+
+  private async start(shutdown: AbortSignal): Promise<void> {
     const {flags} = await this.parse(Run)
+    startupPause('parsed')
+    const leaseTiming = leaseTimingFlags(flags)
     const overrides: Overrides = {
       MODE: flags.mode,
       WORKER_COUNT: flags.workers,
@@ -70,11 +87,12 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     const interactive = wantsLiveView(flags.json)
     const logFile = interactive ? path.join(config.AMBIENT_STATE_DIR, 'logs', 'run.log') : undefined
     const logger = this.createLogger(config.LOG_LEVEL, 'ambient', logFile)
-    const shutdown = shutdownSignal()
+    startupPause('configured')
     let embedded: EmbeddedServer | undefined
     let runnerCommand: string[] | undefined
     try {
       if (flags.embedded) {
+        startupPause('embedded')
         embedded = await startEmbeddedServer({
           port: flags['api-port'],
           grpcPort: flags['grpc-port'],
@@ -92,9 +110,8 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
         logger.info({url: embedded.server.url, grpc: embedded.server.grpcAddress}, 'embedded API server started')
       }
       if (logFile) process.stderr.write(`ambient run --mode ${config.MODE}: logs in ${logFile}\n`)
-      await this.runControlPlane({config, flags, logger, interactive, runnerCommand, signal: shutdown.signal})
+      await this.runControlPlane({config, flags, leaseTiming, logger, interactive, runnerCommand, signal: shutdown})
     } finally {
-      shutdown.dispose()
       await embedded?.close()
       logger.flush()
     }
@@ -103,15 +120,18 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
   private async runControlPlane(options: {
     config: Config
     flags: {once: boolean; watch: 'stream' | 'poll'; 'leader-elect': boolean; 'leader-identity'?: string; 'lease-name': string; 'lease-namespace'?: string}
+    leaseTiming: LeaseTiming
     logger: Logger
     interactive: boolean
     runnerCommand?: string[]
     signal: AbortSignal
   }): Promise<void> {
-    const {config, flags, logger, interactive, runnerCommand} = options
+    const {config, flags, logger, interactive, runnerCommand, leaseTiming} = options
+    startupPause('connect')
     const api = await connectApi(config, {watch: flags.watch, logger})
     const out = interactive ? undefined : new NdjsonWriter()
     const {createControlPlane} = await import('../lib/controller/control-plane.js')
+    startupPause('control-plane')
     const plane = await createControlPlane({
       mode: config.MODE,
       config,
@@ -119,13 +139,14 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
       logger,
       apiServerLabel: `${config.AMBIENT_API_SERVER_URL}${config.AMBIENT_API_BASE_PATH}`,
       onEvent: out ? <T extends ObjectMeta>(e: ResourceEvent<T>) => out.write(eventLine(e)) : undefined,
-      modeParts: (informers, registry) => modeParts(config.MODE, {config, api, informers, registry, logger, leaderElect: flags['leader-elect'], identity: flags['leader-identity'], runnerCommand, leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? config.NAMESPACE}),
+      modeParts: (informers, registry) => modeParts(config.MODE, {config, api, informers, registry, logger, leaderElect: flags['leader-elect'], identity: flags['leader-identity'], runnerCommand, leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? config.NAMESPACE, ...leaseTiming}),
     })
     // --once stops after the initial sync; the view's quit key stops like SIGINT.
     const stop = new AbortController()
     const signal = AbortSignal.any([options.signal, stop.signal])
     if (flags.once) void plane.synced.then(() => stop.abort())
     const running = plane.run(signal)
+    startupPause('running')
     let view: Promise<void> | undefined
     if (interactive) {
       const {renderRunView} = await import('../lib/tui/run-view.js')
@@ -144,6 +165,23 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
       }
     }
   }
+}
+
+interface LeaseTiming {
+  leaseDurationMs?: number
+  renewDeadlineMs?: number
+  retryPeriodMs?: number
+}
+
+function leaseTimingFlags(flags: {'leader-elect-lease-duration'?: string; 'leader-elect-renew-deadline'?: string; 'leader-elect-retry-period'?: string}): LeaseTiming {
+  const timing = {
+    leaseDurationMs: parseDurationFlag('leader-elect-lease-duration', flags['leader-elect-lease-duration']),
+    renewDeadlineMs: parseDurationFlag('leader-elect-renew-deadline', flags['leader-elect-renew-deadline']),
+    retryPeriodMs: parseDurationFlag('leader-elect-retry-period', flags['leader-elect-retry-period']),
+  }
+  const problem = leaderTimingProblem(timing)
+  if (problem) throw new FlagError('leader-elect-renew-deadline', problem)
+  return timing
 }
 
 async function modeParts(

@@ -3,6 +3,7 @@
 import path from 'node:path'
 import pino, {type Logger, type LevelWithSilent} from 'pino'
 import {ensurePrivateDir, securePrivateFile} from './private-files.js'
+import {prettyLogStream} from './tui/pretty-log.js'
 
 export type {Logger} from 'pino'
 
@@ -44,12 +45,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     return pino(base, pino.destination({dest: options.file, sync: false}))
   }
   const pretty = options.pretty ?? Boolean(process.stderr.isTTY)
-  if (pretty) {
-    return pino({
-      ...base,
-      transport: {target: 'pino-pretty', options: {destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname'}},
-    })
-  }
+  // Server and runner text in a record is shown escaped, never emitted (tui/sanitize.ts).
+  if (pretty) return pino(base, prettyLogStream())
   return pino(base, pino.destination({fd: 2, sync: false}))
 }
 

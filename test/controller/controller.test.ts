@@ -301,6 +301,32 @@ describe('Controller', () => {
     expect(aborted).toBe(true)
   })
 
+  it('aborts in-flight reconciles at once when `abort` fires (a lost lease), without waiting out the grace period', async () => {
+    const server = new MemoryServer()
+    seed(server, 2)
+    const signals: AbortSignal[] = []
+    const lost = new AbortController()
+    const h = await harness({
+      server,
+      start: {abort: lost.signal},
+      // A grace period that never ends on this clock: only the abort can end the run.
+      controller: {gracePeriodMs: 1e12},
+      handle: (_req, signal) => {
+        signals.push(signal)
+        return new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), {once: true}))
+      },
+    })
+    await expect.poll(() => h.controller.stats().inFlight, {timeout: 20_000}).toBe(2)
+    expect(signals.some((s) => s.aborted)).toBe(false)
+    // As the elector does when the lease is lost: stop, and abort what is in flight.
+    lost.abort(new Error('leadership lost'))
+    h.abort.abort()
+    await h.run
+    expect(signals).toHaveLength(2)
+    expect(signals.every((s) => s.aborted)).toBe(true)
+    expect(h.controller.stats()).toMatchObject({running: false, inFlight: 0, retries: 0, givenUp: 0})
+  })
+
   it('never lets informer events block on the queue', async () => {
     const server = new MemoryServer()
     const gate = new Gate()

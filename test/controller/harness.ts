@@ -33,6 +33,8 @@ export async function startHarness(options: {
   clock?: ManualClock
   informer?: (source: ResourceSource<Thing>) => Informer<Thing>
   controller?: Partial<ControllerOptions<Thing>>
+  /** Options of controller.start (e.g. the `abort` of a leader's lost lease). */
+  start?: {abort?: AbortSignal}
 }): Promise<Harness> {
   const server = options.server ?? new MemoryServer()
   const clock = options.clock ?? lateClock()
@@ -69,7 +71,7 @@ export async function startHarness(options: {
       },
     },
   })
-  const run = controller.start(abort.signal)
+  const run = controller.start(abort.signal, options.start)
   run.catch(() => {})
   await expect.poll(() => controller.stats().running, {timeout: 20_000}).toBe(true)
   return {server, informer, controller, clock, abort, run, calls, attempts, maxConcurrentPerId: () => maxConcurrent}

@@ -110,3 +110,31 @@ describe('request log', () => {
     expect(kube.count()).toBe(0)
   })
 })
+
+describe('hold', () => {
+  it('keeps matching requests unprocessed and unanswered until released; others go through', async () => {
+    const hold = kube.hold((r) => r.verb === 'create' && r.resource === 'agenticsessions' && r.userAgent === 'held-client')
+    const held = fetch(`${kube.url}/apis/vteam.ambient-code/v1alpha1/namespaces/${ns}/agenticsessions`, {
+      method: 'POST',
+      headers: {authorization: `Bearer ${kube.token}`, 'content-type': 'application/json', 'user-agent': 'held-client'},
+      body: JSON.stringify(session('held')),
+    })
+    await waitFor(() => hold.held === 1, 'the request to be held')
+    // Another client's create is not held.
+    await custom.createNamespacedCustomObject({...sessions, namespace: ns, body: session('free')})
+    expect(kube.get('agenticsessions', ns, 'held')).toBeUndefined()
+    hold.release()
+    expect((await held).status).toBe(201)
+    expect(kube.get('agenticsessions', ns, 'held')).toBeDefined()
+    expect(hold.held).toBe(0)
+  })
+
+  it('logs each request with its user agent and arrival time', async () => {
+    const before = Date.now()
+    await fetch(`${kube.url}/api/v1/namespaces/${ns}`, {headers: {authorization: `Bearer ${kube.token}`, 'user-agent': 'replica-x'}})
+    const record = kube.requests.find((r) => r.userAgent === 'replica-x')
+    expect(record).toMatchObject({verb: 'get', resource: 'namespaces', code: 200})
+    expect(record?.at).toBeGreaterThanOrEqual(before)
+    expect(record?.at).toBeLessThanOrEqual(Date.now())
+  })
+})

@@ -1,5 +1,6 @@
-// Request log and fault injection: tests count what a client really sent and make the next
-// matching requests fail the way a struggling API server does.
+// Request log and fault injection: tests count what a client really sent (and which client:
+// the API server's audit log records the user agent too), make the next matching requests fail
+// the way a struggling API server does, or hold them unanswered, as a stalled one does.
 import {ApiError, conflict, defaultReason, failure, modifiedMessage} from './status.js'
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection'
@@ -18,6 +19,10 @@ export interface RequestRecord {
   name: string | undefined
   subresource: string | undefined
   contentType: string | undefined
+  /** The User-Agent header: which client (which replica) sent it. */
+  userAgent: string | undefined
+  /** When the request arrived (ms since the epoch, this process's clock). */
+  at: number
   /** HTTP status sent (200 for a watch that started). */
   code?: number
 }
@@ -63,6 +68,49 @@ export class RequestLog {
 
   reset(): void {
     this.records.length = 0
+  }
+}
+
+/** Requests matching a hold wait, unprocessed and unanswered, until it is released. */
+export interface Hold {
+  /** How many requests are waiting now. */
+  readonly held: number
+  /** Lets every waiting (and any later matching) request through, in arrival order. */
+  release(): void
+}
+
+export class Holds {
+  private readonly active = new Set<{match: (r: RequestRecord) => boolean; waiting: (() => void)[]; released: boolean}>()
+
+  add(match: (record: RequestRecord) => boolean): Hold {
+    const entry = {match, waiting: [] as (() => void)[], released: false}
+    this.active.add(entry)
+    return {
+      get held() {
+        return entry.waiting.length
+      },
+      release: () => {
+        entry.released = true
+        this.active.delete(entry)
+        for (const go of entry.waiting.splice(0)) go()
+      },
+    }
+  }
+
+  /** Resolves at once unless a hold matches; then when that hold is released. */
+  wait(record: RequestRecord): Promise<void> | undefined {
+    for (const entry of this.active) {
+      if (!entry.released && entry.match(record)) return new Promise<void>((resolve) => entry.waiting.push(resolve))
+    }
+    return undefined
+  }
+
+  releaseAll(): void {
+    for (const entry of this.active) {
+      entry.released = true
+      for (const go of entry.waiting.splice(0)) go()
+    }
+    this.active.clear()
   }
 }
 

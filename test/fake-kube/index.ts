@@ -8,7 +8,7 @@ import {fileURLToPath} from 'node:url'
 import {KubeConfig} from '@kubernetes/client-node'
 import {Api} from './api.js'
 import {defsFromCrd, loadCrdFiles} from './crd.js'
-import {Faults, RequestLog, type FaultSpec, type RequestFilter, type RequestRecord} from './faults.js'
+import {Faults, Holds, RequestLog, type FaultSpec, type Hold, type RequestFilter, type RequestRecord} from './faults.js'
 import {clone, type KubeObject} from './json.js'
 import {Registry} from './registry.js'
 import {builtinDefs, crdDef, namespacesDef, type ResourceDef} from './resources.js'
@@ -16,7 +16,7 @@ import {createHttpServer} from './server.js'
 import {Store} from './store.js'
 import {WatchHub, type WatchFilter} from './watch.js'
 
-export type {FaultSpec, RequestFilter, RequestRecord, Verb} from './faults.js'
+export type {FaultSpec, Hold, RequestFilter, RequestRecord, Verb} from './faults.js'
 export type {KubeObject, ObjectMeta} from './json.js'
 export type {Status} from './status.js'
 export type {WatchFilter} from './watch.js'
@@ -57,6 +57,8 @@ export interface FakeKube {
   /** The next `times` (default 1) matching requests fail with the given Status. */
   failNext(fault: FaultSpec): void
   clearFaults(): void
+  /** Matching requests (a resource request, after authentication) wait unanswered until released. */
+  hold(match: (record: RequestRecord) => boolean): Hold
   /** Ends open watches (`mode: 'destroy'` drops the sockets instead); returns how many. */
   closeWatches(filter?: WatchFilter & {mode?: 'end' | 'destroy'}): number
   activeWatches(filter?: WatchFilter): number
@@ -130,8 +132,9 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
 
   const log = new RequestLog()
   const faults = new Faults()
+  const holds = new Holds()
   const watches = new WatchHub(store, api, () => bookmarkMs)
-  const server = createHttpServer({api, registry, watches, log, faults, token})
+  const server = createHttpServer({api, registry, watches, log, faults, holds, token})
   await new Promise<void>((done, fail) => {
     server.once('error', fail)
     server.listen(0, '127.0.0.1', () => done())
@@ -163,6 +166,7 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
       return kc
     },
     async close() {
+      holds.releaseAll()
       watches.close({mode: 'destroy'})
       server.closeAllConnections()
       await new Promise<void>((done) => server.close(() => done()))
@@ -175,6 +179,7 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
     resetCounts: () => log.reset(),
     failNext: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
+    hold: (match) => holds.add(match),
     closeWatches: (filter) => watches.close(filter),
     activeWatches: (filter) => watches.count(filter),
     expireResourceVersions: () => store.expireAll(),

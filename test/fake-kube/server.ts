@@ -3,7 +3,7 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {Api, type ListQuery} from './api.js'
 import * as discovery from './discovery.js'
-import type {Faults, RequestLog, RequestRecord, Verb} from './faults.js'
+import type {Faults, Holds, RequestLog, RequestRecord, Verb} from './faults.js'
 import {isObject} from './json.js'
 import type {Registry} from './registry.js'
 import type {ResourceDef} from './resources.js'
@@ -18,6 +18,7 @@ export interface ServerDeps {
   watches: WatchHub
   log: RequestLog
   faults: Faults
+  holds: Holds
   token: string
 }
 
@@ -140,6 +141,8 @@ export function createHttpServer(deps: ServerDeps): Server {
       name: undefined,
       subresource: undefined,
       contentType: req.headers['content-type'],
+      userAgent: req.headers['user-agent'],
+      at: Date.now(),
     }
     deps.log.add(record)
     const reply = (code: number, body: unknown, headers?: Record<string, string>): void => {
@@ -177,6 +180,8 @@ export function createHttpServer(deps: ServerDeps): Server {
       if (def.namespaced && namespace === undefined && !['list', 'watch'].includes(verb)) throw methodNotAllowed()
       if (verb === 'create' && name !== undefined) throw methodNotAllowed()
 
+      const held = deps.holds.wait(record)
+      if (held) await held
       const injected = deps.faults.take(record)
       if (injected) {
         const headers: Record<string, string> =

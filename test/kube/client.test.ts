@@ -6,6 +6,7 @@ import {parseRequestInfo, permissionKey, withCallScope} from '../../src/lib/kube
 import type {AgenticSession} from '../../src/lib/kube/types.js'
 import {ConfigError} from '../../src/lib/errors.js'
 import {startFakeKube, type FakeKube} from '../fake-kube/index.js'
+import {waitFor as until} from '../helpers/wait.js'
 
 let kube: FakeKube
 let client: KubeClient
@@ -147,5 +148,64 @@ describe('request accounting', () => {
     } finally {
       limited.close()
     }
+  })
+})
+
+describe('write fence, user agent and per-call signal', () => {
+  it('sends its User-Agent on every request, watches included', async () => {
+    const kubeConfig = InstrumentedKubeConfig.from(loadKubeConfig({kubeconfig: kube.kubeconfigPath, env: {}}), {userAgent: 'ambient (ua-test)'})
+    const own = new KubeClient({kubeConfig})
+    try {
+      kube.resetCounts()
+      await own.namespaces.list()
+      await own.agenticSessions.create(cr('ua-1'))
+      expect(kube.requests.map((r) => r.userAgent)).toEqual(['ambient (ua-test)', 'ambient (ua-test)'])
+    } finally {
+      own.close()
+    }
+  })
+
+  it('asks beforeWrite right before every write, never for a read; a refusal sends nothing', async () => {
+    const asked: string[] = []
+    let refuse = false
+    const kubeConfig = InstrumentedKubeConfig.from(loadKubeConfig({kubeconfig: kube.kubeconfigPath, env: {}}), {
+      beforeWrite: (info) => {
+        asked.push(permissionKey(info))
+        if (refuse) throw new ConfigError('TEST', 'refused by the fence')
+      },
+    })
+    const own = new KubeClient({kubeConfig})
+    try {
+      await own.agenticSessions.create(cr('fenced-1'))
+      await own.agenticSessions.get('team-a', 'fenced-1')
+      await own.agenticSessions.patchStatus('team-a', 'fenced-1', {status: {phase: 'Running'}})
+      expect(asked).toEqual(['create agenticsessions.vteam.ambient-code', 'patch agenticsessions.vteam.ambient-code/status'])
+      refuse = true
+      kube.resetCounts()
+      // The fence's own error comes back as is (not dressed up as an API error).
+      await expect(own.agenticSessions.patch('team-a', 'fenced-1', {spec: {timeout: 5}})).rejects.toThrow(ConfigError)
+      await expect(own.agenticSessions.delete('team-a', 'fenced-1')).rejects.toThrow(/refused by the fence/)
+      expect(kube.count()).toBe(0)
+      // Reads still go out.
+      await own.agenticSessions.get('team-a', 'fenced-1')
+      expect(kube.count({verb: 'get'})).toBe(1)
+    } finally {
+      own.close()
+    }
+  })
+
+  it('a call whose signal aborts is cut off; one already aborted is never sent', async () => {
+    kube.resetCounts()
+    const gone = new AbortController()
+    gone.abort(new Error('leadership lost'))
+    await expect(client.agenticSessions.create(cr('never-sent'), {signal: gone.signal})).rejects.toThrow(KubeApiError)
+    expect(kube.count()).toBe(0)
+    const hold = kube.hold((r) => r.verb === 'create' && r.name === undefined && r.resource === 'namespaces')
+    const abort = new AbortController()
+    const creating = client.namespaces.create({metadata: {name: 'held-ns'}}, {signal: abort.signal})
+    await until(() => hold.held === 1, 'the create to reach the server')
+    abort.abort(new Error('leadership lost'))
+    await expect(creating).rejects.toThrow(KubeApiError)
+    hold.release()
   })
 })

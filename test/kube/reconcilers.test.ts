@@ -60,12 +60,12 @@ async function reconcileSession(id: string) {
 }
 
 async function reconcileProject(project: Project) {
-  const {scope} = await withCallScope(async () => projects.reconcile({key: project.id, id: project.id, object: project}))
+  const {scope} = await withCallScope(async () => projects.reconcile({key: project.id, id: project.id, object: project}, signal))
   return scope
 }
 
 async function reconcileSettings(settings: ProjectSettings) {
-  const {scope} = await withCallScope(async () => settingsReconciler.reconcile({key: settings.id, id: settings.id, object: settings}))
+  const {scope} = await withCallScope(async () => settingsReconciler.reconcile({key: settings.id, id: settings.id, object: settings}, signal))
   return scope
 }
 
@@ -100,7 +100,7 @@ describe('ProjectReconciler', () => {
     await until('cache', () => caches.namespaces.get('', 'payments'))
     expect((await reconcileProject(project)).kube).toBe(0)
     // A deleted project keeps its namespace.
-    await projects.reconcile({key: project.id, id: project.id, object: undefined})
+    await projects.reconcile({key: project.id, id: project.id, object: undefined}, signal)
     expect(kube.get('namespaces', '', 'payments')).toBeDefined()
   })
 
@@ -336,13 +336,13 @@ describe('ProjectSettingsReconciler', () => {
     expect((kube.get('rolebindings.rbac.authorization.k8s.io', 'access', 'ambient-devs-view') as unknown as RoleBindingObject).subjects?.[0].name).toBe('devs')
 
     // Deleted settings keep their bindings.
-    await settingsReconciler.reconcile({key: settings.id, id: settings.id, object: undefined})
+    await settingsReconciler.reconcile({key: settings.id, id: settings.id, object: undefined}, signal)
     expect(kube.list('rolebindings.rbac.authorization.k8s.io', 'access')).toHaveLength(1)
   })
 
   it('waits for an unknown project, and reports malformed group_access', async () => {
     const orphan = {id: 'nope', kind: 'ProjectSettings', href: '', created_at: '', updated_at: '', project_id: 'missing'} as ProjectSettings
-    expect(await settingsReconciler.reconcile({key: 'nope', id: 'nope', object: orphan})).toEqual({requeueAfterMs: 5000})
+    expect(await settingsReconciler.reconcile({key: 'nope', id: 'nope', object: orphan}, signal)).toEqual({requeueAfterMs: 5000})
     const project = await newProject('malformed')
     const settings = await rest.create('project_settings', {project_id: project.id, group_access: '{"group":"x"}'})
     expect(nonEvents(await reconcileSettings(settings))).toEqual([])

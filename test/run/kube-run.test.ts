@@ -1,6 +1,5 @@
 // `ambient run --mode kube` as users run it: real processes of the built CLI, against the
 // embedded API server and the fake Kubernetes API, two replicas with --leader-elect.
-import {spawn, type ChildProcess} from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -10,18 +9,10 @@ import type {Project, Session} from '../../src/lib/api/types.js'
 import {startApiServer, type ApiServer} from '../../src/lib/server/index.js'
 import {startFakeKube, type FakeKube} from '../fake-kube/index.js'
 import {until} from '../helpers/wait.js'
+import {startReplica as spawnReplica, type Replica} from './replica.js'
 
-const root = path.resolve(import.meta.dirname, '../..')
 const token = 'kube-run-token'
 const LEASE = 'ambient-control-plane'
-
-interface Replica {
-  name: string
-  child: ChildProcess
-  stdout: string[]
-  stderr: string
-  exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>
-}
 
 let kube: FakeKube
 let api: ApiServer
@@ -30,42 +21,10 @@ let tmp: string
 const replicas: Replica[] = []
 
 function startReplica(name: string): Replica {
-  const child = spawn(
-    path.join(root, 'node_modules/.bin/node'),
-    [path.join(root, 'bin/run.js'), 'run', '--mode', 'kube', '--leader-elect', '--json', '--server', api.url, '--token', token, '--kubeconfig', kube.kubeconfigPath, '--metrics-addr', '0', '--probe-addr', '0'],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        AMBIENT_GRPC_SERVER_ADDR: api.grpcAddress,
-        AMBIENT_CONFIG_DIR: path.join(tmp, `cfg-${name}`),
-        AMBIENT_STATE_DIR: path.join(tmp, `state-${name}`),
-        NAMESPACE: 'ambient-code',
-        POD_NAME: name,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  const replica: Replica = {
-    name,
-    child,
-    stdout: [],
-    stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({code, signal}))),
-  }
-  let buf = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buf += chunk.toString()
-    const lines = buf.split('\n')
-    buf = lines.pop() ?? ''
-    replica.stdout.push(...lines.filter(Boolean))
-  })
-  child.stderr?.on('data', (chunk: Buffer) => (replica.stderr += chunk.toString()))
+  const replica = spawnReplica({name, apiUrl: api.url, grpcAddress: api.grpcAddress, token, kubeconfigPath: kube.kubeconfigPath, tmp})
   replicas.push(replica)
   return replica
 }
-
 
 function holder(): string | undefined {
   const lease = kube.get('leases', 'ambient-code', LEASE) as {spec?: {holderIdentity?: string}} | undefined
@@ -128,7 +87,7 @@ describe('ambient run --mode kube --leader-elect (two replicas)', () => {
     const stopAt = Date.now()
     b.child.kill('SIGTERM')
     const exit = await b.exited
-    expect(exit, b.stderr.slice(-2000)).toEqual({code: 0, signal: null})
+    expect(exit, b.stderr().slice(-2000)).toEqual({code: 0, signal: null})
     expect(Date.now() - stopAt).toBeLessThan(10_000)
     const tallies = b.stdout.filter((l) => l.includes('"TALLY"')).map((l) => JSON.parse(l) as {resource: string; added: number})
     expect(tallies.map((t) => t.resource).sort()).toEqual(['project_settings', 'projects', 'sessions'])

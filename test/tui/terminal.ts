@@ -22,6 +22,11 @@ export class TestScreen extends Writable {
     callback()
   }
 
+  /** Everything written so far, exactly as written (escape sequences and all). */
+  raw(): string {
+    return this.chunks.join('')
+  }
+
   /** Everything written so far, ANSI stripped. */
   text(): string {
     return stripVTControlCharacters(this.chunks.join(''))

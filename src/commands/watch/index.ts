@@ -5,7 +5,7 @@ import type {Informer} from '../../lib/informer/index.js'
 import {ApiCommand} from '../../lib/cli/client.js'
 import {connectApi} from '../../lib/cli/informers.js'
 import {eventLine, NdjsonWriter} from '../../lib/cli/ndjson.js'
-import {shutdownSignal, waitForAbort} from '../../lib/cli/signals.js'
+import {waitForAbort, withShutdownSignal} from '../../lib/cli/signals.js'
 import {wantsLiveView} from '../../lib/cli/terminal.js'
 
 /** What the view and the filters read; the three resources and older ones all fit. */
@@ -36,6 +36,11 @@ export default class Watch extends ApiCommand {
   }
 
   async run(): Promise<void> {
+    // First, so that no SIGINT/SIGTERM during start-up is lost (see signals.ts).
+    await withShutdownSignal((stop) => this.follow(stop))
+  }
+
+  private async follow(stop: AbortSignal): Promise<void> {
     const {args, flags} = await this.parse(Watch)
     const config = this.apiSettings(flags)
     const interactive = wantsLiveView(flags.json)
@@ -46,7 +51,6 @@ export default class Watch extends ApiCommand {
     const resource = args.resource
     const known = (RESOURCE_NAMES as readonly string[]).includes(resource)
     const informer: Informer<Watched> = known ? await api.informer(resource as ResourceName) : await api.pollingInformer<Watched>(resource)
-    const shutdown = shutdownSignal()
     const {WatchModel} = await import('../../lib/tui/watch-model.js')
     const model = new WatchModel({filters: {project: flags.project, phase: flags.phase, name: flags.name}})
     try {
@@ -56,8 +60,8 @@ export default class Watch extends ApiCommand {
           const o = event.object
           if (model.matches({name: o.name ?? '', phase: o.phase, project: o.project_id})) out.write(eventLine(event))
         })
-        await informer.start(shutdown.signal)
-        await waitForAbort(shutdown.signal)
+        await informer.start(stop)
+        await waitForAbort(stop)
         await informer.done
         await out.flush()
         return
@@ -66,12 +70,11 @@ export default class Watch extends ApiCommand {
       informer.onStatus((status) => model.setConnection(status.connection, status.lastError))
       const {renderWatchView} = await import('../../lib/tui/watch-view.js')
       const quit = new AbortController()
-      const signal = AbortSignal.any([shutdown.signal, quit.signal])
+      const signal = AbortSignal.any([stop, quit.signal])
       await informer.start(signal)
       await renderWatchView({model, title: `watch ${resource} (${config.AMBIENT_API_SERVER_URL})`, signal, onQuit: () => quit.abort()})
       await informer.stop()
     } finally {
-      shutdown.dispose()
       api.close()
     }
   }

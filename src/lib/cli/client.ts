@@ -9,6 +9,7 @@ import type {GroupAccess, RepoSpec} from '../api/types.js'
 import {TokenSource, type Config} from '../config/index.js'
 import {AmbientError, ExitCode} from '../errors.js'
 import type {Logger} from '../log.js'
+import {sanitize} from '../tui/sanitize.js'
 import {AmbientCommand} from './base.js'
 
 /** Connection flags; each one overrides its setting (flags > env > settings file > defaults). */
@@ -180,17 +181,21 @@ export function envFlag(flag: string, pairs: readonly string[] | undefined): str
   return JSON.stringify(env)
 }
 
-/** One object as `key: value` lines (YAML-like), JSON documents shown compact, long text as a block. */
+/**
+ * One object as `key: value` lines (YAML-like), JSON documents shown compact, long text as a
+ * block. Keys and values come from the server: every line is sanitized.
+ */
 export function formatDetails(object: object): string {
   const lines: string[] = []
-  for (const [key, value] of Object.entries(object)) {
+  for (const [rawKey, value] of Object.entries(object)) {
     if (value === undefined) continue
+    const key = sanitize(rawKey)
     const text = typeof value === 'string' ? value : JSON.stringify(value)
     if (text.includes('\n')) {
       lines.push(`${key}: |`)
-      for (const line of text.split('\n')) lines.push(`  ${line}`)
+      for (const line of text.split('\n')) lines.push(`  ${sanitize(line)}`)
     } else {
-      lines.push(`${key}: ${text}`)
+      lines.push(`${key}: ${sanitize(text)}`)
     }
   }
   return lines.join('\n')

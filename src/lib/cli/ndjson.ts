@@ -2,6 +2,7 @@
 // informer event, and TALLY lines at the end. Stdout carries these and nothing else.
 import type {ObjectMeta} from '../api/types.js'
 import type {ResourceEvent, ResourceEventType} from '../informer/index.js'
+import {terminalSafeJson} from '../tui/sanitize.js'
 
 export interface EventLine {
   type: ResourceEventType
@@ -38,7 +39,7 @@ export class NdjsonWriter {
   constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
 
   write(value: object): void {
-    this.writeLine(`${JSON.stringify(value)}\n`)
+    this.writeLine(`${terminalSafeJson(JSON.stringify(value))}\n`)
   }
 
   private writeLine(line: string): void {

@@ -8,11 +8,6 @@ export interface ShutdownSignal {
 }
 
 export function shutdownSignal(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): ShutdownSignal {
-  // The command now owns these signals. `conf` (through atomically -> when-exit) hooks them on
-  // import and re-raises the signal at the process after its cleanup, which would kill a
-  // draining control plane on the first SIGTERM; its cleanup also runs on 'exit', so nothing
-  // is lost by removing its signal listeners.
-  for (const s of signals) process.removeAllListeners(s)
   const controller = new AbortController()
   let got: NodeJS.Signals | undefined
   const handler = (sig: NodeJS.Signals) => {
@@ -20,13 +15,33 @@ export function shutdownSignal(signals: readonly NodeJS.Signals[] = ['SIGINT', '
     got = sig
     controller.abort(new Error(`received ${sig}`))
   }
-  for (const s of signals) process.on(s, handler)
+  for (const s of signals) {
+    // The command now owns these signals. `conf` (through atomically -> when-exit) hooks them
+    // on import and, after its cleanup, re-raises the signal at the process, which would kill a
+    // draining control plane on the first SIGTERM; that cleanup also runs on 'exit', so nothing
+    // is lost by removing its listeners. Ours goes in FIRST: Node watches a signal while any
+    // listener remains, so a signal already caught (waiting in the event loop for dispatch)
+    // reaches us; removing the others first would stop the watch and drop it.
+    const others = process.listeners(s).filter((l) => l !== handler)
+    process.on(s, handler)
+    for (const l of others) process.off(s, l as (sig: NodeJS.Signals) => void)
+  }
   return {
     signal: controller.signal,
     received: () => got,
     dispose: () => {
       for (const s of signals) process.off(s, handler)
     },
+  }
+}
+
+/** Runs `fn` with SIGINT/SIGTERM owned from the start (none lost), and hands them back after. */
+export async function withShutdownSignal<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const shutdown = shutdownSignal()
+  try {
+    return await fn(shutdown.signal)
+  } finally {
+    shutdown.dispose()
   }
 }
 

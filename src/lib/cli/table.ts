@@ -1,7 +1,9 @@
 // kubectl-style tables: upper-case headers, columns padded to the widest cell, no borders,
-// so they read on a terminal and still split on whitespace in a pipe.
+// so they read on a terminal and still split on whitespace in a pipe. Cells are server or
+// runner text: sanitized, so each one is one line of inert characters.
 import stringWidth from 'string-width'
 import {formatDuration} from '../tui/format.js'
+import {sanitizeValue} from '../tui/sanitize.js'
 
 export interface Column<T> {
   header: string
@@ -11,7 +13,7 @@ export interface Column<T> {
 export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((row) => columns.map((c) => {
     const v = c.get(row)
-    return v === undefined || v === '' ? '<none>' : String(v)
+    return v === undefined || v === '' ? '<none>' : sanitizeValue(v)
   }))
   const headers = columns.map((c) => c.header.toUpperCase())
   const widths = headers.map((h, i) => Math.max(stringWidth(h), ...cells.map((r) => stringWidth(r[i]))))

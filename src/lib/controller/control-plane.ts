@@ -24,8 +24,11 @@ export interface ModeParts {
   caches?: {name: string; start(signal: AbortSignal): Promise<void>; waitForSync(signal: AbortSignal): Promise<void>}[]
   /** Extra components running on every replica (e.g. the AG-UI proxy). */
   runnables?: Runnable[]
-  /** Runs the controllers only while leading, when set. */
-  leaderElection?: {run(signal: AbortSignal, whileLeading: (leaderSignal: AbortSignal) => Promise<void>): Promise<void>; state(): 'leading' | 'following'}
+  /**
+   * Runs the controllers only while leading, when set: `leaderSignal` stops them (they drain),
+   * `lostSignal` aborts their in-flight reconciles at once.
+   */
+  leaderElection?: {run(signal: AbortSignal, whileLeading: (leaderSignal: AbortSignal, lostSignal: AbortSignal) => Promise<void>): Promise<void>; state(): 'leading' | 'following'}
   runners?: () => RunnerRow[]
   proxyUrl?: () => string | undefined
   /** Readiness checks beyond the informers' sync. */
@@ -119,21 +122,17 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   for (const resource of RESOURCE_NAMES) manager.addCache(informerCache(informers[resource]))
   for (const cache of parts.caches ?? []) manager.addCache(cache)
   for (const r of parts.runnables ?? []) manager.addWorker(r)
-  const controllerRunnables: Runnable[] = [...controllers.entries()].map(([resource, c]) => ({
-    name: `controller/${resource}`,
-    start: (signal) => c.start(signal),
-  }))
   if (parts.leaderElection) {
     const election = parts.leaderElection
     manager.addWorker({
       name: 'leader-election',
       start: (signal) =>
-        election.run(signal, async (leaderSignal) => {
-          await Promise.all(controllerRunnables.map((r) => r.start(leaderSignal)))
+        election.run(signal, async (leaderSignal, lostSignal) => {
+          await Promise.all([...controllers.values()].map((c) => c.start(leaderSignal, {abort: lostSignal})))
         }),
     })
   } else {
-    for (const r of controllerRunnables) manager.addWorker(r)
+    for (const [resource, c] of controllers) manager.addWorker({name: `controller/${resource}`, start: (signal) => c.start(signal)})
   }
 
   let syncedResolve: () => void = () => {}

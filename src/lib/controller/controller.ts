@@ -198,15 +198,17 @@ export class Controller<T extends ObjectMeta> {
    * Runs until `signal` aborts (or stop()): waits for the informer's first sync, enqueues
    * every cached object, starts the workers and the resync sweep; on abort stops taking work
    * and drains in-flight reconciles within the grace period. Restartable (e.g. per leadership).
+   * `options.abort` aborts the in-flight reconciles themselves (their signal), at once: for
+   * work that must not go on, such as a leader's once the lease is lost.
    */
-  start(signal: AbortSignal): Promise<void> {
+  start(signal: AbortSignal, options: {abort?: AbortSignal} = {}): Promise<void> {
     if (this.run) return Promise.reject(new ControllerError(`controller ${this.name} is already running`))
     const runAbort = new AbortController()
     const abort = (): void => runAbort.abort()
     if (signal.aborted) abort()
     else signal.addEventListener('abort', abort, {once: true})
     this.runAbort = runAbort
-    this.run = this.runUntil(runAbort.signal).finally(() => {
+    this.run = this.runUntil(runAbort.signal, options.abort).finally(() => {
       signal.removeEventListener('abort', abort)
       this.run = undefined
       this.runAbort = undefined
@@ -251,7 +253,7 @@ export class Controller<T extends ObjectMeta> {
     return `${this.resource}/${id}`
   }
 
-  private async runUntil(signal: AbortSignal): Promise<void> {
+  private async runUntil(signal: AbortSignal, abortInFlight: AbortSignal | undefined): Promise<void> {
     // Subscribed for the controller's lifetime: deletions seen while stopped are kept as
     // tombstones and reconciled on the next start.
     this.unsubscribe ??= this.informer.on((event) => this.onEvent(event))
@@ -271,7 +273,8 @@ export class Controller<T extends ObjectMeta> {
     for (const object of this.informer.list()) queue.add(this.keyOf(object.id))
     for (const id of this.tombstones.keys()) queue.add(this.keyOf(id))
     this.armSweep()
-    const workers = Array.from({length: this.workerCount}, () => this.worker(queue, reconcileAbort.signal))
+    const reconcileSignal = abortInFlight ? AbortSignal.any([reconcileAbort.signal, abortInFlight]) : reconcileAbort.signal
+    const workers = Array.from({length: this.workerCount}, () => this.worker(queue, reconcileSignal))
     this.logger.info({workers: this.workerCount, queued: queue.len()}, 'controller started')
 
     await new Promise<void>((resolve) => {

@@ -4,12 +4,22 @@
 // saw the record change), so clock skew between replicas does not matter; every write is
 // conditional on resourceVersion, so two candidates can never both win. A leader renews every
 // retryPeriod and, if it cannot renew for renewDeadline (< leaseDuration), stops leading at
-// once, before anyone else may take over. On a clean shutdown it releases the lease.
+// once, before anyone else may take over. On a clean shutdown it keeps renewing while the
+// leader's work drains, then releases the lease.
+//
+// The guarantee: no write after the process knows it lost the lease. It knows the moment a
+// renewal fails past renewDeadline, another holder is seen, or its own clock says its last
+// successful renewal is renewDeadline old (a process frozen by SIGSTOP, a VM paused, a long GC:
+// it learns this on its first step after waking, before any write). Then it aborts the
+// leader's in-flight work at once (the `lost` signal), and checkLeading(), which every write
+// calls right before it is sent, refuses. A write that passed that check a moment before the
+// process froze can still arrive late: only a server-side precondition could stop that.
 import {V1MicroTime, type V1Lease} from '@kubernetes/client-node'
 import {AmbientError, errorMessage} from '../errors.js'
 import {silentLogger, type Logger} from '../log.js'
 import type {KubeClient} from '../kube/client.js'
-import {isNotFound} from '../kube/errors.js'
+import {isConflict, isNotFound} from '../kube/errors.js'
+import {JITTER, leaderTiming, leaderTimingProblem} from './leader-timing.js'
 
 export interface LeaderElectorOptions {
   kube: Pick<KubeClient, 'leases'>
@@ -28,8 +38,12 @@ export interface LeaderElectorOptions {
 }
 
 export interface LeaderCallbacks {
-  /** Runs while this replica leads; `leaderSignal` aborts the moment leadership is lost. */
-  onStartedLeading(leaderSignal: AbortSignal): Promise<void>
+  /**
+   * Runs while this replica leads. `leaderSignal` aborts when leading ends (lost, or shutting
+   * down: stop taking work and drain; the lease is renewed until this returns). `lostSignal`
+   * aborts only when leadership is lost: abort in-flight work at once, its writes are refused.
+   */
+  onStartedLeading(leaderSignal: AbortSignal, lostSignal: AbortSignal): Promise<void>
   /** Called after leading ended (lost or shut down), once onStartedLeading has settled. */
   onStoppedLeading?(): void
   /** The observed holder changed (including to ourselves). */
@@ -42,6 +56,19 @@ export class LeaderElectionError extends AmbientError {
   }
 }
 
+/** A write refused by the leader fence: this process does not hold the lease (any more). */
+export class NotLeaderError extends AmbientError {
+  constructor(message: string) {
+    super(message, 'ERR_NOT_LEADER')
+  }
+}
+
+/** One period of leading: from winning the lease to the end of the leader's work. */
+interface Term {
+  leading: AbortController
+  lost: AbortController
+}
+
 interface Observed {
   /** The record as last read, to notice when it changes. */
   key: string
@@ -50,8 +77,6 @@ interface Observed {
   holder: string
   lease: V1Lease
 }
-
-const JITTER = 1.2
 
 export class LeaderElector {
   readonly identity: string
@@ -62,6 +87,7 @@ export class LeaderElector {
   private readonly random: () => number
   private observed?: Observed
   private leading = false
+  private term?: Term
   private reportedLeader?: string
   private onNewLeader?: (identity: string) => void
   /** Our clock when the last successful acquire/renew round STARTED (conservative). */
@@ -70,11 +96,9 @@ export class LeaderElector {
   private readonly callOptions: {timeoutMs: number}
 
   constructor(options: LeaderElectorOptions) {
-    const leaseDurationMs = options.leaseDurationMs ?? 15_000
-    const renewDeadlineMs = options.renewDeadlineMs ?? 10_000
-    const retryPeriodMs = options.retryPeriodMs ?? 2_000
-    if (!(leaseDurationMs > renewDeadlineMs)) throw new LeaderElectionError('leaseDuration must be greater than renewDeadline')
-    if (!(renewDeadlineMs > JITTER * retryPeriodMs)) throw new LeaderElectionError('renewDeadline must be greater than retryPeriod*1.2')
+    const {leaseDurationMs, renewDeadlineMs, retryPeriodMs} = leaderTiming(options)
+    const problem = leaderTimingProblem({leaseDurationMs, renewDeadlineMs, retryPeriodMs})
+    if (problem) throw new LeaderElectionError(problem)
     if (!options.identity) throw new LeaderElectionError('identity must not be empty')
     this.options = {...options, leaseDurationMs, renewDeadlineMs, retryPeriodMs}
     this.callOptions = {timeoutMs: renewDeadlineMs}
@@ -87,6 +111,22 @@ export class LeaderElector {
 
   isLeader(): boolean {
     return this.leading
+  }
+
+  /**
+   * The write fence: returns only if this process holds the lease now, by its own clock (its
+   * last successful renewal started less than renewDeadline ago); otherwise it stops leading
+   * at once (if it still was) and throws NotLeaderError. Synchronous: call it right before a
+   * write is sent, with nothing awaited in between.
+   */
+  checkLeading(): void {
+    const term = this.term
+    if (!this.leading || !term || term.lost.signal.aborted) throw new NotLeaderError(`${this.identity} does not hold the leader lease`)
+    const age = this.now() - this.renewedAt
+    if (age >= this.options.renewDeadlineMs) {
+      this.depose(`last renewal ${age} ms ago, renew deadline ${this.options.renewDeadlineMs} ms`)
+      throw new NotLeaderError(`${this.identity} may have lost the leader lease: not renewed for ${age} ms`)
+    }
   }
 
   /** The holder as last observed ('' when free or unknown). */
@@ -105,33 +145,52 @@ export class LeaderElector {
     while (!signal.aborted) {
       const acquired = await this.acquire(signal)
       if (!acquired) break
-      const leaderControl = new AbortController()
+      const term: Term = {leading: new AbortController(), lost: new AbortController()}
+      this.term = term
       this.leading = true
       this.logger.info('became leader')
+      // Shutting down ends the work (it drains), but the lease stays ours, renewed, until it has.
+      const shuttingDown = () => term.leading.abort(new LeaderElectionError('shutting down'))
+      if (signal.aborted) shuttingDown()
+      else signal.addEventListener('abort', shuttingDown, {once: true})
       let failure: unknown
       const work = Promise.resolve()
-        .then(() => callbacks.onStartedLeading(leaderControl.signal))
+        .then(() => callbacks.onStartedLeading(term.leading.signal, term.lost.signal))
         .catch((err: unknown) => {
           failure = err
         })
       const workEnded = new AbortController()
       void work.then(() => workEnded.abort())
-      const outcome = await this.renewLoop(AbortSignal.any([signal, workEnded.signal]))
+      const outcome = await this.renewLoop(AbortSignal.any([workEnded.signal, term.lost.signal]))
+      if (outcome === 'lost') this.depose('lease not renewed in time, or another holder')
+      signal.removeEventListener('abort', shuttingDown)
+      const lost = term.lost.signal.aborted
       this.leading = false
-      leaderControl.abort(new LeaderElectionError(outcome === 'lost' ? 'leadership lost' : 'shutting down'))
-      if (outcome === 'lost') this.logger.warn('stopped leading: lease lost')
+      term.leading.abort(new LeaderElectionError(lost ? 'leadership lost' : 'leader work ended'))
       await work
+      this.term = undefined
       // Release only once the leader's work has stopped, so nothing writes after another takes over.
-      if (outcome !== 'lost') await this.release()
+      if (!lost) await this.release()
       callbacks.onStoppedLeading?.()
       if (failure !== undefined) {
         throw new LeaderElectionError(`leader work failed: ${errorMessage(failure)}`, {cause: failure})
       }
-      if (outcome === 'stopped' && !signal.aborted) {
+      if (!lost && !signal.aborted) {
         // The leader's work finished on its own: nothing left to lead for.
         break
       }
     }
+  }
+
+  /** Leadership is lost: abort the leader's work at once and refuse its writes from now on. */
+  private depose(reason: string): void {
+    const term = this.term
+    if (!term || term.lost.signal.aborted) return
+    this.leading = false
+    const error = new LeaderElectionError(`leadership lost: ${reason}`)
+    term.lost.abort(error)
+    term.leading.abort(error)
+    this.logger.warn({reason}, 'stopped leading: lease lost')
   }
 
   /** Tries every retryPeriod (with jitter) until it holds the lease; false if aborted. */
@@ -164,7 +223,12 @@ export class LeaderElector {
       const attempt = this.tryAcquireOrRenew().then((ok) => (ok ? ('renewed' as const) : ('failed' as const)))
       const outcome = await Promise.race([attempt, timeout])
       deadline.abort()
-      if (stop.aborted) break
+      if (stop.aborted) {
+        // A renewal still in flight lands first: a release that follows must carry the lease's
+        // latest resourceVersion (the call has its own deadline, so this wait is bounded).
+        await attempt
+        break
+      }
       if (outcome === 'renewed') {
         lastRenew = this.renewedAt
         continue
@@ -251,24 +315,34 @@ export class LeaderElector {
 
   /** Hands the lease back (holder '' and a 1 s duration) so a successor need not wait. */
   private async release(): Promise<void> {
-    const lease = this.observed?.lease
-    if (!lease || (lease.spec?.holderIdentity ?? '') !== this.identity) return
-    const now = this.now()
-    try {
-      const released = await this.options.kube.leases.replace(this.options.namespace, {
-        ...lease,
-        spec: {
-          holderIdentity: '',
-          leaseDurationSeconds: 1,
-          acquireTime: new V1MicroTime(now),
-          renewTime: new V1MicroTime(now),
-          leaseTransitions: lease.spec?.leaseTransitions ?? 0,
-        },
-      }, this.callOptions)
-      this.observe(released, now)
-      this.logger.info('released leader lease')
-    } catch (err) {
-      this.logger.warn({err: errorMessage(err)}, 'could not release leader lease')
+    const {kube, namespace, name} = this.options
+    let lease = this.observed?.lease
+    // Once more after a 409: the record moved on (our own late renewal); still ours, say so again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (!lease || (lease.spec?.holderIdentity ?? '') !== this.identity) return
+      const now = this.now()
+      try {
+        const released = await kube.leases.replace(namespace, {
+          ...lease,
+          spec: {
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            acquireTime: new V1MicroTime(now),
+            renewTime: new V1MicroTime(now),
+            leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+          },
+        }, this.callOptions)
+        this.observe(released, now)
+        this.logger.info('released leader lease')
+        return
+      } catch (err) {
+        if (attempt === 0 && isConflict(err)) {
+          lease = await kube.leases.get(namespace, name, this.callOptions).catch(() => undefined)
+          continue
+        }
+        this.logger.warn({err: errorMessage(err)}, 'could not release leader lease')
+        return
+      }
     }
   }
 }

@@ -19,6 +19,10 @@ export interface ModeOptions {
   runnerCommand?: readonly string[]
   leaseName: string
   leaseNamespace: string
+  /** Lease timing (client-go's defaults 15 s / 10 s / 2 s when absent). */
+  leaseDurationMs?: number
+  renewDeadlineMs?: number
+  retryPeriodMs?: number
 }
 
 export async function buildModeParts(mode: Config['MODE'], options: ModeOptions): Promise<ModeParts> {
@@ -38,6 +42,9 @@ async function kubeParts(options: ModeOptions): Promise<ModeParts> {
     leaderElect: options.leaderElect,
     identity: options.identity,
     leaseName: options.leaseName,
+    leaseDurationMs: options.leaseDurationMs,
+    renewDeadlineMs: options.renewDeadlineMs,
+    retryPeriodMs: options.retryPeriodMs,
     rest: options.api.rest,
     informers,
     logger,

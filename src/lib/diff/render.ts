@@ -3,6 +3,7 @@
 // ANSI colours on a terminal), or NDJSON, one change per line.
 import {dump} from 'js-yaml'
 import {setPath} from '../reconcilers/kube/drift.js'
+import {sanitize, terminalSafeJson} from '../tui/sanitize.js'
 import {diffLines} from './line-diff.js'
 import {toDiffLine, type DiffAction, type DiffEntry, type DiffField} from './types.js'
 
@@ -12,9 +13,9 @@ export interface RenderOptions {
 
 const ANSI = {bold: '\u001B[1m', red: '\u001B[31m', green: '\u001B[32m', yellow: '\u001B[33m', cyan: '\u001B[36m', reset: '\u001B[0m'}
 
-/** One entry as text lines (no trailing newline). */
+/** One entry as text lines (no trailing newline); server and cluster text shown escaped. */
 export function renderEntry(entry: DiffEntry, options: RenderOptions = {}): string {
-  const paint = (code: string, text: string) => (options.color ? `${code}${text}${ANSI.reset}` : text)
+  const paint = (code: string, text: string) => (options.color ? `${code}${sanitize(text)}${ANSI.reset}` : sanitize(text))
   const target = objectName(entry)
   const lines: string[] = []
   const title = `${entry.action}${entry.replace ? ' (replace)' : ''} ${target}${entry.id && !target.includes(entry.id) ? `  (${ownerLabel(entry)} ${entry.id})` : ''}`
@@ -29,7 +30,7 @@ export function renderEntry(entry: DiffEntry, options: RenderOptions = {}): stri
   else if (entry.reason && entry.action !== 'status') lines.push(paint(ANSI.cyan, `# ${entry.reason}`))
   for (const {op, text} of diffLines(yamlLines(entry.fields, 'desired'), yamlLines(entry.fields, 'actual'))) {
     const line = `${op}${text}`
-    lines.push(op === '-' ? paint(ANSI.red, line) : op === '+' ? paint(ANSI.green, line) : line)
+    lines.push(op === '-' ? paint(ANSI.red, line) : op === '+' ? paint(ANSI.green, line) : sanitize(line))
   }
   return lines.join('\n')
 }
@@ -41,7 +42,7 @@ export function renderText(entries: readonly DiffEntry[], options: RenderOptions
 
 /** One JSON object per entry per line. */
 export function renderNdjson(entries: readonly DiffEntry[]): string {
-  return entries.map((e) => `${JSON.stringify(toDiffLine(e))}\n`).join('')
+  return entries.map((e) => `${terminalSafeJson(JSON.stringify(toDiffLine(e)))}\n`).join('')
 }
 
 /** `3 changes: 1 create, 2 update` or `no drift`. */

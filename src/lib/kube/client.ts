@@ -20,7 +20,8 @@ import {
   type V1RoleBinding,
 } from '@kubernetes/client-node'
 import {InstrumentedKubeConfig} from './config.js'
-import {toKubeApiError} from './errors.js'
+import {AmbientError} from '../errors.js'
+import {KubeApiError, toKubeApiError} from './errors.js'
 import {
   AGENTIC_SESSION_GROUP,
   AGENTIC_SESSION_PLURAL,
@@ -42,7 +43,7 @@ export interface ListOptions {
   labelSelector?: string
 }
 
-export interface DeleteOptions {
+export interface DeleteOptions extends CallOptions {
   /** Only delete this incarnation (precondition): never a same-named successor. */
   uid?: string
   resourceVersion?: string
@@ -65,22 +66,23 @@ export const KUBE_PERMISSIONS = [
   ...['get', 'create', 'update'].map((verb) => `${verb} leases.coordination.k8s.io`),
 ] as const
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
-
 export interface CallOptions {
   /** Deadline of this call (ms), shorter than the config's default. */
   timeoutMs?: number
+  /** Aborts this call: the caller's work was cancelled (a reconcile whose leader lost the lease). */
+  signal?: AbortSignal
 }
 
-/** A per-call deadline as middleware (the generated API has no signal parameter). */
+/** A per-call deadline and signal as middleware (the generated API has no signal parameter). */
 function callOptions(options: CallOptions | undefined) {
   const ms = options?.timeoutMs
-  if (!ms) return undefined
+  const signal = options?.signal
+  if (!ms && !signal) return undefined
   const middleware: ObservableMiddleware = {
     pre: (ctx: RequestContext) => {
       const own = ctx.getSignal()
-      const timeout = AbortSignal.timeout(ms)
-      ctx.setSignal(own ? AbortSignal.any([own, timeout]) : timeout)
+      const signals = [...(own ? [own] : []), ...(ms ? [AbortSignal.timeout(ms)] : []), ...(signal ? [signal] : [])]
+      ctx.setSignal(signals.length === 1 ? signals[0] : AbortSignal.any(signals))
       return new Observable(Promise.resolve(ctx))
     },
     post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
@@ -88,10 +90,19 @@ function callOptions(options: CallOptions | undefined) {
   return {middleware: [middleware], middlewareMergeStrategy: 'append' as const}
 }
 
-async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+/** Call options for a JSON merge patch (RFC 7386): the content type, then the deadline and signal. */
+function mergePatch(options: CallOptions | undefined) {
+  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch, callOptions(options))
+}
+
+async function call<T>(what: string, options: CallOptions | undefined, fn: () => Promise<T>): Promise<T> {
+  // Not even queued for the rate limiter when the caller has given up already.
+  if (options?.signal?.aborted) throw toKubeApiError(options.signal.reason, what)
   try {
     return await fn()
   } catch (err) {
+    // Our own refusals (the leader's write fence) pass through as they are.
+    if (err instanceof AmbientError && !(err instanceof KubeApiError)) throw err
     throw toKubeApiError(err, what)
   }
 }
@@ -116,57 +127,65 @@ export class AgenticSessionsClient {
 
   constructor(private readonly api: CustomObjectsApi) {}
 
-  get(namespace: string, name: string): Promise<AgenticSession> {
-    return call(`get agenticsessions ${namespace}/${name}`, () => this.api.getNamespacedCustomObject({...this.base, namespace, name}))
+  get(namespace: string, name: string, options?: CallOptions): Promise<AgenticSession> {
+    return call(`get agenticsessions ${namespace}/${name}`, options, () => this.api.getNamespacedCustomObject({...this.base, namespace, name}, callOptions(options)))
   }
 
-  async list(options: ListOptions = {}): Promise<ListResult<AgenticSession>> {
-    const list: unknown = await call('list agenticsessions', () =>
+  async list(options: ListOptions & CallOptions = {}): Promise<ListResult<AgenticSession>> {
+    const list: unknown = await call('list agenticsessions', options, () =>
       options.namespace
-        ? this.api.listNamespacedCustomObject({...this.base, namespace: options.namespace, labelSelector: options.labelSelector})
-        : this.api.listClusterCustomObject({...this.base, labelSelector: options.labelSelector}),
+        ? this.api.listNamespacedCustomObject({...this.base, namespace: options.namespace, labelSelector: options.labelSelector}, callOptions(options))
+        : this.api.listClusterCustomObject({...this.base, labelSelector: options.labelSelector}, callOptions(options)),
     )
     const items = (list as {items?: AgenticSession[]}).items ?? []
     return {items, resourceVersion: listMeta(list)}
   }
 
-  create(object: AgenticSession): Promise<AgenticSession> {
+  create(object: AgenticSession, options?: CallOptions): Promise<AgenticSession> {
     const namespace = object.metadata.namespace ?? 'default'
-    return call(`create agenticsessions ${namespace}/${object.metadata.name}`, () => this.api.createNamespacedCustomObject({...this.base, namespace, body: object}))
+    return call(`create agenticsessions ${namespace}/${object.metadata.name}`, options, () =>
+      this.api.createNamespacedCustomObject({...this.base, namespace, body: object}, callOptions(options)),
+    )
   }
 
   /** PUT; with metadata.resourceVersion set the write is conditional (409 when stale). */
-  replace(object: AgenticSession): Promise<AgenticSession> {
+  replace(object: AgenticSession, options?: CallOptions): Promise<AgenticSession> {
     const namespace = object.metadata.namespace ?? 'default'
     const name = object.metadata.name ?? ''
-    return call(`update agenticsessions ${namespace}/${name}`, () => this.api.replaceNamespacedCustomObject({...this.base, namespace, name, body: object}))
+    return call(`update agenticsessions ${namespace}/${name}`, options, () =>
+      this.api.replaceNamespacedCustomObject({...this.base, namespace, name, body: object}, callOptions(options)),
+    )
   }
 
-  patch(namespace: string, name: string, patch: MergePatch): Promise<AgenticSession> {
-    return call(`patch agenticsessions ${namespace}/${name}`, () => this.api.patchNamespacedCustomObject({...this.base, namespace, name, body: patch}, mergePatch))
+  patch(namespace: string, name: string, patch: MergePatch, options?: CallOptions): Promise<AgenticSession> {
+    return call(`patch agenticsessions ${namespace}/${name}`, options, () =>
+      this.api.patchNamespacedCustomObject({...this.base, namespace, name, body: patch}, mergePatch(options)),
+    )
   }
 
   async delete(namespace: string, name: string, options: DeleteOptions = {}): Promise<void> {
-    await call(`delete agenticsessions ${namespace}/${name}`, () =>
-      this.api.deleteNamespacedCustomObject({...this.base, namespace, name, body: deleteBody(options)}),
+    await call(`delete agenticsessions ${namespace}/${name}`, options, () =>
+      this.api.deleteNamespacedCustomObject({...this.base, namespace, name, body: deleteBody(options)}, callOptions(options)),
     )
   }
 
-  getStatus(namespace: string, name: string): Promise<AgenticSession> {
-    return call(`get agenticsessions/status ${namespace}/${name}`, () => this.api.getNamespacedCustomObjectStatus({...this.base, namespace, name}))
+  getStatus(namespace: string, name: string, options?: CallOptions): Promise<AgenticSession> {
+    return call(`get agenticsessions/status ${namespace}/${name}`, options, () =>
+      this.api.getNamespacedCustomObjectStatus({...this.base, namespace, name}, callOptions(options)),
+    )
   }
 
-  replaceStatus(object: AgenticSession): Promise<AgenticSession> {
+  replaceStatus(object: AgenticSession, options?: CallOptions): Promise<AgenticSession> {
     const namespace = object.metadata.namespace ?? 'default'
     const name = object.metadata.name ?? ''
-    return call(`update agenticsessions/status ${namespace}/${name}`, () =>
-      this.api.replaceNamespacedCustomObjectStatus({...this.base, namespace, name, body: object}),
+    return call(`update agenticsessions/status ${namespace}/${name}`, options, () =>
+      this.api.replaceNamespacedCustomObjectStatus({...this.base, namespace, name, body: object}, callOptions(options)),
     )
   }
 
-  patchStatus(namespace: string, name: string, patch: MergePatch): Promise<AgenticSession> {
-    return call(`patch agenticsessions/status ${namespace}/${name}`, () =>
-      this.api.patchNamespacedCustomObjectStatus({...this.base, namespace, name, body: patch}, mergePatch),
+  patchStatus(namespace: string, name: string, patch: MergePatch, options?: CallOptions): Promise<AgenticSession> {
+    return call(`patch agenticsessions/status ${namespace}/${name}`, options, () =>
+      this.api.patchNamespacedCustomObjectStatus({...this.base, namespace, name, body: patch}, mergePatch(options)),
     )
   }
 }
@@ -174,65 +193,69 @@ export class AgenticSessionsClient {
 export class NamespacesClient {
   constructor(private readonly api: CoreV1Api) {}
 
-  async get(name: string): Promise<NamespaceObject> {
-    return (await call(`get namespaces ${name}`, () => this.api.readNamespace({name}))) as NamespaceObject
+  async get(name: string, options?: CallOptions): Promise<NamespaceObject> {
+    return (await call(`get namespaces ${name}`, options, () => this.api.readNamespace({name}, callOptions(options)))) as NamespaceObject
   }
 
-  async list(options: Omit<ListOptions, 'namespace'> = {}): Promise<ListResult<NamespaceObject>> {
-    const list = await call('list namespaces', () => this.api.listNamespace({labelSelector: options.labelSelector}))
+  async list(options: Omit<ListOptions, 'namespace'> & CallOptions = {}): Promise<ListResult<NamespaceObject>> {
+    const list = await call('list namespaces', options, () => this.api.listNamespace({labelSelector: options.labelSelector}, callOptions(options)))
     return {items: list.items as NamespaceObject[], resourceVersion: listMeta(list)}
   }
 
-  async create(object: NamespaceObject): Promise<NamespaceObject> {
-    return (await call(`create namespaces ${object.metadata.name}`, () => this.api.createNamespace({body: object as V1Namespace}))) as NamespaceObject
+  async create(object: NamespaceObject, options?: CallOptions): Promise<NamespaceObject> {
+    return (await call(`create namespaces ${object.metadata.name}`, options, () => this.api.createNamespace({body: object as V1Namespace}, callOptions(options)))) as NamespaceObject
   }
 
-  async patch(name: string, patch: MergePatch): Promise<NamespaceObject> {
-    return (await call(`patch namespaces ${name}`, () => this.api.patchNamespace({name, body: patch}, mergePatch))) as NamespaceObject
+  async patch(name: string, patch: MergePatch, options?: CallOptions): Promise<NamespaceObject> {
+    return (await call(`patch namespaces ${name}`, options, () => this.api.patchNamespace({name, body: patch}, mergePatch(options)))) as NamespaceObject
   }
 }
 
 export class RoleBindingsClient {
   constructor(private readonly api: RbacAuthorizationV1Api) {}
 
-  async get(namespace: string, name: string): Promise<RoleBindingObject> {
-    return (await call(`get rolebindings ${namespace}/${name}`, () => this.api.readNamespacedRoleBinding({namespace, name}))) as RoleBindingObject
+  async get(namespace: string, name: string, options?: CallOptions): Promise<RoleBindingObject> {
+    return (await call(`get rolebindings ${namespace}/${name}`, options, () => this.api.readNamespacedRoleBinding({namespace, name}, callOptions(options)))) as RoleBindingObject
   }
 
-  async list(options: ListOptions = {}): Promise<ListResult<RoleBindingObject>> {
-    const list = await call('list rolebindings', () =>
+  async list(options: ListOptions & CallOptions = {}): Promise<ListResult<RoleBindingObject>> {
+    const list = await call('list rolebindings', options, () =>
       options.namespace
-        ? this.api.listNamespacedRoleBinding({namespace: options.namespace, labelSelector: options.labelSelector})
-        : this.api.listRoleBindingForAllNamespaces({labelSelector: options.labelSelector}),
+        ? this.api.listNamespacedRoleBinding({namespace: options.namespace, labelSelector: options.labelSelector}, callOptions(options))
+        : this.api.listRoleBindingForAllNamespaces({labelSelector: options.labelSelector}, callOptions(options)),
     )
     return {items: list.items as RoleBindingObject[], resourceVersion: listMeta(list)}
   }
 
-  async create(object: RoleBindingObject): Promise<RoleBindingObject> {
+  async create(object: RoleBindingObject, options?: CallOptions): Promise<RoleBindingObject> {
     const namespace = object.metadata.namespace ?? 'default'
-    return (await call(`create rolebindings ${namespace}/${object.metadata.name}`, () =>
-      this.api.createNamespacedRoleBinding({namespace, body: object as V1RoleBinding}),
+    return (await call(`create rolebindings ${namespace}/${object.metadata.name}`, options, () =>
+      this.api.createNamespacedRoleBinding({namespace, body: object as V1RoleBinding}, callOptions(options)),
     )) as RoleBindingObject
   }
 
-  async patch(namespace: string, name: string, patch: MergePatch): Promise<RoleBindingObject> {
-    return (await call(`patch rolebindings ${namespace}/${name}`, () => this.api.patchNamespacedRoleBinding({namespace, name, body: patch}, mergePatch))) as RoleBindingObject
+  async patch(namespace: string, name: string, patch: MergePatch, options?: CallOptions): Promise<RoleBindingObject> {
+    return (await call(`patch rolebindings ${namespace}/${name}`, options, () =>
+      this.api.patchNamespacedRoleBinding({namespace, name, body: patch}, mergePatch(options)),
+    )) as RoleBindingObject
   }
 
   async delete(namespace: string, name: string, options: DeleteOptions = {}): Promise<void> {
-    await call(`delete rolebindings ${namespace}/${name}`, () => this.api.deleteNamespacedRoleBinding({namespace, name, body: deleteBody(options)}))
+    await call(`delete rolebindings ${namespace}/${name}`, options, () =>
+      this.api.deleteNamespacedRoleBinding({namespace, name, body: deleteBody(options)}, callOptions(options)),
+    )
   }
 }
 
 export class EventsClient {
   constructor(private readonly api: EventsV1Api) {}
 
-  create(namespace: string, event: EventsV1Event): Promise<EventsV1Event> {
-    return call(`create events ${namespace}/${event.metadata?.name ?? ''}`, () => this.api.createNamespacedEvent({namespace, body: event}))
+  create(namespace: string, event: EventsV1Event, options?: CallOptions): Promise<EventsV1Event> {
+    return call(`create events ${namespace}/${event.metadata?.name ?? ''}`, options, () => this.api.createNamespacedEvent({namespace, body: event}, callOptions(options)))
   }
 
-  patch(namespace: string, name: string, patch: MergePatch): Promise<EventsV1Event> {
-    return call(`patch events ${namespace}/${name}`, () => this.api.patchNamespacedEvent({namespace, name, body: patch}, mergePatch))
+  patch(namespace: string, name: string, patch: MergePatch, options?: CallOptions): Promise<EventsV1Event> {
+    return call(`patch events ${namespace}/${name}`, options, () => this.api.patchNamespacedEvent({namespace, name, body: patch}, mergePatch(options)))
   }
 }
 
@@ -240,17 +263,17 @@ export class LeasesClient {
   constructor(private readonly api: CoordinationV1Api) {}
 
   get(namespace: string, name: string, options?: CallOptions): Promise<V1Lease> {
-    return call(`get leases ${namespace}/${name}`, () => this.api.readNamespacedLease({namespace, name}, callOptions(options)))
+    return call(`get leases ${namespace}/${name}`, options, () => this.api.readNamespacedLease({namespace, name}, callOptions(options)))
   }
 
   create(namespace: string, lease: V1Lease, options?: CallOptions): Promise<V1Lease> {
-    return call(`create leases ${namespace}/${lease.metadata?.name ?? ''}`, () => this.api.createNamespacedLease({namespace, body: lease}, callOptions(options)))
+    return call(`create leases ${namespace}/${lease.metadata?.name ?? ''}`, options, () => this.api.createNamespacedLease({namespace, body: lease}, callOptions(options)))
   }
 
   /** Conditional on lease.metadata.resourceVersion: the API server answers 409 if it moved on. */
   replace(namespace: string, lease: V1Lease, options?: CallOptions): Promise<V1Lease> {
     const name = lease.metadata?.name ?? ''
-    return call(`update leases ${namespace}/${name}`, () => this.api.replaceNamespacedLease({namespace, name, body: lease}, callOptions(options)))
+    return call(`update leases ${namespace}/${name}`, options, () => this.api.replaceNamespacedLease({namespace, name, body: lease}, callOptions(options)))
   }
 }
 

@@ -5,10 +5,18 @@
 import {existsSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {KubeConfig, type RequestContext} from '@kubernetes/client-node'
+import {
+  createConfiguration,
+  KubeConfig,
+  ServerConfiguration,
+  setHeaderMiddleware,
+  type ApiConstructor,
+  type ApiType,
+  type RequestContext,
+} from '@kubernetes/client-node'
 import {ConfigError} from '../errors.js'
 import {TokenBucket, type TokenBucketOptions} from './rate-limit.js'
-import {parseRequestInfo, RequestCounter} from './requests.js'
+import {parseRequestInfo, RequestCounter, type RequestInfo} from './requests.js'
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>
 
@@ -63,8 +71,17 @@ export interface InstrumentedKubeConfigOptions extends TokenBucketOptions {
   requestTimeoutMs?: number
   /** How long one pooled connection dispatcher is reused before a fresh one picks up rotated certificates. */
   dispatcherTtlMs?: number
+  /** Sent as User-Agent, so the API server's audit log can tell replicas apart. */
+  userAgent?: string
+  /**
+   * Called for every write (create, update, patch, delete) as the very last step before it is
+   * sent; throwing refuses the write. Leader election fences writes with it.
+   */
+  beforeWrite?: (info: RequestInfo) => void
   now?: () => number
 }
+
+const WRITE_VERBS: ReadonlySet<string> = new Set(['create', 'update', 'patch', 'delete', 'deletecollection'])
 
 /** A KubeConfig whose every request is rate-limited, counted, bounded in time and pooled. */
 export class InstrumentedKubeConfig extends KubeConfig {
@@ -73,6 +90,8 @@ export class InstrumentedKubeConfig extends KubeConfig {
   private readonly requestTimeoutMs: number
   private readonly dispatcherTtlMs: number
   private readonly clock: () => number
+  private readonly userAgent: string | undefined
+  private readonly beforeWrite: ((info: RequestInfo) => void) | undefined
   private readonly closing = new AbortController()
   private pooled?: {key: string; dispatcher: Dispatcher; createdAt: number}
 
@@ -83,6 +102,8 @@ export class InstrumentedKubeConfig extends KubeConfig {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.dispatcherTtlMs = options.dispatcherTtlMs ?? 10 * 60_000
     this.clock = options.now ?? Date.now
+    this.userAgent = options.userAgent
+    this.beforeWrite = options.beforeWrite
   }
 
   /** Wraps an already loaded KubeConfig (same clusters, users, contexts and current context). */
@@ -95,6 +116,18 @@ export class InstrumentedKubeConfig extends KubeConfig {
       currentContext: source.getCurrentContext(),
     })
     return kc
+  }
+
+  /** As client-node's, but its User-Agent middleware sends ours (it runs after authentication). */
+  override makeApiClient<T extends ApiType>(apiClientType: ApiConstructor<T>): T {
+    const cluster = this.getCurrentCluster()
+    if (!this.userAgent || !cluster) return super.makeApiClient(apiClientType)
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: {default: this},
+      middleware: [setHeaderMiddleware('User-Agent', this.userAgent)],
+    })
+    return new apiClientType(configuration)
   }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
@@ -111,6 +144,10 @@ export class InstrumentedKubeConfig extends KubeConfig {
       const own = context.getSignal()
       context.setSignal(AbortSignal.any(own ? [...signals, own] : signals))
     }
+    if (this.userAgent) context.setHeaderParam('User-Agent', this.userAgent)
+    // Last, after every wait above (rate limiter, credentials): nothing is awaited between
+    // this check and the request going out.
+    if (info && WRITE_VERBS.has(info.verb)) this.beforeWrite?.(info)
   }
 
   /** Aborts in-flight calls and waiters of the rate limiter, and closes pooled connections. */

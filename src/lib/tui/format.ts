@@ -2,6 +2,7 @@
 // choices. Plain functions so the layout rules are testable without rendering.
 import stringWidth from 'string-width'
 import type {ConnectionState} from './model.js'
+import {sanitize} from './sanitize.js'
 
 /** "12s", "5m03s", "2h05m", "3d04h": uptime with one sub-unit, so it visibly ticks. */
 export function formatUptime(ms: number): string {
@@ -35,9 +36,9 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n)
 }
 
-/** Collapses newlines and tabs: a table cell or a status line must stay on one line. */
+/** Collapses newlines and tabs, and escapes control characters: a status line stays one line of text. */
 export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim()
+  return sanitize(text.replace(/\s+/g, ' ').trim())
 }
 
 const graphemes = new Intl.Segmenter(undefined, {granularity: 'grapheme'})

@@ -6,6 +6,7 @@ import {formatAge} from '../cli/table.js'
 import {connectionColor, formatRate, formatUptime, oneLine, phaseColor, type TuiColor} from './format.js'
 import {mountView, useInterval, ViewRoot, type QuitOptions, type TerminalStreams} from './lifecycle.js'
 import type {ResourceStats, RunnerRow, RunSnapshot} from './model.js'
+import {sanitize} from './sanitize.js'
 import {Table, type TableColumn} from './table.js'
 
 export interface RunViewProps {
@@ -41,8 +42,8 @@ export function RunView({snapshot, now, columns, keysEnabled = false, snapshotEr
         )}
       </Text>
       <Text wrap="truncate-end" dimColor>
-        {`api ${snapshot.apiServer}`}
-        {snapshot.proxyUrl ? `  proxy ${snapshot.proxyUrl}` : ''}
+        {`api ${sanitize(snapshot.apiServer)}`}
+        {snapshot.proxyUrl ? `  proxy ${sanitize(snapshot.proxyUrl)}` : ''}
       </Text>
       {snapshot.stopping && (
         <Text wrap="truncate-end" color="yellow" bold>
@@ -97,7 +98,7 @@ function ResourceTable({stats, width}: {stats: ResourceStats; width: number}) {
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text wrap="truncate-end">
-        <Text bold>{stats.resource}</Text>
+        <Text bold>{sanitize(stats.resource)}</Text>
         {'  '}
         <Text color={connectionColor(stats.connection)}>{stats.connection}</Text>
         {'  '}

@@ -1,9 +1,11 @@
 // A kubectl-style table for Ink: upper-case headers, padded columns, widths fitted to the
 // terminal. Each row is one <Text> line, so a row can be highlighted as a whole and never
-// wraps (a wrapped row would shift every line below it on the next in-place redraw).
+// wraps (a wrapped row would shift every line below it on the next in-place redraw). Cells
+// are server or runner text: sanitized before they are measured.
 import {Box, Text} from 'ink'
 import stringWidth from 'string-width'
 import {fitCell, fitColumns, type TuiColor} from './format.js'
+import {sanitize} from './sanitize.js'
 
 export interface TableColumn<T> {
   header: string
@@ -31,7 +33,7 @@ export interface TableProps<T> {
 }
 
 export function Table<T>({rows, columns, rowKey, width, indent = 0, gap = 2, rowStyle}: TableProps<T>) {
-  const cells = rows.map((row) => columns.map((c) => c.cell(row)))
+  const cells = rows.map((row) => columns.map((c) => sanitize(c.cell(row))))
   const natural = columns.map((c, i) => Math.max(stringWidth(c.header), ...cells.map((r) => stringWidth(r[i]))))
   const min = columns.map((c, i) => Math.min(natural[i], c.min ?? stringWidth(c.header)))
   const widths = fitColumns(natural, min, Math.max(1, width - indent), gap)

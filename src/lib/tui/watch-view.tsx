@@ -10,6 +10,7 @@ import {mountView, useInterval, ViewRoot, type QuitOptions, type TerminalStreams
 import type {WatchChange, WatchLogLine, WatchRow} from './model.js'
 import {Table, type RowStyle, type TableColumn} from './table.js'
 import type {WatchModel} from './watch-model.js'
+import {sanitize} from './sanitize.js'
 
 export {WatchModel} from './watch-model.js'
 export type {WatchCounts, WatchFilters, WatchModelEvent, WatchModelOptions, WatchObject, WatchSort} from './watch-model.js'
@@ -90,15 +91,15 @@ export function WatchView({model, title, now, columns, rows: height, keysEnabled
 
 function StatusLine({model, title, counts}: {model: WatchModel; title: string; counts: ReturnType<WatchModel['counts']>}) {
   const {project, phase, name} = model.filters
-  const filters = [project && `project=${project}`, phase && `phase=${phase}`, name && `name=${name}`].filter(Boolean).join(' ')
+  const filters = sanitize([project && `project=${project}`, phase && `phase=${phase}`, name && `name=${name}`].filter(Boolean).join(' '))
   const phases = Object.entries(counts.byPhase)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([p, n]) => `${p} ${n}`)
+    .map(([p, n]) => `${sanitize(p)} ${n}`)
     .join('  ')
   const shown = counts.shown === counts.total ? `${counts.total}` : `${counts.shown} of ${counts.total}`
   return (
     <Text wrap="truncate-end">
-      <Text bold>{title}</Text>
+      <Text bold>{sanitize(title)}</Text>
       {model.connection && (
         <>
           {'  '}
@@ -131,8 +132,8 @@ function EventLog({lines, shown}: {lines: readonly WatchLogLine[]; shown: number
           <Text dimColor>{clockTime(line.at)}</Text>
           {'  '}
           <Text color={CHANGE_COLOR[line.type]}>{line.type.padEnd(8)}</Text>
-          {`  ${line.id}`}
-          {line.name ? `  ${line.name}` : ''}
+          {`  ${sanitize(line.id)}`}
+          {line.name ? `  ${sanitize(line.name)}` : ''}
           {line.detail ? <Text dimColor>{`  ${oneLine(line.detail)}`}</Text> : ''}
         </Text>
       ))}

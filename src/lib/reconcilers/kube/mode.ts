@@ -81,7 +81,7 @@ export interface KubeMode {
   runnables: Runnable[]
   /** Present with leaderElect: run the controllers inside whileLeading. */
   leaderElection?: {
-    run(signal: AbortSignal, whileLeading: (leaderSignal: AbortSignal) => Promise<void>): Promise<void>
+    run(signal: AbortSignal, whileLeading: (leaderSignal: AbortSignal, lostSignal: AbortSignal) => Promise<void>): Promise<void>
     state(): 'leading' | 'following'
     elector: LeaderElector
   }
@@ -101,17 +101,33 @@ export interface KubeMode {
 export function createKubeMode(options: KubeModeOptions): KubeMode {
   const logger = (options.logger ?? silentLogger).child({mode: 'kube'})
   const source = options.kubeConfig ?? loadKubeConfig({kubeconfig: options.kubeconfig})
-  const kubeConfig = InstrumentedKubeConfig.from(source, {qps: options.qps, burst: options.burst})
+  const identity = options.identity ?? `${hostname()}_${randomUUID()}`
+  // With leader election, every write (Kubernetes and API server alike) passes the elector's
+  // fence right before it is sent; the Lease itself is the lock, its writes conditional.
+  let fence: (() => void) | undefined
+  const kubeConfig = InstrumentedKubeConfig.from(source, {
+    qps: options.qps,
+    burst: options.burst,
+    userAgent: `ambient (${identity})`,
+    beforeWrite: (info) => {
+      if (info.resource !== 'leases') fence?.()
+    },
+  })
   const client = new KubeClient({kubeConfig})
   const kubeCaches = createKubeCaches({client, logger, backoff: options.cacheBackoff})
-  const identity = options.identity ?? `${hostname()}_${randomUUID()}`
   const recorder = new EventRecorder({events: client.events, instance: identity, logger})
   const onCalls = options.registry ? callMetrics(options.registry, client) : undefined
   const projects = {get: (id: string) => options.informers.projects.get(id)}
   const common = {kube: client, recorder, controlPlaneNamespace: options.namespace, logger, onCalls}
+  const status: SessionStatusWriter = {
+    async patchStatus(id, patch, callOptions) {
+      fence?.()
+      return options.rest.patchStatus(id, patch, callOptions)
+    },
+  }
 
   const reconcilers: KubeModeReconcilers = {
-    sessions: new SessionReconciler({...common, cache: kubeCaches.agenticSessions, status: options.rest, projects}),
+    sessions: new SessionReconciler({...common, cache: kubeCaches.agenticSessions, status, projects}),
     projects: new ProjectReconciler({...common, cache: kubeCaches.namespaces}),
     project_settings: new ProjectSettingsReconciler({...common, cache: kubeCaches.roleBindings, projects}),
   }
@@ -128,9 +144,21 @@ export function createKubeMode(options: KubeModeOptions): KubeMode {
       retryPeriodMs: options.retryPeriodMs,
       logger,
     })
+    fence = () => elector.checkLeading()
     leaderElection = {
       elector,
-      run: (signal, whileLeading) => elector.run(signal, {onStartedLeading: whileLeading}),
+      run: (signal, whileLeading) =>
+        elector.run(signal, {
+          onStartedLeading: async (leaderSignal, lostSignal) => {
+            try {
+              await whileLeading(leaderSignal, lostSignal)
+            } finally {
+              // The Events of this term go out while the lease is still ours (or are refused).
+              recorder.flushSeries()
+              await recorder.drain()
+            }
+          },
+        }),
       state: () => (elector.isLeader() ? 'leading' : 'following'),
     }
   }

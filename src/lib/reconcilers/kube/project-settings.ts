@@ -36,11 +36,11 @@ export class ProjectSettingsReconciler implements KubeReconciler<ProjectSettings
     this.logger = (options.logger ?? silentLogger).child({reconciler: 'project_settings'})
   }
 
-  reconcile(request: ReconcileRequest<ProjectSettings>): Promise<ReconcileResult | void> {
-    return accounted('project_settings', this.options.onCalls, () => this.run(request))
+  reconcile(request: ReconcileRequest<ProjectSettings>, signal: AbortSignal): Promise<ReconcileResult | void> {
+    return accounted('project_settings', this.options.onCalls, () => this.run(request, {signal}))
   }
 
-  private async run(request: ReconcileRequest<ProjectSettings>): Promise<ReconcileResult | void> {
+  private async run(request: ReconcileRequest<ProjectSettings>, call: {signal: AbortSignal}): Promise<ReconcileResult | void> {
     const settings = request.object
     if (!settings) {
       this.reported.delete(request.id)
@@ -60,49 +60,49 @@ export class ProjectSettingsReconciler implements KubeReconciler<ProjectSettings
     for (const binding of desired.bindings) {
       const actual = cache.get(desired.namespace, binding.metadata.name ?? '')
       if (!actual) {
-        await this.create(binding)
+        await this.create(binding, call)
         continue
       }
       const action = roleBindingAction(binding, actual)
       if (action === 'recreate') {
-        await this.delete(actual)
-        await this.create(binding)
+        await this.delete(actual, call)
+        await this.create(binding, call)
       } else if (action === 'patch-labels') {
-        cache.observeWrite(await this.options.kube.roleBindings.patch(desired.namespace, binding.metadata.name ?? '', {metadata: {labels: binding.metadata.labels}}))
+        cache.observeWrite(await this.options.kube.roleBindings.patch(desired.namespace, binding.metadata.name ?? '', {metadata: {labels: binding.metadata.labels}}, call))
       }
     }
     // Bindings these settings made earlier and no longer want (a group or role was removed or
     // changed, or the project moved to another namespace).
     for (const actual of cache.byIndex(INDEX_PROJECT_SETTINGS_ID, settings.id)) {
-      if (!wanted.has(objectKey(actual.metadata))) await this.delete(actual)
+      if (!wanted.has(objectKey(actual.metadata))) await this.delete(actual, call)
     }
   }
 
-  private async create(binding: RoleBindingObject): Promise<void> {
+  private async create(binding: RoleBindingObject, call: {signal: AbortSignal}): Promise<void> {
     const {kube, cache} = this.options
     const namespace = binding.metadata.namespace ?? ''
     const name = binding.metadata.name ?? ''
     try {
-      cache.observeWrite(await kube.roleBindings.create(binding))
+      cache.observeWrite(await kube.roleBindings.create(binding, call))
     } catch (err) {
       if (isNotFound(err)) throw new NamespaceMissingError(namespace, {cause: err})
       if (!isAlreadyExists(err)) throw err
       // Not in our cache: created by hand or by older settings. Make it ours, as it should be.
-      const current = await kube.roleBindings.get(namespace, name)
+      const current = await kube.roleBindings.get(namespace, name, call)
       if (roleBindingAction(binding, current) === 'recreate') {
-        await this.delete(current)
-        cache.observeWrite(await kube.roleBindings.create(binding))
+        await this.delete(current, call)
+        cache.observeWrite(await kube.roleBindings.create(binding, call))
       } else {
-        cache.observeWrite(await kube.roleBindings.patch(namespace, name, {metadata: {labels: binding.metadata.labels}}))
+        cache.observeWrite(await kube.roleBindings.patch(namespace, name, {metadata: {labels: binding.metadata.labels}}, call))
       }
     }
   }
 
-  private async delete(binding: RoleBindingObject): Promise<void> {
+  private async delete(binding: RoleBindingObject, call: {signal: AbortSignal}): Promise<void> {
     const namespace = binding.metadata.namespace ?? ''
     const name = binding.metadata.name ?? ''
     try {
-      await this.options.kube.roleBindings.delete(namespace, name, {uid: binding.metadata.uid})
+      await this.options.kube.roleBindings.delete(namespace, name, {uid: binding.metadata.uid, ...call})
     } catch (err) {
       if (!isNotFound(err) && !isConflict(err)) throw err
     }

@@ -31,11 +31,11 @@ export class ProjectReconciler implements KubeReconciler<Project> {
     this.logger = (options.logger ?? silentLogger).child({reconciler: 'projects'})
   }
 
-  reconcile(request: ReconcileRequest<Project>): Promise<ReconcileResult | void> {
-    return accounted('projects', this.options.onCalls, () => this.run(request))
+  reconcile(request: ReconcileRequest<Project>, signal: AbortSignal): Promise<ReconcileResult | void> {
+    return accounted('projects', this.options.onCalls, () => this.run(request, {signal}))
   }
 
-  private async run(request: ReconcileRequest<Project>): Promise<void> {
+  private async run(request: ReconcileRequest<Project>, call: {signal: AbortSignal}): Promise<void> {
     const project = request.object
     if (!project) {
       this.reported.delete(request.id)
@@ -52,23 +52,23 @@ export class ProjectReconciler implements KubeReconciler<Project> {
     this.reported.delete(project.id)
     if (existing) {
       if (labelsMissing(desired.object.metadata.labels, existing.metadata.labels)) {
-        cache.observeWrite(await kube.namespaces.patch(desired.name, {metadata: {labels: desired.object.metadata.labels}}))
+        cache.observeWrite(await kube.namespaces.patch(desired.name, {metadata: {labels: desired.object.metadata.labels}}, call))
       }
       return
     }
     try {
-      cache.observeWrite(await kube.namespaces.create(desired.object))
+      cache.observeWrite(await kube.namespaces.create(desired.object, call))
       this.logger.info({project: project.id, namespace: desired.name}, 'created namespace')
     } catch (err) {
       if (!isAlreadyExists(err)) throw err
       // Not in our (label-selected) cache: an unmanaged namespace of that name. Adopt it,
       // unless another project already labelled it between our read and now.
-      const current = await kube.namespaces.get(desired.name)
+      const current = await kube.namespaces.get(desired.name, call)
       const owner = current.metadata.labels?.[LABEL_PROJECT_ID]
       if (owner && owner !== project.id) {
         return this.fail(project, 'NamespaceConflict', `namespace ${desired.name} already belongs to project ${owner}`)
       }
-      cache.observeWrite(await kube.namespaces.patch(desired.name, {metadata: {labels: desired.object.metadata.labels}}))
+      cache.observeWrite(await kube.namespaces.patch(desired.name, {metadata: {labels: desired.object.metadata.labels}}, call))
       this.logger.info({project: project.id, namespace: desired.name}, 'adopted existing namespace')
     }
   }

@@ -78,7 +78,7 @@ export class SessionReconciler implements KubeReconciler<Session> {
     const {cache} = this.options
     if (!request.object) {
       this.latest.delete(request.id)
-      for (const cr of cache.byIndex(INDEX_SESSION_ID, request.id)) await this.deleteCr(cr)
+      for (const cr of cache.byIndex(INDEX_SESSION_ID, request.id)) await this.deleteCr(cr, signal)
       return
     }
     const session = this.freshest(request.object)
@@ -91,7 +91,7 @@ export class SessionReconciler implements KubeReconciler<Session> {
     // The CR found by the session-id label is the session's CR, even if the project was renamed
     // since it was created: moving a running session would kill it. Duplicates are removed.
     let cr = owned.find((o) => o.metadata.namespace === desired.namespace && o.metadata.name === desired.name) ?? owned[0]
-    for (const other of owned) if (other !== cr) await this.deleteCr(other)
+    for (const other of owned) if (other !== cr) await this.deleteCr(other, signal)
     if (!cr) {
       const squatter = cache.get(desired.namespace, desired.name)
       if (squatter) {
@@ -107,16 +107,16 @@ export class SessionReconciler implements KubeReconciler<Session> {
         await this.writeStatus(session, undefined, {lost: true}, signal)
         return
       }
-      const created = await this.create(session, desired)
+      const created = await this.create(session, desired, signal)
       if ('conflict' in created) {
         await this.writeStatus(session, undefined, {verdict: created.conflict}, signal)
         return
       }
       cr = created.cr
     } else {
-      cr = await this.update(desired.object, cr)
+      cr = await this.update(desired.object, cr, signal)
     }
-    cr = await this.forwardPhaseRequest(session, cr)
+    cr = await this.forwardPhaseRequest(session, cr, signal)
     await this.writeStatus(session, cr, {}, signal)
   }
 
@@ -142,10 +142,10 @@ export class SessionReconciler implements KubeReconciler<Session> {
     return mine
   }
 
-  private async create(session: Session, desired: Extract<DesiredSession, {ok: true}>): Promise<{cr: AgenticSession} | {conflict: Verdict}> {
+  private async create(session: Session, desired: Extract<DesiredSession, {ok: true}>, signal: AbortSignal): Promise<{cr: AgenticSession} | {conflict: Verdict}> {
     const {kube, cache} = this.options
     try {
-      const cr = await kube.agenticSessions.create(desired.object)
+      const cr = await kube.agenticSessions.create(desired.object, {signal})
       cache.observeWrite(cr)
       this.logger.debug({session: session.id, cr: `${desired.namespace}/${desired.name}`}, 'created AgenticSession')
       return {cr}
@@ -153,20 +153,21 @@ export class SessionReconciler implements KubeReconciler<Session> {
       if (isAlreadyExists(err)) {
         // Another writer was faster, or an unlabelled CR of that name exists: read it and
         // treat this as an update, unless it belongs to a different session.
-        const existing = await kube.agenticSessions.get(desired.namespace, desired.name)
+        const existing = await kube.agenticSessions.get(desired.namespace, desired.name, {signal})
         const owner = existing.metadata.labels?.[LABEL_SESSION_ID]
         if (owner && owner !== session.id) return {conflict: nameConflict(desired, owner)}
         cache.observeWrite(existing)
-        return {cr: await this.update(desired.object, existing)}
+        return {cr: await this.update(desired.object, existing, signal)}
       }
       if (isNotFound(err)) throw new NamespaceMissingError(desired.namespace, {cause: err})
-      this.event(session, undefined, 'Warning', 'CreateFailed', 'Create', errorMessage(err))
+      // Cancelled (shutdown, or the lease lost) is not a failure to report.
+      if (!signal.aborted) this.event(session, undefined, 'Warning', 'CreateFailed', 'Create', errorMessage(err))
       throw err
     }
   }
 
   /** Merge-patches the drifted fields; on 409 re-reads, recomputes and tries again. */
-  private async update(desired: AgenticSession, cr: AgenticSession): Promise<AgenticSession> {
+  private async update(desired: AgenticSession, cr: AgenticSession, signal: AbortSignal): Promise<AgenticSession> {
     const {kube, cache} = this.options
     const namespace = cr.metadata.namespace ?? ''
     const name = cr.metadata.name ?? ''
@@ -176,57 +177,57 @@ export class SessionReconciler implements KubeReconciler<Session> {
       const drift = specDrift(desired, current)
       if (drift.length === 0) return current
       try {
-        const updated = await kube.agenticSessions.patch(namespace, name, driftPatch(drift))
+        const updated = await kube.agenticSessions.patch(namespace, name, driftPatch(drift), {signal})
         cache.observeWrite(updated)
         this.logger.debug({cr: `${namespace}/${name}`, fields: drift.map((d) => d.path)}, 'updated AgenticSession')
         return updated
       } catch (err) {
         if (!isConflict(err) || attempt >= max) throw err
-        current = await kube.agenticSessions.get(namespace, name)
+        current = await kube.agenticSessions.get(namespace, name, {signal})
         cache.observeWrite(current)
       }
     }
   }
 
   /** Forwards the user's stop/restart to the CR's status; returns the CR as it now is. */
-  private async forwardPhaseRequest(session: Session, cr: AgenticSession): Promise<AgenticSession> {
+  private async forwardPhaseRequest(session: Session, cr: AgenticSession, signal: AbortSignal): Promise<AgenticSession> {
     const crPhase = cr.status?.phase ?? ''
     if (session.phase === 'Stopping' && crPhase !== 'Stopping' && !TERMINAL_PHASES.has(crPhase)) {
-      const updated = await this.patchCrStatus(cr, {phase: 'Stopping', stoppedReason: 'user'})
+      const updated = await this.patchCrStatus(cr, {phase: 'Stopping', stoppedReason: 'user'}, signal)
       this.event(session, updated, 'Normal', 'StopRequested', 'Stop', `phase ${crPhase || '(none)'} -> Stopping: stop requested through the Ambient API`)
       return updated
     }
     if (session.phase === 'Pending' && restartRequested(session, cr)) {
-      const updated = await this.patchCrStatus(cr, {phase: 'Pending', completionTime: null, stoppedReason: null})
+      const updated = await this.patchCrStatus(cr, {phase: 'Pending', completionTime: null, stoppedReason: null}, signal)
       this.event(session, updated, 'Normal', 'RestartRequested', 'Start', `phase ${crPhase} -> Pending: start requested through the Ambient API`)
       return updated
     }
     return cr
   }
 
-  private async patchCrStatus(cr: AgenticSession, status: Record<string, unknown>): Promise<AgenticSession> {
+  private async patchCrStatus(cr: AgenticSession, status: Record<string, unknown>, signal: AbortSignal): Promise<AgenticSession> {
     const {kube, cache} = this.options
     const namespace = cr.metadata.namespace ?? ''
     const name = cr.metadata.name ?? ''
     const max = this.options.maxConflictRetries ?? 5
     for (let attempt = 0; ; attempt++) {
       try {
-        const updated = await kube.agenticSessions.patchStatus(namespace, name, {status})
+        const updated = await kube.agenticSessions.patchStatus(namespace, name, {status}, {signal})
         cache.observeWrite(updated)
         return updated
       } catch (err) {
         if (!isConflict(err) || attempt >= max) throw err
-        cache.observeWrite(await kube.agenticSessions.get(namespace, name))
+        cache.observeWrite(await kube.agenticSessions.get(namespace, name, {signal}))
       }
     }
   }
 
-  private async deleteCr(cr: AgenticSession): Promise<void> {
+  private async deleteCr(cr: AgenticSession, signal: AbortSignal): Promise<void> {
     const namespace = cr.metadata.namespace ?? ''
     const name = cr.metadata.name ?? ''
     try {
       // The uid precondition protects a same-named successor created meanwhile.
-      await this.options.kube.agenticSessions.delete(namespace, name, {uid: cr.metadata.uid})
+      await this.options.kube.agenticSessions.delete(namespace, name, {uid: cr.metadata.uid, signal})
       this.logger.debug({cr: `${namespace}/${name}`}, 'deleted AgenticSession')
     } catch (err) {
       if (!isNotFound(err) && !isConflict(err)) throw err
