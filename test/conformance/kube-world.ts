@@ -83,11 +83,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     async reconcileProject(project, id = project?.id ?? '') {
       if (project) projectsById.set(project.id, project)
       else projectsById.delete(id)
-      await projects.reconcile({key: id, id, object: project})
+      await projects.reconcile({key: id, id, object: project}, stop.signal)
       if (project) await until('the namespace in the cache', () => caches.namespaces.get('', project.name.toLowerCase()))
     },
     async reconcileSettings(object, id = object?.id ?? '') {
-      await settings.reconcile({key: id, id, object})
+      await settings.reconcile({key: id, id, object}, stop.signal)
     },
     async converge(rounds = 5) {
       for (let round = 0; round < rounds; round++) {
