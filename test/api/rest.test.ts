@@ -8,6 +8,7 @@ import path from 'node:path'
 import {Writable} from 'node:stream'
 import pino from 'pino'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {sanitize} from '../../src/lib/tui/sanitize.js'
 import {ApiError, ApiResponseError, ApiUnreachableError} from '../../src/lib/api/errors.js'
 import {LEGACY_BASE_PATH, RestClient} from '../../src/lib/api/rest.js'
 import type {Session, SessionSpec} from '../../src/lib/api/types.js'
@@ -311,11 +312,11 @@ describe('RestClient against a misbehaving server', () => {
     expect((err as ApiError).reason).toContain('502 Bad Gateway')
   })
 
-  it('accepts a numeric error code and strips terminal escapes from the reason', async () => {
+  it('accepts a numeric error code and keeps the reason as sent (views escape it, --json carries it exactly)', async () => {
     const err = await rejectionOf(client().list('numcode'))
     expect(err).toBeInstanceOf(ApiError)
-    expect(err).toMatchObject({status: 409, code: 'ERR_API_CONFLICT', serverCode: '409', errorId: '6', reason: 'taken red by x', operationId: 'op'})
-    expect((err as Error).message).not.toMatch(/\u001b|\u0007/)
+    expect(err).toMatchObject({status: 409, code: 'ERR_API_CONFLICT', serverCode: '409', errorId: '6', operationId: 'op'})
+    expect(sanitize((err as ApiError).reason)).toBe('taken \\x1b[31mred\\x1b[0m\\x07 by x')
   })
 
   it('rejects a 2xx body that is not JSON', async () => {

@@ -1,6 +1,5 @@
 // Typed failures of the API clients, one vocabulary for REST and gRPC: callers branch on
 // `code` (or `status`) and never parse messages. The CLI exits 1 for all of them.
-import {stripVTControlCharacters} from 'node:util'
 import {AmbientError} from '../errors.js'
 
 /** Stable codes by HTTP status; other statuses get `ERR_API_<status>`. */
@@ -43,13 +42,15 @@ export interface ApiErrorDetails {
   cause?: unknown
 }
 
-/** Server text that may reach a terminal: escape sequences and control characters go, length is bounded. */
-export function terminalSafe(text: string, max = 1000): string {
-  const clean = stripVTControlCharacters(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean
+/**
+ * Server text kept as the server sent it, but bounded in length. It is escaped where it meets
+ * a person (tui/sanitize.ts), not here: `--json` output must carry it exactly.
+ */
+export function boundedText(text: string, max = 1000): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
 }
 
-/** The server answered with an error status; its reason is kept terminal-safe. */
+/** The server answered with an error status; its reason is bounded in length. */
 export class ApiError extends AmbientError {
   readonly status: number
   readonly reason: string
@@ -63,7 +64,7 @@ export class ApiError extends AmbientError {
   readonly grpcCode?: number
 
   constructor(raw: ApiErrorDetails) {
-    const details = {...raw, reason: terminalSafe(raw.reason)}
+    const details = {...raw, reason: boundedText(raw.reason)}
     super(apiErrorMessage(details), apiErrorCode(details.status), {cause: details.cause})
     this.status = details.status
     this.reason = details.reason

@@ -3,7 +3,7 @@
 // The token is asked for on every call, so a rotated token file is picked up at once.
 import pLimit from 'p-limit'
 import {silentLogger, type Logger} from '../log.js'
-import {ApiError, ApiResponseError, ApiUnreachableError, terminalSafe} from './errors.js'
+import {ApiError, ApiResponseError, ApiUnreachableError, boundedText} from './errors.js'
 import {normalizeRfc3339} from './time.js'
 import type {
   ListOptions,
@@ -237,9 +237,9 @@ export class RestClient {
       if (typeof parsed.reason === 'string') reason = parsed.reason
       else if (typeof parsed.message === 'string') reason = parsed.message
       else if (typeof parsed.error === 'string') reason = parsed.error
-      if (typeof parsed.operation_id === 'string' && parsed.operation_id) operationId = terminalSafe(parsed.operation_id)
-      if (typeof parsed.id === 'string' && parsed.id) errorId = terminalSafe(parsed.id)
-      if (typeof parsed.code === 'string' && parsed.code) serverCode = terminalSafe(parsed.code)
+      if (typeof parsed.operation_id === 'string' && parsed.operation_id) operationId = boundedText(parsed.operation_id)
+      if (typeof parsed.id === 'string' && parsed.id) errorId = boundedText(parsed.id)
+      if (typeof parsed.code === 'string' && parsed.code) serverCode = boundedText(parsed.code)
       else if (typeof parsed.code === 'number' && Number.isFinite(parsed.code)) serverCode = String(parsed.code)
     }
     // A proxy's HTML page or a plain-text body still says something useful.
