@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {AmbientCommand} from '../lib/cli/base.js'
-import {shutdownSignal, waitForAbort} from '../lib/cli/signals.js'
+import {shutdownSignal} from '../lib/cli/signals.js'
+import {waitForAbort} from '../lib/util/abort.js'
 
 export default class Proxy extends AmbientCommand {
   static override summary = 'Run the AG-UI reverse proxy alone, routing to the local runners of the registry.'
