@@ -18,7 +18,7 @@ export type PhaseRequest = 'stop' | 'restart'
  * Stopping and the run is neither stopping nor over; `restart` when the session says Pending
  * and was updated after the run had completed.
  */
-export function pendingPhaseRequest(session: Pick<Session, 'phase' | 'updated_at'>, run: ObservedRun): PhaseRequest | undefined {
+export function pendingPhaseRequest(session: Pick<Partial<Session>, 'phase' | 'updated_at'>, run: ObservedRun): PhaseRequest | undefined {
   const phase = run.phase ?? ''
   if (session.phase === 'Stopping' && phase !== 'Stopping' && !TERMINAL_PHASES.has(phase)) return 'stop'
   if (session.phase === 'Pending' && restartedAfter(session, run)) return 'restart'
@@ -26,7 +26,7 @@ export function pendingPhaseRequest(session: Pick<Session, 'phase' | 'updated_at
 }
 
 /** Pending set after the run finished: the user started the session again. */
-function restartedAfter(session: Pick<Session, 'updated_at'>, run: ObservedRun): boolean {
+function restartedAfter(session: Pick<Partial<Session>, 'updated_at'>, run: ObservedRun): boolean {
   if (!TERMINAL_PHASES.has(run.phase ?? '') || !run.completionTime) return false
   try {
     return compareRfc3339(session.updated_at, run.completionTime) > 0
@@ -40,7 +40,7 @@ function restartedAfter(session: Pick<Session, 'updated_at'>, run: ObservedRun):
  * `patch` (the run's status, to be copied onto the session) without its phase and completion
  * time when writing them would overwrite a request the run has not taken up yet.
  */
-export function keepPendingRequest(session: Pick<Session, 'phase' | 'updated_at'>, patch: SessionStatusPatch, run: ObservedRun): SessionStatusPatch {
+export function keepPendingRequest(session: Pick<Partial<Session>, 'phase' | 'updated_at'>, patch: SessionStatusPatch, run: ObservedRun): SessionStatusPatch {
   if (!patch.phase || !pendingPhaseRequest(session, run)) return patch
   const kept = {...patch}
   delete kept.phase

@@ -14,7 +14,9 @@ export {RunnerLogs, logPipesFor, type RunnerLogPipes, type RunnerLogSettings} fr
 export {parseProcStat, readProcStat, readProcUid, isPidAlive, groupMembers, isGroupAlive, type ProcStat} from './procfs.js'
 export {killRunner, terminateGroup, signalGroup, type TerminateGroupOptions, type TerminateResult} from './kill.js'
 export {verifyRunnerGroup, type RunnerProcessRef, type GroupVerdict, type VerifyRunnerOptions} from './verify.js'
-export {RunnerRegistry, registryResolver, defaultRunnerStateDir, type RunnerRecord, type RunnerRegistryOptions} from './registry.js'
+export {RunnerSchema, runnerView, type Runner, type RunnerView, type ManagedRunner, type RunnerRow, type RunnerStatus} from './runner.js'
+export {RunnerRegistry, registryResolver, defaultRunnerStateDir, runnerRegistryDir, type RunnerRecord, type RunnerRegistryOptions} from './registry.js'
+export {describeRunners, type DescribeRunnersOptions} from './status.js'
 export {
   RunnerManager,
   defaultWorkspaceRoot,
@@ -25,7 +27,6 @@ export {
   DEFAULT_HEALTH_INTERVAL_MS,
   type RunnerManagerOptions,
   type RunnerManagerEvents,
-  type RunnerInfo,
   type RunnerExit,
   type ReapedRunner,
   type AdoptResult,

@@ -33,6 +33,7 @@ import {RunnerLogs, logPipesFor, type RunnerLogPipes} from './runner-logs.js'
 import {DEFAULT_PORT_RANGE, type PortRange, findFreePort} from './ports.js'
 import {isPidAlive, readProcStat} from './procfs.js'
 import type {RunnerRecord, RunnerRegistry} from './registry.js'
+import type {ManagedRunner} from './runner.js'
 import {workspacePathFor} from './session-id.js'
 import {type RandomBytes, generateToken} from './token.js'
 
@@ -90,23 +91,6 @@ export interface RunnerManagerOptions {
   logDrainTimeoutMs?: number
 }
 
-export interface RunnerInfo {
-  sessionId: string
-  pid: number
-  /** Equal to pid: every runner leads its own group. */
-  pgid: number
-  port: number
-  workspace: string
-  command: string
-  startTime: Date
-  /** Sent by the proxy as `X-Ambient-Session-Token`. */
-  token: string
-  /** Found alive by `adopt()` rather than spawned by this manager: its exit code is unknown. */
-  adopted: boolean
-  /** `stop()` was called. */
-  stopping: boolean
-}
-
 export interface RunnerExit {
   sessionId: string
   /** null when killed by a signal, or unknown (adopted runners are not our children). */
@@ -134,13 +118,13 @@ export interface ReapedRunner {
 }
 
 export interface AdoptResult {
-  adopted: RunnerInfo[]
+  adopted: ManagedRunner[]
   reaped: ReapedRunner[]
 }
 
 export interface RunnerManagerEvents {
-  spawned: RunnerInfo
-  adopted: RunnerInfo
+  spawned: ManagedRunner
+  adopted: ManagedRunner
   exited: RunnerExit
 }
 
@@ -156,7 +140,7 @@ export interface WaitHealthyOptions {
 }
 
 interface LiveRunner {
-  info: RunnerInfo
+  info: ManagedRunner
   stderrLog: string
   /** Where this run's stderr starts (offset, in the file with this inode when known). */
   stderrStart: {offset: number; ino?: number}
@@ -229,11 +213,11 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   }
 
   /** Live runners (spawned or adopted), copies. */
-  list(): RunnerInfo[] {
+  list(): ManagedRunner[] {
     return [...this.#runners.values()].map((runner) => ({...runner.info}))
   }
 
-  get(sessionId: string): RunnerInfo | undefined {
+  get(sessionId: string): ManagedRunner | undefined {
     const runner = this.#runners.get(sessionId)
     return runner ? {...runner.info} : undefined
   }
@@ -245,7 +229,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   }
 
   /** Starts the runner of `session`. Resolves once the process exists (not once it is healthy). */
-  async spawn(session: Session): Promise<RunnerInfo> {
+  async spawn(session: Session): Promise<ManagedRunner> {
     if (this.#closed) throw new RunnerSpawnError(session.id, 'the runner manager is shut down')
     const workspace = workspacePathFor(this.workspaceRoot, session.id)
     if (this.#runners.has(session.id) || this.#pendingSessions.has(session.id)) throw new RunnerExistsError(session.id)
@@ -275,7 +259,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     return taken
   }
 
-  async #spawn(session: Session, workspace: string): Promise<RunnerInfo> {
+  async #spawn(session: Session, workspace: string): Promise<ManagedRunner> {
     const sessionId = session.id
     try {
       ensurePrivateDir(workspace)
@@ -331,14 +315,14 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
         throw new RunnerSpawnError(sessionId, result.shortMessage ?? 'no process was created')
       }
       const processStartTicks = (await readProcStat(pid))?.startTicks
-      const info: RunnerInfo = {
+      const info: ManagedRunner = {
         sessionId,
         pid,
         pgid: pid,
         port,
         workspace,
         command: this.#commandText,
-        startTime: this.#now(),
+        startTime: this.#now().toISOString(),
         token,
         adopted: false,
         stopping: false,
@@ -366,7 +350,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     }
   }
 
-  #track(info: RunnerInfo, parts: Pick<LiveRunner, 'stderrLog' | 'stderrStart' | 'processStartTicks' | 'logs'>): LiveRunner {
+  #track(info: ManagedRunner, parts: Pick<LiveRunner, 'stderrLog' | 'stderrStart' | 'processStartTicks' | 'logs'>): LiveRunner {
     let finish!: (exit: RunnerExit) => void
     const done = new Promise<RunnerExit>((resolve) => {
       finish = resolve
@@ -386,7 +370,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
       port: info.port,
       workspace: info.workspace,
       command: info.command,
-      startTime: info.startTime.toISOString(),
+      startTime: info.startTime,
       processStartTicks: runner.processStartTicks,
       token: info.token,
       ownerPid: process.pid,
@@ -446,7 +430,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
    * `timeoutMs`, RunnerExitedError as soon as the runner exits, RunnerNotFoundError for an
    * unknown session, the signal's reason when aborted.
    */
-  async waitHealthy(runnerOrId: RunnerInfo | string, options: WaitHealthyOptions = {}): Promise<void> {
+  async waitHealthy(runnerOrId: ManagedRunner | string, options: WaitHealthyOptions = {}): Promise<void> {
     const sessionId = typeof runnerOrId === 'string' ? runnerOrId : runnerOrId.sessionId
     const runner = this.#runners.get(sessionId)
     if (!runner) throw new RunnerNotFoundError(sessionId)
@@ -552,14 +536,14 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
         result.reaped.push(reaped('unhealthy'))
         continue
       }
-      const info: RunnerInfo = {
+      const info: ManagedRunner = {
         sessionId: record.sessionId,
         pid: record.pid,
         pgid: record.pgid,
         port: record.port,
         workspace: record.workspace,
         command: record.command,
-        startTime: new Date(record.startTime),
+        startTime: record.startTime,
         token: record.token,
         adopted: true,
         stopping: false,

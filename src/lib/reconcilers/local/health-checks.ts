@@ -2,7 +2,7 @@
 // the background, one per runner, so a reconcile worker is never held for 15 s: the
 // reconciler starts a check, returns, and is re-enqueued when the check settles.
 import {errorMessage} from '../../errors.js'
-import {HealthCheckTimeoutError, RunnerExitedError, RunnerNotFoundError, type RunnerInfo, type RunnerManager} from '../../process/index.js'
+import {HealthCheckTimeoutError, RunnerExitedError, RunnerNotFoundError, type ManagedRunner, type RunnerManager} from '../../process/index.js'
 
 export type HealthResult =
   | {kind: 'healthy'; at: Date}
@@ -40,7 +40,7 @@ export class HealthChecks {
   }
 
   /** Starts checking `runner`, replacing any check of the session. */
-  start(runner: RunnerInfo): HealthCheck {
+  start(runner: ManagedRunner): HealthCheck {
     const id = runner.sessionId
     this.cancel(id)
     const controller = new AbortController()

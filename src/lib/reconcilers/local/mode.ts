@@ -6,12 +6,11 @@
 import type {Config} from '../../config/index.js'
 import type {Runnable} from '../../controller/manager.js'
 import {silentLogger, type Logger} from '../../log.js'
-import {RunnerManager, RunnerRegistry} from '../../process/index.js'
+import {RunnerManager, RunnerRegistry, runnerRegistryDir, type RunnerRow} from '../../process/index.js'
 import type {AguiProxy} from '../../proxy/index.js'
 import {waitForAbort} from '../../util/abort.js'
-import type {RunnerRow} from '../../tui/model.js'
 import {LocalSessionReconciler, type SessionApi, type SessionsView} from './reconciler.js'
-import {StopRequests, runnerRegistryDir, stopRequestsDir} from './stop-requests.js'
+import {StopRequests, stopRequestsDir} from './stop-requests.js'
 
 /** The settings local mode reads (a resolved Config fits). */
 export type LocalModeConfig = Pick<

@@ -25,7 +25,6 @@ import {compareRfc3339, fromMicros} from '../../api/time.js'
 import {SESSION_PHASES, TERMINAL_PHASES, type Session, type SessionStatusPatch} from '../../api/types.js'
 import type {Reconciler, ReconcileRequest, ReconcileResult} from '../../controller/controller.js'
 import {silentLogger, type Logger} from '../../log.js'
-import type {RunnerRow} from '../../tui/model.js'
 import {
   DEFAULT_HEALTH_INTERVAL_MS,
   DEFAULT_HEALTH_TIMEOUT_MS,
@@ -36,7 +35,8 @@ import {
   RunnerSpawnError,
   UnsafeSessionIdError,
   readLogTail,
-  type RunnerInfo,
+  type ManagedRunner,
+  type RunnerRow,
   type RunnerManager,
   type RunnerRegistry,
 } from '../../process/index.js'
@@ -158,7 +158,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
       onSettled: (id) => this.#trigger(id),
     })
 
-    const remember = (info: RunnerInfo) => this.#pids.set(info.sessionId, info.pid)
+    const remember = (info: ManagedRunner) => this.#pids.set(info.sessionId, info.pid)
     this.#manager.on('spawned', remember)
     this.#manager.on('adopted', remember)
     this.#manager.on('exited', (exit) => {
@@ -303,7 +303,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
       this.#logger.warn({session: id, field: problem.field}, problem.message)
       return this.#writeTerminal(session, notSpawnedOutcome(REASONS.invalidSession, problem.message, rfc3339(this.#now())), signal)
     }
-    let runner: RunnerInfo
+    let runner: ManagedRunner
     try {
       runner = await this.#manager.spawn(session)
     } catch (err) {
@@ -334,7 +334,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
   }
 
   /** The runner exists: make sure the session says Creating, then act on its health check. */
-  async #creating(session: Session, runner: RunnerInfo, signal: AbortSignal, depth: number): Promise<ReconcileResult | void> {
+  async #creating(session: Session, runner: ManagedRunner, signal: AbortSignal, depth: number): Promise<ReconcileResult | void> {
     const id = session.id
     let current = session
     if ((session.phase ?? '') !== 'Creating') {
@@ -564,7 +564,7 @@ export class LocalSessionReconciler implements Reconciler<Session> {
         phase: runner.stopping && !TERMINAL_PHASES.has(phase) ? 'Stopping' : phase,
         pid: runner.pid,
         port: runner.port,
-        startedAt: runner.startTime.toISOString(),
+        startTime: runner.startTime,
       }
     })
   }
