@@ -52,3 +52,16 @@ export function runnerView(runner: RunnerView): RunnerView {
   const {sessionId, pid, pgid, port, workspace, command, startTime} = runner
   return {sessionId, pid, pgid, port, workspace, command, startTime}
 }
+
+/** How a supervised runner ended, as the manager reports it. */
+export interface RunnerExit {
+  sessionId: string
+  /** null when killed by a signal, or unknown (adopted runners are not our children). */
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+  /** Last lines of stderr.log written by this run (at most 50). */
+  stderrTail: string[]
+  adopted: boolean
+  /** The exit followed `stop()`/`stopAll()`: the reconciler reports Stopped, not Failed. */
+  stopRequested: boolean
+}
