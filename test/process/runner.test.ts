@@ -4,26 +4,12 @@ import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterEach, describe, expect, it} from 'vitest'
 import {SESSION_TOKEN_HEADER, describeRunners, runnerView, type RunnerRecord} from '../../src/lib/process/index.js'
+import {runnerRecord} from './helpers.js'
 
 const SECRET = 'tok-never-shown-4f2a'
 
 function record(overrides: Partial<RunnerRecord> = {}): RunnerRecord {
-  return {
-    sessionId: 'abc',
-    pid: 4242,
-    pgid: 4242,
-    port: 9100,
-    workspace: '/tmp/ws/abc',
-    command: 'python local_entry.py',
-    startTime: '2026-01-01T00:00:00.000Z',
-    processStartTicks: 1,
-    token: SECRET,
-    ownerPid: process.pid,
-    stderrOffset: 0,
-    stdoutPipe: '/tmp/p/abc.out',
-    stderrPipe: '/tmp/p/abc.err',
-    ...overrides,
-  }
+  return runnerRecord({startTime: '2026-01-01T00:00:00.000Z', token: SECRET, stdoutPipe: '/tmp/p/abc.out', stderrPipe: '/tmp/p/abc.err', ...overrides})
 }
 
 const servers: http.Server[] = []
