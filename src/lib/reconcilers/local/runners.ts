@@ -11,6 +11,7 @@ import {
   verifyRunnerGroup,
   type RunnerRecord,
   type RunnerRegistry,
+  type RunnerView,
 } from '../../process/index.js'
 import type {StopRequests} from './stop-requests.js'
 
@@ -27,10 +28,8 @@ export interface KillLocalRunnerOptions {
   now?: () => Date
 }
 
-export interface KilledRunner {
-  sessionId: string
-  pid: number
-  port: number
+/** What `runners kill` reports of a runner it stopped. */
+export interface KilledRunner extends Pick<RunnerView, 'sessionId' | 'pid' | 'port'> {
   /** Something of the runner's process group was alive. */
   wasAlive: boolean
   /** SIGKILL was needed after the grace period. */
