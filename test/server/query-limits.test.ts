@@ -84,9 +84,11 @@ describe('search bounds', () => {
     const nested = (depth: number) => `${'('.repeat(depth)}name = 'x'${')'.repeat(depth)}`
     expect((await search(nested(MAX_SEARCH_DEPTH))).status).toBe(200)
     refusedSearch(await search(nested(MAX_SEARCH_DEPTH + 1)), /nested deeper than 32/)
-    refusedSearch(await search(nested(5000)), /nested deeper than 32/)
-    // Unbalanced ones too: the bound applies while parsing, before the parser could recurse.
-    refusedSearch(await search('('.repeat(2000)), /nested deeper than 32/)
+    // 5,000 pairs are over the length bound already; 4,000 unbalanced ones are not, and meet
+    // the depth bound while parsing, before the parser could recurse that deep.
+    refusedSearch(await search(nested(5000)), /longer than 4096 characters/)
+    refusedSearch(await search('('.repeat(4000)), /nested deeper than 32/)
+    refusedSearch(await search(`${'not ('.repeat(800)}`), /nested deeper than 32/)
   })
 
   it(`counts NOT as nesting too`, async () => {

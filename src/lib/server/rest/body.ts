@@ -5,6 +5,7 @@
 import type {IncomingMessage} from 'node:http'
 import {normalizeRfc3339} from '../../api/time.js'
 import {malformed, payloadTooLarge, validation} from '../errors.js'
+import {MAX_BODY_DEPTH} from '../query-limits.js'
 import type {FieldType, ResourceSchema} from '../schema.js'
 
 const INT32_MIN = -2147483648
@@ -58,7 +59,24 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`Unable to read request body: expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`)
   }
+  // JSON.parse builds any depth without recursing; later code may recurse (JSON.stringify,
+  // structuredClone, error messages), so the depth is checked here, without recursion either.
+  if (exceedsDepth(value, MAX_BODY_DEPTH)) throw malformed(`Unable to read request body: JSON nested deeper than ${MAX_BODY_DEPTH} levels`)
   return value as Record<string, unknown>
+}
+
+/** True when `value` nests deeper than `limit` levels (a scalar is level 0, `{}` or `[]` level 1); iterative. */
+export function exceedsDepth(value: unknown, limit: number): boolean {
+  const stack: {value: unknown; depth: number}[] = [{value, depth: 0}]
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    if (typeof top.value !== 'object' || top.value === null) continue
+    const depth = top.depth + 1
+    if (depth > limit) return true
+    for (const child of Object.values(top.value)) {
+      if (typeof child === 'object' && child !== null) stack.push({value: child, depth})
+    }
+  }
+  return false
 }
 
 /**
@@ -71,7 +89,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 export function decodeCreateBody(body: Record<string, unknown>, schema: ResourceSchema): Record<string, unknown> {
   if (body.id !== undefined && body.id !== null) throw validation('id must be empty: the server assigns it')
   const unknown = Object.keys(body).filter((k) => !isDeclared(schema, k))
-  if (unknown.length) throw validation(`unknown field${unknown.length > 1 ? 's' : ''} for ${schema.kind}: ${unknown.join(', ')}`)
+  if (unknown.length) throw validation(`unknown field${unknown.length > 1 ? 's' : ''} for ${schema.kind}: ${listSome(unknown, 10)}`)
   const out: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(body)) {
     if (value === null) continue
@@ -125,6 +143,20 @@ function checkType(name: string, type: FieldType, value: unknown): unknown {
 }
 
 function typeError(name: string, want: string, got: unknown) {
-  const shown = JSON.stringify(got)
-  return malformed(`Unable to read request body: field ${name} must be ${want}, got ${shown.length > 60 ? `${shown.slice(0, 60)}...` : shown}`)
+  return malformed(`Unable to read request body: field ${name} must be ${want}, got ${describe(got)}`)
+}
+
+/** A short description of a JSON value, whatever its size: scalars shown (long strings cut), containers named. */
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return 'an object'
+  if (typeof value === 'string') return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}...` : JSON.stringify(value)
+  return String(value)
+}
+
+/** The first `n` names, then how many more there are. */
+function listSome(names: readonly string[], n: number): string {
+  const shown = names.slice(0, n).map((k) => (k.length > 60 ? `${k.slice(0, 60)}...` : k))
+  return names.length > n ? `${shown.join(', ')} and ${names.length - n} more` : shown.join(', ')
 }
