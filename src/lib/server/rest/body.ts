@@ -5,7 +5,7 @@
 import type {IncomingMessage} from 'node:http'
 import {normalizeRfc3339} from '../../api/time.js'
 import {malformed, payloadTooLarge, validation} from '../errors.js'
-import {MAX_BODY_DEPTH} from '../query-limits.js'
+import {MAX_BODY_DEPTH, MAX_BODY_VALUES} from '../query-limits.js'
 import type {FieldType, ResourceSchema} from '../schema.js'
 
 const INT32_MIN = -2147483648
@@ -50,6 +50,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   const text = body.toString('utf8')
+  // Bounded before parsing: JSON.parse itself builds any depth without recursing, but code that
+  // later walks the value may recurse (JSON.stringify, structuredClone), and parsing tens of
+  // thousands of keys takes tens of milliseconds that no valid body needs.
+  checkJsonShape(text)
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -59,24 +63,39 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`Unable to read request body: expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`)
   }
-  // JSON.parse builds any depth without recursing; later code may recurse (JSON.stringify,
-  // structuredClone, error messages), so the depth is checked here, without recursion either.
-  if (exceedsDepth(value, MAX_BODY_DEPTH)) throw malformed(`Unable to read request body: JSON nested deeper than ${MAX_BODY_DEPTH} levels`)
   return value as Record<string, unknown>
 }
 
-/** True when `value` nests deeper than `limit` levels (a scalar is level 0, `{}` or `[]` level 1); iterative. */
-export function exceedsDepth(value: unknown, limit: number): boolean {
-  const stack: {value: unknown; depth: number}[] = [{value, depth: 0}]
-  for (let top = stack.pop(); top; top = stack.pop()) {
-    if (typeof top.value !== 'object' || top.value === null) continue
-    const depth = top.depth + 1
-    if (depth > limit) return true
-    for (const child of Object.values(top.value)) {
-      if (typeof child === 'object' && child !== null) stack.push({value: child, depth})
+/**
+ * One pass over JSON text, without recursion and without building anything: refuses nesting
+ * deeper than MAX_BODY_DEPTH (the body object is level 1) and more than MAX_BODY_VALUES values
+ * in objects and arrays (each opening bracket and each comma counts one). Validity is left to
+ * JSON.parse; this only bounds what parsing and walking the value may cost.
+ */
+export function checkJsonShape(text: string): void {
+  let depth = 0
+  let values = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22 /* " */) {
+      // Skip the string, escapes included.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i)
+        if (d === 0x5c /* \ */) i++
+        else if (d === 0x22) break
+      }
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > MAX_BODY_DEPTH) throw malformed(`Unable to read request body: JSON nested deeper than ${MAX_BODY_DEPTH} levels`)
+      values++
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      if (depth > 0) depth--
+    } else if (c === 0x2c /* , */) {
+      values++
+    } else {
+      continue
     }
+    if (values > MAX_BODY_VALUES) throw malformed(`Unable to read request body: more than ${MAX_BODY_VALUES} values in its objects and arrays`)
   }
-  return false
 }
 
 /**
