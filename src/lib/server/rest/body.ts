@@ -5,6 +5,7 @@
 import type {IncomingMessage} from 'node:http'
 import {normalizeRfc3339} from '../../api/time.js'
 import {malformed, payloadTooLarge, validation} from '../errors.js'
+import {MAX_BODY_DEPTH, MAX_BODY_VALUES} from '../query-limits.js'
 import type {FieldType, ResourceSchema} from '../schema.js'
 
 const INT32_MIN = -2147483648
@@ -49,6 +50,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   const text = body.toString('utf8')
+  // Bounded before parsing: JSON.parse itself builds any depth without recursing, but code that
+  // later walks the value may recurse (JSON.stringify, structuredClone), and parsing tens of
+  // thousands of keys takes tens of milliseconds that no valid body needs.
+  checkJsonShape(text)
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -62,6 +67,38 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 }
 
 /**
+ * One pass over JSON text, without recursion and without building anything: refuses nesting
+ * deeper than MAX_BODY_DEPTH (the body object is level 1) and more than MAX_BODY_VALUES values
+ * in objects and arrays (each opening bracket and each comma counts one). Validity is left to
+ * JSON.parse; this only bounds what parsing and walking the value may cost.
+ */
+export function checkJsonShape(text: string): void {
+  let depth = 0
+  let values = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22 /* " */) {
+      // Skip the string, escapes included.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i)
+        if (d === 0x5c /* \ */) i++
+        else if (d === 0x22) break
+      }
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > MAX_BODY_DEPTH) throw malformed(`Unable to read request body: JSON nested deeper than ${MAX_BODY_DEPTH} levels`)
+      values++
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      if (depth > 0) depth--
+    } else if (c === 0x2c /* , */) {
+      values++
+    } else {
+      continue
+    }
+    if (values > MAX_BODY_VALUES) throw malformed(`Unable to read request body: more than ${MAX_BODY_VALUES} values in its objects and arrays`)
+  }
+}
+
+/**
  * A create body, decoded the way the real server's strict create decoding does: `id` is refused
  * (the server assigns it), a key the resource does not declare at all is refused, every declared
  * key must have its type, and declared keys a client cannot set (created_by_user_id, status
@@ -71,7 +108,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 export function decodeCreateBody(body: Record<string, unknown>, schema: ResourceSchema): Record<string, unknown> {
   if (body.id !== undefined && body.id !== null) throw validation('id must be empty: the server assigns it')
   const unknown = Object.keys(body).filter((k) => !isDeclared(schema, k))
-  if (unknown.length) throw validation(`unknown field${unknown.length > 1 ? 's' : ''} for ${schema.kind}: ${unknown.join(', ')}`)
+  if (unknown.length) throw validation(`unknown field${unknown.length > 1 ? 's' : ''} for ${schema.kind}: ${listSome(unknown, 10)}`)
   const out: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(body)) {
     if (value === null) continue
@@ -125,6 +162,20 @@ function checkType(name: string, type: FieldType, value: unknown): unknown {
 }
 
 function typeError(name: string, want: string, got: unknown) {
-  const shown = JSON.stringify(got)
-  return malformed(`Unable to read request body: field ${name} must be ${want}, got ${shown.length > 60 ? `${shown.slice(0, 60)}...` : shown}`)
+  return malformed(`Unable to read request body: field ${name} must be ${want}, got ${describe(got)}`)
+}
+
+/** A short description of a JSON value, whatever its size: scalars shown (long strings cut), containers named. */
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return 'an object'
+  if (typeof value === 'string') return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}...` : JSON.stringify(value)
+  return String(value)
+}
+
+/** The first `n` names, then how many more there are. */
+function listSome(names: readonly string[], n: number): string {
+  const shown = names.slice(0, n).map((k) => (k.length > 60 ? `${k.slice(0, 60)}...` : k))
+  return names.length > n ? `${shown.join(', ')} and ${names.length - n} more` : shown.join(', ')
 }
