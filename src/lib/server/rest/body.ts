@@ -7,6 +7,7 @@ import {normalizeRfc3339} from '../../api/time.js'
 import {malformed, payloadTooLarge, validation} from '../errors.js'
 import {MAX_BODY_DEPTH, MAX_BODY_VALUES} from '../query-limits.js'
 import type {FieldType, ResourceSchema} from '../schema.js'
+import {jsonShapeProblem} from '../../util/json-shape.js'
 
 const INT32_MIN = -2147483648
 const INT32_MAX = 2147483647
@@ -66,36 +67,11 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
-/**
- * One pass over JSON text, without recursion and without building anything: refuses nesting
- * deeper than MAX_BODY_DEPTH (the body object is level 1) and more than MAX_BODY_VALUES values
- * in objects and arrays (each opening bracket and each comma counts one). Validity is left to
- * JSON.parse; this only bounds what parsing and walking the value may cost.
- */
+/** Refuses bodies nested deeper than MAX_BODY_DEPTH or with more than MAX_BODY_VALUES values. */
 export function checkJsonShape(text: string): void {
-  let depth = 0
-  let values = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 0x22 /* " */) {
-      // Skip the string, escapes included.
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i)
-        if (d === 0x5c /* \ */) i++
-        else if (d === 0x22) break
-      }
-    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
-      if (++depth > MAX_BODY_DEPTH) throw malformed(`Unable to read request body: JSON nested deeper than ${MAX_BODY_DEPTH} levels`)
-      values++
-    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
-      if (depth > 0) depth--
-    } else if (c === 0x2c /* , */) {
-      values++
-    } else {
-      continue
-    }
-    if (values > MAX_BODY_VALUES) throw malformed(`Unable to read request body: more than ${MAX_BODY_VALUES} values in its objects and arrays`)
-  }
+  const problem = jsonShapeProblem(text, {maxDepth: MAX_BODY_DEPTH, maxValues: MAX_BODY_VALUES})
+  if (problem?.exceeded === 'depth') throw malformed(`Unable to read request body: JSON nested deeper than ${MAX_BODY_DEPTH} levels`)
+  if (problem?.exceeded === 'values') throw malformed(`Unable to read request body: more than ${MAX_BODY_VALUES} values in its objects and arrays`)
 }
 
 /**
