@@ -1,10 +1,13 @@
 // The base of every command: `--json` (oclif prints the returned value, errors too), config
 // resolution with the documented precedence, and the mapping of typed errors to stable exit
-// codes (2 for invalid configuration, 1 for everything else).
+// codes (2 for invalid configuration, 1 for everything else). How a failure is reported on
+// stderr is decided in one place, src/lib/cli/fatal.ts.
+import path from 'node:path'
 import {Command, Errors, Flags} from '@oclif/core'
-import {loadConfig, type Overrides, type ResolvedConfig} from '../config/index.js'
+import {ensureDir, loadConfig, type Overrides, type ResolvedConfig} from '../config/index.js'
 import {AmbientError, ConfigError, ExitCode} from '../errors.js'
 import {createLogger, type Logger, type LogLevel} from '../log.js'
+import {markShownAsJson, toCliError} from './fatal.js'
 
 export abstract class AmbientCommand extends Command {
   static override enableJsonFlag = true
@@ -25,17 +28,20 @@ export abstract class AmbientCommand extends Command {
     return this.resolved
   }
 
+  /** `file`: the live views' log, under AMBIENT_STATE_DIR/logs (created now, named if it cannot be). */
   protected createLogger(level: LogLevel, name = 'ambient', file?: string): Logger {
+    if (file) ensureDir({dir: path.dirname(file), variable: 'AMBIENT_STATE_DIR', purpose: 'the log file of the live view'})
     return createLogger({level, name, file})
   }
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
-    if (err instanceof ConfigError) {
-      return super.catch(new Errors.CLIError(err.message, {exit: ExitCode.config}))
-    }
-    if (err instanceof AmbientError && !(err instanceof Errors.CLIError)) {
-      return super.catch(new Errors.CLIError(err.message, {exit: err.exitCode ?? ExitCode.failure}))
-    }
-    return super.catch(err)
+    let cli: Error = err
+    if (err instanceof ConfigError) cli = toCliError(err, ExitCode.config)
+    else if (err instanceof AmbientError && !(err instanceof Errors.CLIError)) cli = toCliError(err, err.exitCode ?? ExitCode.failure)
+    // Without --json oclif rethrows; with it, it prints {"error": ...} on stdout and returns.
+    await super.catch(cli)
+    // Either way the process ends in bin/run.js, which reports fatal errors in one place.
+    markShownAsJson(cli)
+    throw cli
   }
 }
