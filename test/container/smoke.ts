@@ -106,7 +106,8 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
 
   const image = await inspectImage(IMAGE)
   report.image = image
-  const pjson = JSON.parse(fs.readFileSync(path.join(context.dir, 'package.json'), 'utf8')) as {devDependencies?: Record<string, string>}
+  const lock = JSON.parse(fs.readFileSync(path.join(context.dir, 'package-lock.json'), 'utf8')) as {packages: Record<string, {dev?: boolean}>}
+  const devOnly = Object.entries(lock.packages).filter(([p, v]) => p && v.dev).map(([p]) => p)
   let passwd = ''
   await check('image: config and content', async () => {
     const problems: string[] = []
@@ -119,7 +120,7 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
     if (/^#\s*syntax\s*=/im.test(context.dockerfile)) problems.push('the Dockerfile has a # syntax line (BuildKit would pull a frontend)')
     const content = await withImageFiles(IMAGE, (mount) => {
       passwd = readPasswd(mount)
-      return checkContent(mount, {appDir: 'app', devDependencies: Object.keys(pjson.devDependencies ?? {}), unshipped: ['deploy', 'proto', 'src', 'test', 'bench', 'docs']})
+      return checkContent(mount, {appDir: 'app', devOnly, unshipped: ['deploy', 'proto', 'src', 'test', 'bench', 'docs']})
     })
     report.appBytes = content.appBytes
     report.nodeModulesBytes = content.nodeModulesBytes

@@ -95,8 +95,8 @@ function bytesUnder(dir: string): number {
 export interface ContentExpectations {
   /** The image's application folder (WORKDIR). */
   appDir: string
-  /** devDependencies of package.json: none may be installed. */
-  devDependencies: string[]
+  /** Lockfile paths of packages only devDependencies need (`"dev": true`): none may be installed. */
+  devOnly: string[]
   /** Folders of the repository that the image must not ship. */
   unshipped: string[]
 }
@@ -108,7 +108,8 @@ export function checkContent(root: string, expected: ContentExpectations): Conte
   const maps = findFiles(app, (n) => n.endsWith('.map'))
   if (maps.length) problems.push(`source maps shipped: ${maps.map(rel).join(', ')}`)
   for (const dir of expected.unshipped) if (fs.existsSync(path.join(app, dir))) problems.push(`${expected.appDir}/${dir} is shipped`)
-  for (const dep of expected.devDependencies) if (fs.existsSync(path.join(app, 'node_modules', dep))) problems.push(`devDependency ${dep} is installed`)
+  const dev = expected.devOnly.filter((p) => fs.existsSync(path.join(app, p)))
+  if (dev.length) problems.push(`${dev.length} packages only devDependencies need are installed: ${dev.slice(0, 5).join(', ')}`)
   for (const cache of ['tmp/node-compile-cache', 'root/.npm', 'root/.cache']) if (fs.existsSync(path.join(root, cache))) problems.push(`/${cache} is in the image`)
   const tmp = fs.existsSync(path.join(root, 'tmp')) ? fs.readdirSync(path.join(root, 'tmp')) : []
   if (tmp.length) problems.push(`/tmp is not empty: ${tmp.slice(0, 5).join(', ')}`)
