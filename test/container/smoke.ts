@@ -68,6 +68,7 @@ export async function build(prepared: Prepared, options: {noCache?: boolean} = {
     tag: IMAGE,
     noCache: options.noCache,
     buildArgs: {VERSION: context.version, REVISION: context.revision},
+    labels: {'org.opencontainers.image.version': context.version, 'org.opencontainers.image.revision': context.revision},
     volumes: prepared.npmVolumes,
   })
 }

@@ -65,12 +65,19 @@ export interface BuildOptions {
   volumes?: string[]
   /** Rebuild every layer (the base image is still used as it is). */
   noCache?: boolean
+  /**
+   * Also set as labels on the command line. podman 4.3 (buildah 1.28) reuses a cached LABEL
+   * step when only the build args it expands changed, so a rebuild at a new commit kept the
+   * old revision label; command-line labels are applied when the image is committed.
+   */
+  labels?: Record<string, string>
 }
 
 export async function buildImage(options: BuildOptions): Promise<{ms: number}> {
   const args = ['build', '--network=host', '--pull=never', '--layers', '--tag', options.tag]
   if (options.noCache) args.push('--no-cache')
   for (const [k, v] of Object.entries(options.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`)
+  for (const [k, v] of Object.entries(options.labels ?? {})) args.push('--label', `${k}=${v}`)
   for (const v of options.volumes ?? []) args.push('--volume', v)
   args.push('--file', path.join(options.contextDir, 'Dockerfile'), options.contextDir)
   const result = await run('podman', args, {timeoutMs: 15 * 60_000})
