@@ -11,7 +11,7 @@ import {checkEmbeddedOnce, checkKube, checkVersion, freePort, CheckFailed} from 
 import {loadDeployment, planRun, type RunPlan} from './lib/deployment.js'
 import {startHostApiServer, startKube} from './lib/fixtures.js'
 import {ensurePodman, type Log} from './lib/host.js'
-import {checkContent, homeFromPasswd, inspectImage, readPasswd, withImageFiles, type ImageInfo} from './lib/image.js'
+import {checkContent, homeFromPasswd, inspectImage, pathResolver, readPasswd, withImageFiles, type ImageInfo} from './lib/image.js'
 import {run} from './lib/proc.js'
 
 export const IMAGE = 'localhost/ambient:smoke'
@@ -110,6 +110,7 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
   const lock = JSON.parse(fs.readFileSync(path.join(context.dir, 'package-lock.json'), 'utf8')) as {packages: Record<string, {dev?: boolean}>}
   const devOnly = Object.entries(lock.packages).filter(([p, v]) => p && v.dev).map(([p]) => p)
   let passwd = ''
+  let resolve = (p: string) => p
   await check('image: config and content', async () => {
     const problems: string[] = []
     const labels = image.labels
@@ -121,6 +122,7 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
     if (/^#\s*syntax\s*=/im.test(context.dockerfile)) problems.push('the Dockerfile has a # syntax line (BuildKit would pull a frontend)')
     const content = await withImageFiles(IMAGE, (mount) => {
       passwd = readPasswd(mount)
+      resolve = pathResolver(mount)
       return checkContent(mount, {appDir: 'app', devOnly, unshipped: ['deploy', 'proto', 'src', 'test', 'bench', 'docs']})
     })
     report.appBytes = content.appBytes
@@ -147,6 +149,7 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
       secret: () => token,
       imageUser: image.user,
       home: (uid) => homeFromPasswd(passwd, uid),
+      resolve,
       hostPort: (p) => ports.get(p) ?? 0,
       // What a cluster provides differently: the API server's Service, in-cluster Kubernetes credentials.
       envOverrides: {AMBIENT_API_SERVER_URL: api.url, AMBIENT_GRPC_SERVER_ADDR: api.grpcAddress, KUBECONFIG: KUBECONFIG_IN_CONTAINER},

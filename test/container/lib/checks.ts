@@ -59,15 +59,23 @@ export function nonJsonLines(text: string): string[] {
 
 const excerpt = (lines: string[]) => lines.slice(0, 3).map((l) => l.slice(0, 200)).join(' | ')
 
+/** Files the runtime itself mounts into every container (a cluster's runtime mounts the same). */
+const RUNTIME_FILES = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/run/.containerenv']
+
 /**
- * `podman diff` minus the volumes' own mount points: the runtime creates those in the
- * container's root when the image lacks them (a cluster's runtime does too). Anything else is
- * a write outside the volumes.
+ * `podman diff` minus what the runtime does before the command starts: the mount points of
+ * the volumes and of its own files, created in the container's root when the image lacks
+ * them, and so their parent folders changed. Anything else is a write outside the volumes.
  */
 export async function assertNoWrites(name: string, plan: RunPlan): Promise<void> {
   const mountPoints = new Set<string>()
-  for (const p of plan.volumePaths) for (let d = p; d !== '/'; d = path.dirname(d)) mountPoints.add(d)
-  const writes = (await containers.diff(name)).filter((c) => !(c.kind === 'added' && mountPoints.has(c.path)))
+  const parents = new Set<string>()
+  for (const p of [...plan.volumePaths, ...RUNTIME_FILES]) {
+    mountPoints.add(plan.resolve(p))
+    for (let d = path.posix.dirname(plan.resolve(p)); d !== '/'; d = path.posix.dirname(d)) parents.add(d)
+  }
+  const allowed = (c: containers.Change) => (c.kind === 'added' && (mountPoints.has(c.path) || parents.has(c.path))) || (c.kind === 'changed' && parents.has(c.path))
+  const writes = (await containers.diff(name)).filter((c) => !allowed(c))
   assert(writes.length === 0, `wrote outside its volumes: ${writes.map((c) => `${c.kind} ${c.path}`).join(', ')}`)
 }
 
@@ -82,7 +90,7 @@ export interface OneShotOptions {
 /** Runs a command to exit 0; returns its stdout. */
 async function oneShot(options: OneShotOptions): Promise<{stdout: string; stderr: string}> {
   try {
-    const r = await containers.runToExit({name: options.name, image: options.image, plan: options.plan, args: options.args, env: options.env})
+    const r = await containers.runToExit({name: options.name, image: options.image, plan: options.plan, args: options.args, env: options.env}, 90_000)
     assert(r.exitCode === 0, `exit ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`)
     await assertNoWrites(options.name, options.plan)
     return {stdout: r.stdout, stderr: r.stderr}

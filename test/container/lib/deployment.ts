@@ -85,6 +85,8 @@ export interface PlanOptions {
   envOverrides?: Record<string, string>
   /** Read-only bind mounts a cluster would not need (e.g. a kubeconfig): host path → container path. */
   extraMounts?: Record<string, string>
+  /** A container path through the image's symlinks (/var/run/x -> /run/x). */
+  resolve?: (containerPath: string) => string
 }
 
 export interface RunPlan {
@@ -98,6 +100,7 @@ export interface RunPlan {
   readOnlyRoot: boolean
   /** Container paths that are volumes (writes there are allowed). */
   volumePaths: string[]
+  resolve: (containerPath: string) => string
   probes: {liveness?: {url: string}; readiness?: {url: string}}
   /** Seconds Kubernetes waits after SIGTERM. */
   gracePeriodSeconds: number
@@ -207,6 +210,7 @@ export function planRun(doc: DeploymentDoc, options: PlanOptions): RunPlan {
     uid,
     readOnlyRoot: Boolean(sc.readOnlyRootFilesystem),
     volumePaths,
+    resolve: options.resolve ?? ((p) => p),
     probes: {liveness: probeUrl(container.livenessProbe), readiness: probeUrl(container.readinessProbe)},
     gracePeriodSeconds: pod.terminationGracePeriodSeconds ?? 30,
     remove: () => {

@@ -57,6 +57,32 @@ export function readPasswd(root: string): string {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
 }
 
+/**
+ * The image's symlinks in its first two levels (/var/run -> /run, /lib -> usr/lib), as a
+ * function that resolves a container path through them: podman reports changes at the
+ * resolved path.
+ */
+export function pathResolver(root: string): (p: string) => string {
+  const links = new Map<string, string>()
+  const scan = (dir: string, depth: number) => {
+    for (const e of fs.readdirSync(path.join(root, dir), {withFileTypes: true})) {
+      const p = path.posix.join(dir, e.name)
+      if (e.isSymbolicLink()) links.set(p, path.posix.resolve(dir, fs.readlinkSync(path.join(root, p))))
+      else if (e.isDirectory() && depth < 2) scan(p, depth + 1)
+    }
+  }
+  scan('/', 1)
+  return (p) => {
+    let current = path.posix.resolve(p)
+    for (let hops = 0; hops < 40; hops++) {
+      const prefix = [...links.keys()].find((l) => current === l || current.startsWith(`${l}/`))
+      if (!prefix) return current
+      current = `${links.get(prefix)}${current.slice(prefix.length)}`
+    }
+    return current
+  }
+}
+
 export interface ContentProblems {
   problems: string[]
   appBytes: number
