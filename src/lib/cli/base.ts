@@ -8,6 +8,7 @@ import {ensureDir, loadConfig, type Overrides, type ResolvedConfig} from '../con
 import {AmbientError, ConfigError, ExitCode} from '../errors.js'
 import {createLogger, type Logger, type LogLevel} from '../log.js'
 import {markShownAsJson, toCliError} from './fatal.js'
+import {restoreShell} from './shell.js'
 
 export abstract class AmbientCommand extends Command {
   static override enableJsonFlag = true
@@ -21,6 +22,11 @@ export abstract class AmbientCommand extends Command {
   }
 
   private resolved?: ResolvedConfig
+
+  protected override async init(): Promise<void> {
+    restoreShell()
+    await super.init()
+  }
 
   /** Resolves configuration once per command run; flags given here take precedence. */
   protected loadSettings(overrides: Overrides = {}): ResolvedConfig {

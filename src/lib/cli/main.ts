@@ -3,26 +3,7 @@
 // and start-up works for a uid without a passwd entry (Kubernetes' runAsUser).
 import {flush, run} from '@oclif/core'
 import {endWithError} from './fatal.js'
-
-let shellHidden = false
-
-/**
- * Without SHELL, oclif's start-up asks os.userInfo() for the login shell, which throws
- * (uv_os_get_passwd ENOENT) for a uid without a passwd entry. An empty SHELL gives oclif's
- * own "unknown" answer without that call; the init hook (src/hooks/init.ts) removes it again
- * before any command runs, so children never inherit it.
- */
-export function hideShellDetection(env: NodeJS.ProcessEnv = process.env): void {
-  if (env.SHELL !== undefined) return
-  env.SHELL = ''
-  shellHidden = true
-}
-
-export function restoreShell(env: NodeJS.ProcessEnv = process.env): void {
-  if (!shellHidden) return
-  if (env.SHELL === '') delete env.SHELL
-  shellHidden = false
-}
+import {hideShellDetection} from './shell.js'
 
 const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)))
 
@@ -37,7 +18,5 @@ export async function main(options: {root: string; argv?: string[]}): Promise<vo
     await flush()
   } catch (err) {
     await fail(err)
-  } finally {
-    restoreShell()
   }
 }
