@@ -67,7 +67,7 @@ const RUNTIME_FILES = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/run/
  * the volumes and of its own files, created in the container's root when the image lacks
  * them, and so their parent folders changed. Anything else is a write outside the volumes.
  */
-export async function assertNoWrites(name: string, plan: RunPlan): Promise<void> {
+export function writesOutsideVolumes(changes: readonly containers.Change[], plan: Pick<RunPlan, 'volumePaths' | 'resolve'>): containers.Change[] {
   const mountPoints = new Set<string>()
   const parents = new Set<string>()
   for (const p of [...plan.volumePaths, ...RUNTIME_FILES]) {
@@ -75,7 +75,11 @@ export async function assertNoWrites(name: string, plan: RunPlan): Promise<void>
     for (let d = path.posix.dirname(plan.resolve(p)); d !== '/'; d = path.posix.dirname(d)) parents.add(d)
   }
   const allowed = (c: containers.Change) => (c.kind === 'added' && (mountPoints.has(c.path) || parents.has(c.path))) || (c.kind === 'changed' && parents.has(c.path))
-  const writes = (await containers.diff(name)).filter((c) => !allowed(c))
+  return changes.filter((c) => !allowed(c))
+}
+
+export async function assertNoWrites(name: string, plan: RunPlan): Promise<void> {
+  const writes = writesOutsideVolumes(await containers.diff(name), plan)
   assert(writes.length === 0, `wrote outside its volumes: ${writes.map((c) => `${c.kind} ${c.path}`).join(', ')}`)
 }
 
