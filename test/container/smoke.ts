@@ -133,12 +133,14 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
   })
   if (!report.checks.at(-1)?.ok) return report
 
-  const deployment = loadDeployment(path.join(root, 'deploy/deployment.yaml'))
+  // deploy/ of the commit the image was built from, not of the working tree.
+  const deployDir = path.join(context.dir, 'deploy')
+  const deployment = loadDeployment(path.join(deployDir, 'deployment.yaml'))
   const namespace = deployment.metadata.namespace ?? 'default'
   const podName = `${deployment.metadata.name}-smoke`
   const token = `smoke-${Math.random().toString(36).slice(2)}`
   const api = await startHostApiServer(root, token)
-  const kube = await startKube(root, [namespace])
+  const kube = await startKube(deployDir, [namespace])
   const ports = new Map<number, number>()
   for (const p of deployment.spec.template.spec.containers[0]?.ports ?? []) ports.set(p.containerPort, await freePort())
   let plan: RunPlan | undefined
@@ -161,7 +163,7 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
     await check('run --mode test --embedded --once --json', () => checkEmbeddedOnce(IMAGE, p, 'test'))
     await check('run --mode local --embedded --once --json', () => checkEmbeddedOnce(IMAGE, p, 'local'))
     await check(`run ${p.args.join(' ')} (the Deployment's args)`, async () => {
-      const r = await checkKube({image: IMAGE, plan: p, api, kube, podName, namespace, rbacFile: path.join(root, 'deploy/rbac.yaml'), stopGraceSeconds: 10})
+      const r = await checkKube({image: IMAGE, plan: p, api, kube, podName, namespace, rbacFile: path.join(deployDir, 'rbac.yaml'), stopGraceSeconds: 10})
       report.stopMs = r.stopMs
       return r.detail
     })

@@ -70,9 +70,9 @@ export interface KubeFixture {
   close(): Promise<void>
 }
 
-export async function startKube(repoRoot: string, namespaces: string[]): Promise<KubeFixture> {
-  // The compiled fake lives elsewhere than test/fake-kube: name the CRD file explicitly.
-  const kube = await startFakeKube({namespaces: ['default', ...namespaces], crdPaths: [path.join(repoRoot, 'deploy/crd.yaml')]})
+export async function startKube(deployDir: string, namespaces: string[]): Promise<KubeFixture> {
+  // The CRD of the commit under test (the compiled fake would look next to itself).
+  const kube = await startFakeKube({namespaces: ['default', ...namespaces], crdPaths: [path.join(deployDir, 'crd.yaml')]})
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ambient-smoke-kube-'))
   fs.chmodSync(dir, 0o755)
   const kubeconfig = path.join(dir, 'kubeconfig')
