@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {baseImageOf, qualify} from './lib/base-image.js'
-import {nonJsonLines, writesOutsideVolumes} from './lib/checks.js'
+import {fatalMessage, nonJsonLines, writesOutsideVolumes} from './lib/checks.js'
 import {loadDeployment, planRun, type DeploymentDoc, type PlanOptions, type RunPlan} from './lib/deployment.js'
 import {homeFromPasswd, pathResolver} from './lib/image.js'
 
@@ -167,8 +167,13 @@ describe('writes outside the volumes', () => {
   })
 })
 
-describe('nonJsonLines', () => {
+describe('output checks', () => {
   it('finds lines that are not JSON objects', () => {
     expect(nonJsonLines('{"a":1}\n\n[1]\nplain\n{"b":2}\n"s"\n')).toEqual(['[1]', 'plain', '"s"'])
+  })
+
+  it('finds the fatal log line a failed command ends with', () => {
+    expect(fatalMessage('{"level":30,"msg":"started"}\n{"level":60,"msg":"AMBIENT_CONFIG_DIR: cannot create"}\n')).toBe('AMBIENT_CONFIG_DIR: cannot create')
+    expect(fatalMessage('plain text\n')).toBeUndefined()
   })
 })

@@ -162,7 +162,7 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
     await check('--version', () => checkVersion(IMAGE, p, context.version))
     await check('run --mode test --embedded --once --json', () => checkEmbeddedOnce(IMAGE, p, 'test'))
     await check('run --mode local --embedded --once --json', () => checkEmbeddedOnce(IMAGE, p, 'local'))
-    await check(`run ${p.args.join(' ')} (the Deployment's args)`, async () => {
+    await check(`${p.args.join(' ')} (the Deployment's args)`, async () => {
       const r = await checkKube({image: IMAGE, plan: p, api, kube, podName, namespace, rbacFile: path.join(deployDir, 'rbac.yaml'), stopGraceSeconds: 10})
       report.stopMs = r.stopMs
       return r.detail

@@ -57,6 +57,19 @@ export function nonJsonLines(text: string): string[] {
   })
 }
 
+/** The `msg` of the fatal log line a failed command ends with, if there is one. */
+export function fatalMessage(stderr: string): string | undefined {
+  for (const line of stderr.trim().split('\n').reverse()) {
+    try {
+      const entry = JSON.parse(line) as {level?: unknown; msg?: unknown}
+      if (entry.level === 60 && typeof entry.msg === 'string') return entry.msg
+    } catch {
+      // not a log line
+    }
+  }
+  return undefined
+}
+
 const excerpt = (lines: string[]) => lines.slice(0, 3).map((l) => l.slice(0, 200)).join(' | ')
 
 /** Files the runtime itself mounts into every container (a cluster's runtime mounts the same). */
@@ -95,7 +108,7 @@ export interface OneShotOptions {
 async function oneShot(options: OneShotOptions): Promise<{stdout: string; stderr: string}> {
   try {
     const r = await containers.runToExit({name: options.name, image: options.image, plan: options.plan, args: options.args, env: options.env}, 90_000)
-    assert(r.exitCode === 0, `exit ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`)
+    assert(r.exitCode === 0, `exit ${r.exitCode}: ${fatalMessage(r.stderr) ?? r.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`)
     await assertNoWrites(options.name, options.plan)
     return {stdout: r.stdout, stderr: r.stderr}
   } finally {
