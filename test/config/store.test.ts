@@ -20,13 +20,14 @@ afterEach(() => {
 })
 
 function configError(fn: () => unknown): ConfigError {
+  let caught: unknown
   try {
     fn()
   } catch (err) {
-    if (err instanceof ConfigError) return err
-    throw err
+    caught = err
   }
-  throw new Error('expected a ConfigError')
+  expect(caught).toBeInstanceOf(ConfigError)
+  return caught as ConfigError
 }
 
 describe('settings store', () => {
