@@ -52,3 +52,24 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that drops everything, for tests and library callers that pass none. */
 export const silentLogger: Logger = pino({level: 'silent'})
+
+export interface FatalError {
+  /** The error's class, e.g. ConfigError. */
+  type: string
+  message: string
+  code?: string
+  /** Only for errors nobody expected (a bug): typed errors say all there is in their message. */
+  stack?: string
+}
+
+/**
+ * The last line of a failed command when stderr is not a terminal: one JSON log line at level
+ * fatal, shaped like every other line (name, redaction), written synchronously because the
+ * process exits right after.
+ */
+export function logFatal(error: FatalError, fields: {exitCode: number}, fd = 2): void {
+  // `err` as given: pino's error serializer would rebuild it from an Error (type "Object", empty stack).
+  const serializers = {err: (value: FatalError) => value}
+  const logger = pino({name: 'ambient', level: 'fatal', serializers, redact: {paths: REDACT, censor: '[redacted]'}}, pino.destination({fd, sync: true}))
+  logger.fatal({err: error, exitCode: fields.exitCode}, error.message)
+}
