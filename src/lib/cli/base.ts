@@ -10,7 +10,7 @@ import {Command, Errors, Flags, ux} from '@oclif/core'
 import {ensureDir, loadConfig, type Overrides, type ResolvedConfig} from '../config/index.js'
 import {AmbientError, ConfigError, ExitCode} from '../errors.js'
 import {createLogger, type Logger, type LogLevel} from '../log.js'
-import {sanitizeLines, terminalSafeJson} from '../tui/sanitize.js'
+import {sanitizeLines, terminalSafeJson} from '../util/sanitize.js'
 import {markShownAsJson, toCliError} from './fatal.js'
 import {restoreShell} from './shell.js'
 

@@ -3,7 +3,7 @@
 // runner text: sanitized, so each one is one line of inert characters.
 import stringWidth from 'string-width'
 import {formatDuration} from '../tui/format.js'
-import {sanitizeValue} from '../tui/sanitize.js'
+import {sanitizeValue} from '../util/sanitize.js'
 
 export interface Column<T> {
   header: string

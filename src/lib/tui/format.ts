@@ -2,7 +2,7 @@
 // choices. Plain functions so the layout rules are testable without rendering.
 import stringWidth from 'string-width'
 import type {ConnectionState} from './model.js'
-import {sanitize} from './sanitize.js'
+import {sanitize} from '../util/sanitize.js'
 
 /** "12s", "5m03s", "2h05m", "3d04h": uptime with one sub-unit, so it visibly ticks. */
 export function formatUptime(ms: number): string {

@@ -6,7 +6,7 @@ import {formatAge} from '../cli/table.js'
 import {connectionColor, formatRate, formatUptime, oneLine, phaseColor, type TuiColor} from './format.js'
 import {mountView, useInterval, ViewRoot, type QuitOptions, type TerminalStreams} from './lifecycle.js'
 import type {ResourceStats, RunnerRow, RunSnapshot} from './model.js'
-import {sanitize} from './sanitize.js'
+import {sanitize} from '../util/sanitize.js'
 import {Table, type TableColumn} from './table.js'
 
 export interface RunViewProps {

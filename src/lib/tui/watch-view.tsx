@@ -10,7 +10,7 @@ import {mountView, useInterval, ViewRoot, type QuitOptions, type TerminalStreams
 import type {WatchChange, WatchLogLine, WatchRow} from './model.js'
 import {Table, type RowStyle, type TableColumn} from './table.js'
 import type {WatchModel} from './watch-model.js'
-import {sanitize} from './sanitize.js'
+import {sanitize} from '../util/sanitize.js'
 
 export {WatchModel} from './watch-model.js'
 export type {WatchCounts, WatchFilters, WatchModelEvent, WatchModelOptions, WatchObject, WatchSort} from './watch-model.js'
