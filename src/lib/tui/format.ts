@@ -27,6 +27,14 @@ export function formatDuration(ms: number): string {
 }
 
 /** Events per second: one decimal below 10 so a trickle does not read as zero. */
+/** "3s", "5m", "2h", "4d": the age format kubectl uses. */
+export function formatAge(fromIso: string | undefined, now = Date.now()): string {
+  if (!fromIso) return '<unknown>'
+  const ms = now - Date.parse(fromIso)
+  if (!Number.isFinite(ms)) return '<unknown>'
+  return formatDuration(ms)
+}
+
 export function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond) || perSecond <= 0) return '0'
   return perSecond < 10 ? perSecond.toFixed(1) : String(Math.round(perSecond))

@@ -4,8 +4,7 @@
 // by index, which a sliding window of lines would break.
 import {Box, Text, useWindowSize} from 'ink'
 import {useState, useSyncExternalStore} from 'react'
-import {formatAge} from '../cli/table.js'
-import {connectionColor, formatDuration, oneLine, phaseColor, type TuiColor} from './format.js'
+import {connectionColor, formatAge, formatDuration, oneLine, phaseColor, type TuiColor} from './format.js'
 import {mountView, useInterval, ViewRoot, type QuitOptions, type TerminalStreams} from './lifecycle.js'
 import type {WatchChange, WatchLogLine, WatchRow} from './model.js'
 import {Table, type RowStyle, type TableColumn} from './table.js'
