@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Entry point: hands argv to oclif, which loads commands lazily from the manifest.
-import {execute} from '@oclif/core'
+// Entry point: hands argv to oclif (commands load lazily from the manifest) through main(),
+// which ends failures as one JSON log line when stderr is not a terminal.
+import {fileURLToPath} from 'node:url'
+import {main} from '../dist/lib/cli/main.js'
 
-await execute({dir: import.meta.url})
+await main({root: fileURLToPath(new URL('..', import.meta.url))})

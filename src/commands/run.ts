@@ -106,7 +106,9 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
           const {echoRunnerCommand} = await import('../lib/reconcilers/local/index.js')
           runnerCommand = echoRunnerCommand()
         }
-        config = loadConfig({overrides: {...overrides, ...embedded.overrides}}).config
+        // The embedded server's own token: a mounted AMBIENT_API_TOKEN_FILE (the Deployment
+        // sets one) would otherwise win and every call would get 401.
+        config = {...loadConfig({overrides: {...overrides, ...embedded.overrides}}).config, AMBIENT_API_TOKEN_FILE: undefined}
         logger.info({url: embedded.server.url, grpc: embedded.server.grpcAddress}, 'embedded API server started')
       }
       if (logFile) process.stderr.write(`ambient run --mode ${config.MODE}: logs in ${logFile}\n`)

@@ -40,6 +40,18 @@ function cli(args: readonly string[]): Promise<CliResult> {
   return runCli([...args, ...connection], {AMBIENT_CONFIG_DIR: configDir, AMBIENT_STATE_DIR: stateDir, KUBECONFIG: kube.kubeconfigPath, MODE: 'kube'})
 }
 
+/** stderr as a person would read it: JSON log lines by their message, other text as is. */
+function readableStderr(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((line) => {
+      if (!line.startsWith('{')) return line
+      const record = JSON.parse(line) as {msg?: unknown}
+      return typeof record.msg === 'string' ? record.msg : line
+    })
+    .join('\n')
+}
+
 function expectSafe(result: CliResult, what: string): void {
   expectNoRawControls(result.stdout, `${what} (stdout)`)
   expectNoRawControls(result.stderr, `${what} (stderr)`)
@@ -69,8 +81,10 @@ describe('human views show hostile strings escaped, never raw', () => {
     expect(result.code, result.stderr).toBe(view.code ?? 0)
     expectSafe(result, view.args.join(' '))
     // Shown, not dropped: the operator can still see what the server sent (oclif wraps
-    // long error lines, hence without white space).
-    expect(`${result.stdout}${result.stderr}`.replace(/[\s›]+/g, '')).toContain(view.args[0] === 'diff' ? '\\x1b]0;pwned\\x07' : HOSTILE_SHOWN)
+    // long error lines, hence without white space). A failure's stderr is one JSON log line
+    // here (not a terminal): its message is what a person reads.
+    const shown = `${result.stdout}${readableStderr(result.stderr)}`.replace(/[\s›]+/g, '')
+    expect(shown).toContain(view.args[0] === 'diff' ? '\\x1b]0;pwned\\x07' : HOSTILE_SHOWN)
   })
 })
 

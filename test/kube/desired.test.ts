@@ -81,6 +81,18 @@ describe('desiredAgenticSession: names', () => {
     expect(failed(session({kube_namespace: 'under_score'})).fields).toContain('kube_namespace')
   })
 
+  it('reports a JSON field nested too deep to handle as malformed, instead of overflowing the stack', () => {
+    const deep = `{"a":${'['.repeat(50_000)}${']'.repeat(50_000)}}`
+    for (const field of ['labels', 'annotations', 'environment_variables', 'repos'] as const) {
+      const bad = failed(session({[field]: deep}))
+      expect(bad.fields, field).toContain(field)
+      expect(bad.message).toMatch(/nested deeper than 64 levels/)
+    }
+    // Status documents from the server: malformed, compared without recursing into them.
+    const echoed = session({conditions: deep, reconciled_repos: deep, reconciled_workflow: deep})
+    expect(() => statusPatchNeeded(echoed, statusToApi(undefined, {metadata: {uid: 'u', namespace: 'n'}}))).not.toThrow()
+  })
+
   it('reports name and spec problems together, InvalidName first', () => {
     const both = failed(session({kube_cr_name: 'Bad Name', repos: '{nope'}))
     expect(both.reason).toBe('InvalidName')

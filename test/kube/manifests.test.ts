@@ -153,10 +153,18 @@ describe('Dockerfile', () => {
   const text = readFileSync(resolve(deployDir, '../Dockerfile'), 'utf8')
   const lines = text.split('\n').filter((l) => !l.trim().startsWith('#'))
 
-  it('builds in node:24-slim and ships production dependencies only', () => {
-    expect(lines.filter((l) => /^FROM node:24-slim AS \w+/.test(l))).toHaveLength(2)
+  // What the image holds is proven by building it: `npm run test:container` (test/container/).
+  it('builds on a Debian release of node:24-slim and ships production dependencies only', () => {
+    const bases = lines.filter((l) => l.startsWith('FROM ')).map((l) => l.split(/\s+/)[1])
+    expect(new Set(bases)).toEqual(new Set(['node:24-bookworm-slim']))
     expect(lines.some((l) => /npm ci --omit=dev/.test(l))).toBe(true)
-    expect(lines.some((l) => /npm run build/.test(l))).toBe(true)
+    expect(lines.some((l) => /tsc -p tsconfig.json/.test(l))).toBe(true)
+  })
+
+  it('asks no registry for a frontend, leaves health to the Deployment\'s probes, carries OCI labels', () => {
+    expect(text).not.toMatch(/^#\s*syntax\s*=/im)
+    expect(lines.some((l) => /^HEALTHCHECK/.test(l))).toBe(false)
+    for (const key of ['title', 'description', 'licenses', 'version', 'revision']) expect(text).toContain(`org.opencontainers.image.${key}=`)
   })
 
   it('runs node directly in exec form as a non-root user', () => {

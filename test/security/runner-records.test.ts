@@ -5,6 +5,7 @@
 // lives on. The victims here are real process groups this test starts.
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {
   RunnerManager,
@@ -153,10 +154,9 @@ describe('runner records are verified before any signal', () => {
     const leaderTicks = await ticks(left.leader)
     const memberTicks = await ticks(left.member)
     process.kill(left.leader, 'SIGKILL')
-    // Reaped, not only dead: a zombie leader still shows its own start ticks, and a record whose
-    // ticks differ from a live (or zombie) pid's is 'gone' (the pid went to another process),
-    // not refused; only without a leader do the members speak for the group.
-    await waitFor(async () => (await readProcStat(left.leader)) === undefined, 'the leader to be reaped')
+    // Dead and reaped: a zombie still holds the pid (with its own start ticks), and a record
+    // with other ticks is then a recycled pid, not a runner whose leader is gone.
+    await waitFor(() => !existsSync(`/proc/${left.leader}`), 'the leader to die and be reaped')
     // The record claims a runner that started after the member: the member is not its child.
     await registry.write(record('younger', {pid: left.leader, pgid: left.leader, processStartTicks: memberTicks + 1}))
     await expect(runnersKill('younger')).rejects.toMatchObject({code: 'ERR_RUNNER_UNVERIFIED', message: expect.stringMatching(/not started by this runner/)})

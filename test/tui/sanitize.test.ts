@@ -1,7 +1,7 @@
 // The sanitizer itself: which characters it escapes and how, that it leaves everything else
 // alone, and that the JSON variant is still exactly the same JSON.
 import {describe, expect, it} from 'vitest'
-import {isUnsafeCodeUnit, sanitize, sanitizeJsonValue, sanitizeLines, terminalSafeJson} from '../../src/lib/tui/sanitize.js'
+import {isUnsafeCodeUnit, sanitize, sanitizeJsonValue, sanitizeLines, terminalSafeJson} from '../../src/lib/util/sanitize.js'
 import {HOSTILE, HOSTILE_SHOWN, rawControl} from '../helpers/hostile.js'
 
 describe('sanitize', () => {

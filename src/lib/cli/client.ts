@@ -9,7 +9,7 @@ import type {GroupAccess, RepoSpec} from '../api/types.js'
 import {TokenSource, type Config} from '../config/index.js'
 import {AmbientError, ExitCode} from '../errors.js'
 import type {Logger} from '../log.js'
-import {sanitize} from '../tui/sanitize.js'
+import {sanitize} from '../util/sanitize.js'
 import {AmbientCommand} from './base.js'
 
 /** Connection flags; each one overrides its setting (flags > env > settings file > defaults). */

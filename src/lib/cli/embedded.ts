@@ -52,10 +52,19 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   }
   if (options.remember ?? true) {
     const store = openSettingsStore()
-    for (const name of ['AMBIENT_API_SERVER_URL', 'AMBIENT_API_BASE_PATH', 'AMBIENT_GRPC_SERVER_ADDR', 'AMBIENT_API_TOKEN'] as const) {
-      store.set(name, String(overrides[name]))
+    try {
+      store.update({
+        AMBIENT_API_SERVER_URL: server.url,
+        AMBIENT_API_BASE_PATH: options.basePath,
+        AMBIENT_GRPC_SERVER_ADDR: server.grpcAddress,
+        AMBIENT_API_TOKEN: token,
+        AMBIENT_GRPC_USE_TLS: undefined,
+      })
+    } catch (err) {
+      // The caller never gets the server to close.
+      await server.close()
+      throw err
     }
-    store.delete('AMBIENT_GRPC_USE_TLS')
     options.logger.info({path: store.path}, 'stored the server address and token in the settings file')
   }
   return {server, token, generatedToken: options.token === undefined, overrides, close: () => server.close()}

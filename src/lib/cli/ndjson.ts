@@ -2,7 +2,7 @@
 // informer event, and TALLY lines at the end. Stdout carries these and nothing else.
 import type {ObjectMeta} from '../api/types.js'
 import type {ResourceEvent, ResourceEventType} from '../informer/index.js'
-import {terminalSafeJson} from '../tui/sanitize.js'
+import {terminalSafeJson} from '../util/sanitize.js'
 
 export interface EventLine {
   type: ResourceEventType

@@ -2,8 +2,8 @@
 // so they read on a terminal and still split on whitespace in a pipe. Cells are server or
 // runner text: sanitized, so each one is one line of inert characters.
 import stringWidth from 'string-width'
-import {formatDuration} from '../tui/format.js'
-import {sanitizeValue} from '../tui/sanitize.js'
+export {formatAge} from '../tui/format.js'
+import {sanitizeValue} from '../util/sanitize.js'
 
 export interface Column<T> {
   header: string
@@ -19,12 +19,4 @@ export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   const widths = headers.map((h, i) => Math.max(stringWidth(h), ...cells.map((r) => stringWidth(r[i]))))
   const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i] - stringWidth(cell) + 3))).join('').trimEnd()
   return [line(headers), ...cells.map(line)].join('\n')
-}
-
-/** "3s", "5m", "2h", "4d": the age format kubectl uses. */
-export function formatAge(fromIso: string | undefined, now = Date.now()): string {
-  if (!fromIso) return '<unknown>'
-  const ms = now - Date.parse(fromIso)
-  if (!Number.isFinite(ms)) return '<unknown>'
-  return formatDuration(ms)
 }

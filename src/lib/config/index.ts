@@ -7,7 +7,8 @@ import {SETTINGS, SETTING_NAMES, type Config, type SettingDef, type SettingName}
 import {openSettingsStore, type SettingsStore} from './store.js'
 
 export * from './settings.js'
-export {openSettingsStore, emptySettingsStore, type SettingsStore} from './store.js'
+export {openSettingsStore, emptySettingsStore, type SettingsChanges, type SettingsStore} from './store.js'
+export {ensureDir} from './dirs.js'
 export {TokenSource} from './token.js'
 
 export type Overrides = Partial<Record<SettingName, string | number | boolean | undefined>>

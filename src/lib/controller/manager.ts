@@ -3,19 +3,11 @@
 // leader-only parts; stops in reverse within a grace period, so SIGTERM drains cleanly.
 import type {ObjectMeta} from '../api/types.js'
 import type {Informer} from '../informer/index.js'
+import type {Cache, Runnable} from '../lifecycle.js'
 import type {Logger} from '../log.js'
 import {silentLogger} from '../log.js'
 
-export interface Runnable {
-  readonly name: string
-  /** Resolves when the component has stopped (after the signal aborts, having drained). */
-  start(signal: AbortSignal): Promise<void>
-}
-
-export interface Cache extends Runnable {
-  /** Resolves once the first full list is in the cache; rejects if the signal aborts first. */
-  waitForSync(signal: AbortSignal): Promise<void>
-}
+export type {Cache, Runnable} from '../lifecycle.js'
 
 export interface ManagerOptions {
   logger?: Logger

@@ -3,7 +3,7 @@
 // proxy in local mode). Loaded lazily, so test mode never imports client-node or execa.
 import type {Registry} from 'prom-client'
 import type {ApiConnection} from '../cli/informers.js'
-import type {Config} from '../config/index.js'
+import {ensureDir, type Config} from '../config/index.js'
 import type {Logger} from '../log.js'
 import type {Informers, ModeParts} from './control-plane.js'
 
@@ -65,6 +65,10 @@ async function kubeParts(options: ModeOptions): Promise<ModeParts> {
 }
 
 async function localParts(options: ModeOptions): Promise<ModeParts> {
+  // Local mode's state is written while it runs: a folder that cannot be created is named at start.
+  const {config} = options
+  ensureDir({dir: config.AMBIENT_STATE_DIR, variable: 'AMBIENT_STATE_DIR', purpose: 'the runner registry of local mode'})
+  ensureDir({dir: config.LOCAL_WORKSPACE_ROOT, variable: 'LOCAL_WORKSPACE_ROOT', purpose: 'the runners\' workspaces'})
   const {createLocalMode} = await import('../reconcilers/local/index.js')
   const local = createLocalMode({
     config: options.config,

@@ -3,7 +3,7 @@
 // ANSI colours on a terminal), or NDJSON, one change per line.
 import {dump} from 'js-yaml'
 import {setPath} from '../reconcilers/kube/drift.js'
-import {sanitize, terminalSafeJson} from '../tui/sanitize.js'
+import {sanitize, terminalSafeJson} from '../util/sanitize.js'
 import {diffLines} from './line-diff.js'
 import {toDiffLine, type DiffAction, type DiffEntry, type DiffField} from './types.js'
 

@@ -9,7 +9,7 @@ import {makeInformer, type KubeConfig, type KubernetesObject} from '@kubernetes/
 import {errorMessage} from '../errors.js'
 import {Backoff, DEFAULT_BACKOFF, type BackoffOptions} from '../informer/backoff.js'
 import {silentLogger, type Logger} from '../log.js'
-import type {Cache} from '../controller/manager.js'
+import type {Cache} from '../lifecycle.js'
 import {sleep, waitForAbort} from '../util/abort.js'
 import type {ListResult} from './client.js'
 import {objectKey, type KubeObjectMeta} from './types.js'

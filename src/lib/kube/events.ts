@@ -6,7 +6,7 @@
 import {V1MicroTime, type EventsV1Event} from '@kubernetes/client-node'
 import {errorMessage} from '../errors.js'
 import {silentLogger, type Logger} from '../log.js'
-import type {Runnable} from '../controller/manager.js'
+import type {Runnable} from '../lifecycle.js'
 import {sleep} from '../util/abort.js'
 import type {EventsClient} from './client.js'
 

@@ -3,14 +3,35 @@
 // with % and _, [not] in (...), [not] between .. and .., is [not] null, and/or/not, parentheses.
 // String literals are single-quoted ('' escapes a quote). An absent field is SQL NULL, so
 // comparisons with it are unknown (three-valued logic), exactly as in the real server's SQL.
+// Cost is bounded (query-limits.ts): length, nesting, comparisons and pattern length are checked
+// while parsing, so no query makes the parser recurse deeply or an evaluation take long.
 import {badSearch} from './errors.js'
+import {LikePattern} from './like.js'
+import {MAX_LIKE_PATTERN_LENGTH, MAX_SEARCH_DEPTH, MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS} from './query-limits.js'
 import type {FieldType} from './schema.js'
 import {normalizeRfc3339} from '../api/time.js'
 
-export type Predicate = (obj: Readonly<Record<string, unknown>>) => boolean
+type Doc = Readonly<Record<string, unknown>>
+
+export interface Predicate {
+  (obj: Doc): boolean
+  /**
+   * The costly part of testing `obj` (LIKE terms over long values), as a sequence of steps of
+   * bounded work; undefined when there is none. After running every step, calling the predicate
+   * on `obj` is cheap and gives the same answer. A scanner can pause between steps, so one object
+   * holding megabytes of text cannot stall the process.
+   */
+  steps(obj: Doc): Iterator<void> | undefined
+}
+
+/**
+ * Work (characters × pattern width) a LIKE term does in one go; above it, the term runs in
+ * steps of this size. About a millisecond on this project's machines.
+ */
+export const LIKE_STEP_WORK = 1 << 18
 
 type Tri = boolean | null
-type Eval = (obj: Readonly<Record<string, unknown>>) => Tri
+type Eval = (obj: Doc) => Tri
 
 type Token =
   | {kind: 'ident'; text: string; pos: number}
@@ -49,24 +70,48 @@ function tokenize(input: string): Token[] {
         text += input[i++]
       }
       tokens.push({kind: 'string', text, pos: start})
-    } else if (/[0-9]/.test(c) || (c === '-' && /[0-9]/.test(input[i + 1] ?? ''))) {
-      const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(input.slice(i))
-      if (!m) throw badSearch(`bad number at ${i}`)
-      tokens.push({kind: 'number', text: m[0], pos: i})
-      i += m[0].length
-    } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(input.slice(i))
-      if (!m) throw badSearch(`bad identifier at ${i}`)
-      tokens.push({kind: 'ident', text: m[0], pos: i})
-      i += m[0].length
+    } else if (isDigit(c) || (c === '-' && isDigit(input[i + 1]))) {
+      const end = scanNumber(input, i)
+      tokens.push({kind: 'number', text: input.slice(i, end), pos: i})
+      i = end
+    } else if (isIdentStart(c)) {
+      let end = i + 1
+      while (end < input.length && (isIdentStart(input[end]) || isDigit(input[end]) || input[end] === '.')) end++
+      tokens.push({kind: 'ident', text: input.slice(i, end), pos: i})
+      i = end
     } else {
-      const m = /^(<>|!=|<=|>=|=|<|>)/.exec(input.slice(i))
-      if (!m) throw badSearch(`unexpected character ${JSON.stringify(c)} at ${i}`)
-      tokens.push({kind: 'op', text: m[0], pos: i})
-      i += m[0].length
+      const two = input.slice(i, i + 2)
+      const op = two === '<>' || two === '!=' || two === '<=' || two === '>=' ? two : c === '=' || c === '<' || c === '>' ? c : undefined
+      if (!op) throw badSearch(`unexpected character ${JSON.stringify(c)} at ${i}`)
+      tokens.push({kind: 'op', text: op, pos: i})
+      i += op.length
     }
   }
   return tokens
+}
+
+function isDigit(c: string | undefined): boolean {
+  return c !== undefined && c >= '0' && c <= '9'
+}
+
+function isIdentStart(c: string): boolean {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_'
+}
+
+/** End of the number at `start`: -?digits(.digits)?([eE][+-]?digits)?, scanned without a regex. */
+function scanNumber(input: string, start: number): number {
+  const digits = (from: number) => {
+    let j = from
+    while (isDigit(input[j])) j++
+    return j
+  }
+  let i = digits(input[start] === '-' ? start + 1 : start)
+  if (input[i] === '.' && isDigit(input[i + 1])) i = digits(i + 1)
+  if (input[i] === 'e' || input[i] === 'E') {
+    const sign = input[i + 1] === '+' || input[i + 1] === '-' ? 1 : 0
+    if (isDigit(input[i + 1 + sign])) i = digits(i + 1 + sign)
+  }
+  return i
 }
 
 type Literal = {kind: 'string' | 'number'; text: string}
@@ -74,8 +119,19 @@ type Literal = {kind: 'string' | 'number'; text: string}
 /** A comparable form of a stored value or a literal, per field type. */
 type Scalar = string | number
 
+/** A LIKE term with its last answer, so a scanner can compute it in steps beforehand. */
+interface LikeTerm {
+  field: string
+  pattern: LikePattern
+  memoFor: Doc | undefined
+  memo: boolean
+}
+
 class Parser {
   private i = 0
+  private depth = 0
+  private terms = 0
+  readonly likeTerms: LikeTerm[] = []
   constructor(
     private readonly tokens: Token[],
     private readonly fields: ReadonlyMap<string, FieldType>,
@@ -153,7 +209,7 @@ class Parser {
   private notExpr(): Eval {
     if (this.isKeyword('not')) {
       this.i++
-      const inner = this.notExpr()
+      const inner = this.nested(() => this.notExpr())
       return (obj) => {
         const v = inner(obj)
         return v === null ? null : !v
@@ -162,11 +218,19 @@ class Parser {
     const t = this.peek()
     if (t?.kind === 'punct' && t.text === '(') {
       this.i++
-      const e = this.orExpr()
+      const e = this.nested(() => this.orExpr())
       this.expectPunct(')')
       return e
     }
     return this.comparison()
+  }
+
+  /** Parses one more level of nesting; the bound keeps the recursion (and evaluation) shallow. */
+  private nested(parse: () => Eval): Eval {
+    if (++this.depth > MAX_SEARCH_DEPTH) throw badSearch(`nested deeper than ${MAX_SEARCH_DEPTH} levels (parentheses and NOT) ${this.where()}`)
+    const e = parse()
+    this.depth--
+    return e
   }
 
   private field(): {name: string; type: FieldType} {
@@ -194,8 +258,9 @@ class Parser {
   }
 
   private comparison(): Eval {
+    if (++this.terms > MAX_SEARCH_TERMS) throw badSearch(`more than ${MAX_SEARCH_TERMS} comparisons ${this.where()}`)
     const {name, type} = this.field()
-    const get = (obj: Readonly<Record<string, unknown>>): Scalar | undefined => {
+    const get = (obj: Doc): Scalar | undefined => {
       const v = obj[name]
       return typeof v === 'string' || typeof v === 'number' ? v : undefined
     }
@@ -227,11 +292,14 @@ class Parser {
       if (type !== 'string') throw badSearch(`LIKE needs a text field, ${name} is ${type}`)
       const lit = this.literal()
       if (lit.kind !== 'string') throw badSearch(`LIKE needs a quoted pattern`)
-      const re = likeToRegExp(lit.text, insensitive)
+      if (codePoints(lit.text) > MAX_LIKE_PATTERN_LENGTH) throw badSearch(`LIKE pattern longer than ${MAX_LIKE_PATTERN_LENGTH} characters ${this.where()}`)
+      const term: LikeTerm = {field: name, pattern: new LikePattern(lit.text, {caseInsensitive: insensitive}), memoFor: undefined, memo: false}
+      this.likeTerms.push(term)
       return (obj) => {
         const v = get(obj)
         if (v === undefined) return null
-        return re.test(String(v)) !== negate
+        const hit = term.memoFor === obj ? term.memo : term.pattern.matches(String(v))
+        return hit !== negate
       }
     }
 
@@ -268,7 +336,7 @@ class Parser {
   }
 }
 
-function compareEval(get: (obj: Readonly<Record<string, unknown>>) => Scalar | undefined, op: string, lit: Scalar): Eval {
+function compareEval(get: (obj: Doc) => Scalar | undefined, op: string, lit: Scalar): Eval {
   const test = (v: Scalar): boolean => {
     switch (op) {
       case '=':
@@ -317,31 +385,41 @@ function coerce(lit: Literal, type: FieldType, field: string): Scalar {
   }
 }
 
-function likeToRegExp(pattern: string, insensitive: boolean): RegExp {
-  let source = ''
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]
-    if (c === '\\' && i + 1 < pattern.length) {
-      source += escapeRegExp(pattern[++i])
-    } else if (c === '%') {
-      source += '[\\s\\S]*'
-    } else if (c === '_') {
-      source += '[\\s\\S]'
-    } else {
-      source += escapeRegExp(c)
-    }
+function codePoints(text: string): number {
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    // The high half of a surrogate pair counts; its low half does not.
+    if (unit < 0xdc00 || unit > 0xdfff || i === 0 || text.charCodeAt(i - 1) < 0xd800 || text.charCodeAt(i - 1) > 0xdbff) n++
   }
-  return new RegExp(`^${source}$`, insensitive ? 'i' : '')
+  return n
 }
 
-function escapeRegExp(c: string): string {
-  return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c
+/** Runs, in steps of bounded work, every LIKE term whose value in `obj` is long, remembering each answer. */
+function* likeSteps(terms: readonly LikeTerm[], obj: Doc): Generator<void, void> {
+  for (const term of terms) {
+    const v = obj[term.field]
+    if (typeof v !== 'string' || v.length * term.pattern.width <= LIKE_STEP_WORK || term.memoFor === obj) continue
+    term.memo = yield* term.pattern.matchesInSteps(v, Math.max(1, Math.floor(LIKE_STEP_WORK / term.pattern.width)))
+    term.memoFor = obj
+    yield
+  }
 }
 
-/** Compiles a search expression for one resource; throws a 400 ApiServerError when invalid. */
+/** Compiles a search expression for one resource; throws a 400 ApiServerError when invalid or over a bound. */
 export function compileSearch(search: string, fields: ReadonlyMap<string, FieldType>, resource: string): Predicate {
+  if (search.length > MAX_SEARCH_LENGTH) throw badSearch(`longer than ${MAX_SEARCH_LENGTH} characters (${search.length})`)
   const tokens = tokenize(search)
-  if (tokens.length === 0) return () => true
-  const evaluate = new Parser(tokens, fields, resource).parse()
-  return (obj) => evaluate(obj) === true
+  if (tokens.length === 0) return Object.assign(() => true, {steps: () => undefined})
+  const parser = new Parser(tokens, fields, resource)
+  const evaluate = parser.parse()
+  const terms = parser.likeTerms
+  const steps = (obj: Doc): Iterator<void> | undefined => {
+    const costly = terms.some((t) => {
+      const v = obj[t.field]
+      return typeof v === 'string' && v.length * t.pattern.width > LIKE_STEP_WORK
+    })
+    return costly ? likeSteps(terms, obj) : undefined
+  }
+  return Object.assign((obj: Doc) => evaluate(obj) === true, {steps})
 }

@@ -20,6 +20,7 @@ import {silentLogger, type Logger} from '../log.js'
 import {conflict, notFound, validation} from './errors.js'
 import {KsuidGenerator} from './ids.js'
 import {SCHEMAS, STATUS_PATCH_FIELDS, STORE_RESOURCES, type StoreResource, type StoreTypes} from './schema.js'
+import type {SliceOptions} from './slicer.js'
 import type {SqliteBacking, StoredDoc} from './sqlite.js'
 import {Table, type TablePage, type TableQuery} from './table.js'
 import {checkProjectName, checkRequired} from './validate.js'
@@ -104,6 +105,11 @@ export class Store {
 
   list<R extends StoreResource>(resource: R, query: TableQuery): TablePage<StoreTypes[R]> {
     return this.table(resource).list(query) as unknown as TablePage<StoreTypes[R]>
+  }
+
+  /** `list` for queries that may be costly (search, orderBy): runs in time slices, see Table.listSliced. */
+  listSliced<R extends StoreResource>(resource: R, query: TableQuery, options?: SliceOptions): Promise<TablePage<StoreTypes[R]>> {
+    return this.table(resource).listSliced(query, options) as unknown as Promise<TablePage<StoreTypes[R]>>
   }
 
   count(resource: StoreResource): number {

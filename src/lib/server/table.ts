@@ -2,8 +2,11 @@
 // compacted lazily on the next read, so a delete is O(1) and an unfiltered page is an O(page)
 // slice; equality indexes (sessions by project_id) make project-scoped pages O(page) too.
 // Filtered or sorted candidate lists are cached per (query, table version), so walking every
-// page of a large filtered or sorted list costs one scan, not one per page.
+// page of a large filtered or sorted list costs one scan, not one per page. `listSliced` does
+// that scan and sort in time slices (slicer.ts) over a snapshot of the table, so a costly query
+// on a large table never keeps other requests waiting.
 import type {Predicate} from './search.js'
+import {Slicer, sortSliced, type SliceOptions} from './slicer.js'
 
 export interface SortKey {
   field: string
@@ -117,20 +120,46 @@ export class Table<T extends {id: string}> {
     return {items, total: ids.length}
   }
 
+  /**
+   * The same page as `list`, but a filtered or sorted query runs in time slices, pausing so that
+   * other work goes on. It evaluates a snapshot of the table as of the call (objects are frozen
+   * and replaced on write), so writes made meanwhile never mix into its answer.
+   */
+  async listSliced(q: TableQuery, options: SliceOptions = {}): Promise<TablePage<T>> {
+    if (!q.filter && !q.orderBy?.length) return this.list(q)
+    const key = cacheKey(q)
+    const hit = this.cache.get(key)
+    if (hit && hit.version === this.version) return this.list(q)
+
+    const version = this.version
+    const slicer = new Slicer(options)
+    let rows = this.baseIds(q.equals).map((id) => this.byId.get(id) as T)
+    if (q.filter) rows = await filterSliced(rows, q.filter, slicer)
+    if (q.orderBy?.length) rows = await this.sortedSliced(rows, q.orderBy, slicer)
+    // Cached only if still current: a write during the scan makes this answer a past one.
+    if (this.version === version) this.remember(key, rows.map((r) => r.id))
+    const start = (q.page - 1) * q.size
+    return {items: rows.slice(start, start + q.size), total: rows.length}
+  }
+
   private candidates(q: TableQuery): readonly string[] {
     const base = this.baseIds(q.equals)
     if (!q.filter && !q.orderBy?.length) return base
 
-    const key = JSON.stringify([q.equals ?? null, q.filterKey ?? null, q.orderBy ?? null])
+    const key = cacheKey(q)
     const hit = this.cache.get(key)
     if (hit && hit.version === this.version) return hit.ids
 
     let ids = q.filter ? base.filter((id) => (q.filter as Predicate)(this.byId.get(id) as unknown as Doc)) : base.slice()
     if (q.orderBy?.length) ids = this.sorted(ids, q.orderBy)
+    this.remember(key, ids)
+    return ids
+  }
+
+  private remember(key: string, ids: string[]): void {
     this.cache.delete(key)
     this.cache.set(key, {version: this.version, ids})
     if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string)
-    return ids
   }
 
   private baseIds(equals: TableQuery['equals']): readonly string[] {
@@ -153,14 +182,13 @@ export class Table<T extends {id: string}> {
     // Stable sort with insertion order as the final tie-break. NULLs sort last ascending and
     // first descending, as in Postgres.
     const rows = ids.map((id, pos) => ({pos, doc: this.byId.get(id) as unknown as Doc, id}))
-    rows.sort((a, b) => {
-      for (const {field, desc} of orderBy) {
-        const c = compareValues(a.doc[field], b.doc[field])
-        if (c !== 0) return desc ? -c : c
-      }
-      return a.pos - b.pos
-    })
+    rows.sort((a, b) => compareDocs(a.doc, b.doc, orderBy) || a.pos - b.pos)
     return rows.map((r) => r.id)
+  }
+
+  /** `sorted` in time slices; a stable merge sort keeps insertion order on ties. */
+  private sortedSliced(rows: readonly T[], orderBy: readonly SortKey[], slicer: Slicer): Promise<T[]> {
+    return sortSliced(rows, (a, b) => compareDocs(a as unknown as Doc, b as unknown as Doc, orderBy), slicer)
   }
 
   private compact(list: OrderedIds, live: (id: string) => boolean): void {
@@ -173,6 +201,33 @@ export class Table<T extends {id: string}> {
     })
     list.tombstones = 0
   }
+}
+
+function cacheKey(q: TableQuery): string {
+  return JSON.stringify([q.equals ?? null, q.filterKey ?? null, q.orderBy ?? null])
+}
+
+/** The objects that pass `filter`, in order, pausing between objects and inside costly ones. */
+async function filterSliced<T>(rows: readonly T[], filter: Predicate, slicer: Slicer): Promise<T[]> {
+  const out: T[] = []
+  for (let i = 0; i < rows.length; i++) {
+    const doc = rows[i] as unknown as Doc
+    const steps = filter.steps(doc)
+    if (steps) {
+      for (let r = steps.next(); !r.done; r = steps.next()) if (slicer.due()) await slicer.pause()
+    }
+    if (filter(doc)) out.push(rows[i])
+    if ((i & 15) === 15 && slicer.due()) await slicer.pause()
+  }
+  return out
+}
+
+function compareDocs(a: Doc, b: Doc, orderBy: readonly SortKey[]): number {
+  for (const {field, desc} of orderBy) {
+    const c = compareValues(a[field], b[field])
+    if (c !== 0) return desc ? -c : c
+  }
+  return 0
 }
 
 function bucket(index: Map<string, OrderedIds>, value: string): OrderedIds {

@@ -2,7 +2,7 @@
 // choices. Plain functions so the layout rules are testable without rendering.
 import stringWidth from 'string-width'
 import type {ConnectionState} from './model.js'
-import {sanitize} from './sanitize.js'
+import {sanitize} from '../util/sanitize.js'
 
 /** "12s", "5m03s", "2h05m", "3d04h": uptime with one sub-unit, so it visibly ticks. */
 export function formatUptime(ms: number): string {
@@ -27,6 +27,14 @@ export function formatDuration(ms: number): string {
 }
 
 /** Events per second: one decimal below 10 so a trickle does not read as zero. */
+/** "3s", "5m", "2h", "4d": the age format kubectl uses. */
+export function formatAge(fromIso: string | undefined, now = Date.now()): string {
+  if (!fromIso) return '<unknown>'
+  const ms = now - Date.parse(fromIso)
+  if (!Number.isFinite(ms)) return '<unknown>'
+  return formatDuration(ms)
+}
+
 export function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond) || perSecond <= 0) return '0'
   return perSecond < 10 ? perSecond.toFixed(1) : String(Math.round(perSecond))

@@ -2,11 +2,10 @@
 // the runner processes. Fed by a snapshot getter the command owns; re-read on an interval.
 import {Box, Text, useWindowSize} from 'ink'
 import {useRef, useState} from 'react'
-import {formatAge} from '../cli/table.js'
-import {connectionColor, formatRate, formatUptime, oneLine, phaseColor, type TuiColor} from './format.js'
+import {connectionColor, formatAge, formatRate, formatUptime, oneLine, phaseColor, type TuiColor} from './format.js'
 import {mountView, useInterval, ViewRoot, type QuitOptions, type TerminalStreams} from './lifecycle.js'
 import type {ResourceStats, RunnerRow, RunSnapshot} from './model.js'
-import {sanitize} from './sanitize.js'
+import {sanitize} from '../util/sanitize.js'
 import {Table, type TableColumn} from './table.js'
 
 export interface RunViewProps {

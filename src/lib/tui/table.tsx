@@ -5,7 +5,7 @@
 import {Box, Text} from 'ink'
 import stringWidth from 'string-width'
 import {fitCell, fitColumns, type TuiColor} from './format.js'
-import {sanitize} from './sanitize.js'
+import {sanitize} from '../util/sanitize.js'
 
 export interface TableColumn<T> {
   header: string

@@ -4,13 +4,12 @@
 // by index, which a sliding window of lines would break.
 import {Box, Text, useWindowSize} from 'ink'
 import {useState, useSyncExternalStore} from 'react'
-import {formatAge} from '../cli/table.js'
-import {connectionColor, formatDuration, oneLine, phaseColor, type TuiColor} from './format.js'
+import {connectionColor, formatAge, formatDuration, oneLine, phaseColor, type TuiColor} from './format.js'
 import {mountView, useInterval, ViewRoot, type QuitOptions, type TerminalStreams} from './lifecycle.js'
 import type {WatchChange, WatchLogLine, WatchRow} from './model.js'
 import {Table, type RowStyle, type TableColumn} from './table.js'
 import type {WatchModel} from './watch-model.js'
-import {sanitize} from './sanitize.js'
+import {sanitize} from '../util/sanitize.js'
 
 export {WatchModel} from './watch-model.js'
 export type {WatchCounts, WatchFilters, WatchModelEvent, WatchModelOptions, WatchObject, WatchSort} from './watch-model.js'

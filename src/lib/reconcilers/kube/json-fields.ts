@@ -3,6 +3,15 @@
 // never a throw, so one bad session cannot stop a reconcile loop.
 import {isRecord} from '../../util/is-record.js'
 
+import {jsonShapeProblem} from '../../util/json-shape.js'
+
+/**
+ * Deepest nesting a JSON field may have. Real documents are a few levels deep; a deeper one
+ * would overflow the stack of the code that compares and serialises it (jsonEqual, the CR
+ * write), so it is reported as malformed instead.
+ */
+export const MAX_JSON_FIELD_DEPTH = 64
+
 export interface FieldProblem {
   field: string
   message: string
@@ -13,6 +22,9 @@ export type FieldResult<T> = {ok: true; value: T | undefined} | {ok: false; prob
 /** Parses a JSON string field; empty, whitespace-only and `null` mean "absent". */
 export function parseJsonField(field: string, raw: string | undefined | null): FieldResult<unknown> {
   if (raw === undefined || raw === null || raw.trim() === '') return {ok: true, value: undefined}
+  if (jsonShapeProblem(raw, {maxDepth: MAX_JSON_FIELD_DEPTH})) {
+    return {ok: false, problem: {field, message: `${field}: nested deeper than ${MAX_JSON_FIELD_DEPTH} levels`}}
+  }
   try {
     const value: unknown = JSON.parse(raw)
     return {ok: true, value: value === null ? undefined : value}

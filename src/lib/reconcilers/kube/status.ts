@@ -5,7 +5,8 @@ import {normalizeRfc3339} from '../../api/time.js'
 import type {Condition, Session, SessionStatusPatch} from '../../api/types.js'
 import type {AgenticSessionStatus, KubeObjectMeta} from '../../kube/types.js'
 import {isRecord} from '../../util/is-record.js'
-import {jsonEqual} from './json-fields.js'
+import {jsonShapeProblem} from '../../util/json-shape.js'
+import {jsonEqual, MAX_JSON_FIELD_DEPTH} from './json-fields.js'
 
 const JSON_FIELDS = ['conditions', 'reconciled_repos', 'reconciled_workflow'] as const
 const TIME_FIELDS = ['start_time', 'completion_time'] as const
@@ -58,7 +59,7 @@ export function statusPatchNeeded(session: Partial<Session>, patch: SessionStatu
 
 /** Reads the `conditions` JSON of a session; malformed data counts as none. */
 export function parseConditions(raw: string | undefined): Condition[] {
-  if (!raw) return []
+  if (!raw || jsonShapeProblem(raw, {maxDepth: MAX_JSON_FIELD_DEPTH})) return []
   try {
     const parsed: unknown = JSON.parse(raw)
     return Array.isArray(parsed) ? parsed.filter((c): c is Condition => isRecord(c) && typeof c.type === 'string') : []
@@ -102,6 +103,8 @@ function jsonStringsEqual(a: string | undefined, b: string | undefined): boolean
 
 function parseLoose(raw: string | undefined): {malformed: boolean; value: unknown} {
   if (raw === undefined || raw.trim() === '') return {malformed: false, value: undefined}
+  // Too deep to compare or copy without overflowing the stack: malformed.
+  if (jsonShapeProblem(raw, {maxDepth: MAX_JSON_FIELD_DEPTH})) return {malformed: true, value: undefined}
   try {
     const value: unknown = JSON.parse(raw)
     // Empty documents and null say "nothing": equal to an absent field.

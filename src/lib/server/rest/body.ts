@@ -5,7 +5,9 @@
 import type {IncomingMessage} from 'node:http'
 import {normalizeRfc3339} from '../../api/time.js'
 import {malformed, payloadTooLarge, validation} from '../errors.js'
+import {MAX_BODY_DEPTH, MAX_BODY_VALUES} from '../query-limits.js'
 import type {FieldType, ResourceSchema} from '../schema.js'
+import {jsonShapeProblem} from '../../util/json-shape.js'
 
 const INT32_MIN = -2147483648
 const INT32_MAX = 2147483647
@@ -49,6 +51,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   const text = body.toString('utf8')
+  // Bounded before parsing: JSON.parse itself builds any depth without recursing, but code that
+  // later walks the value may recurse (JSON.stringify, structuredClone), and parsing tens of
+  // thousands of keys takes tens of milliseconds that no valid body needs.
+  checkJsonShape(text)
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -61,6 +67,13 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
+/** Refuses bodies nested deeper than MAX_BODY_DEPTH or with more than MAX_BODY_VALUES values. */
+export function checkJsonShape(text: string): void {
+  const problem = jsonShapeProblem(text, {maxDepth: MAX_BODY_DEPTH, maxValues: MAX_BODY_VALUES})
+  if (problem?.exceeded === 'depth') throw malformed(`Unable to read request body: JSON nested deeper than ${MAX_BODY_DEPTH} levels`)
+  if (problem?.exceeded === 'values') throw malformed(`Unable to read request body: more than ${MAX_BODY_VALUES} values in its objects and arrays`)
+}
+
 /**
  * A create body, decoded the way the real server's strict create decoding does: `id` is refused
  * (the server assigns it), a key the resource does not declare at all is refused, every declared
@@ -71,7 +84,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 export function decodeCreateBody(body: Record<string, unknown>, schema: ResourceSchema): Record<string, unknown> {
   if (body.id !== undefined && body.id !== null) throw validation('id must be empty: the server assigns it')
   const unknown = Object.keys(body).filter((k) => !isDeclared(schema, k))
-  if (unknown.length) throw validation(`unknown field${unknown.length > 1 ? 's' : ''} for ${schema.kind}: ${unknown.join(', ')}`)
+  if (unknown.length) throw validation(`unknown field${unknown.length > 1 ? 's' : ''} for ${schema.kind}: ${listSome(unknown, 10)}`)
   const out: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(body)) {
     if (value === null) continue
@@ -125,6 +138,20 @@ function checkType(name: string, type: FieldType, value: unknown): unknown {
 }
 
 function typeError(name: string, want: string, got: unknown) {
-  const shown = JSON.stringify(got)
-  return malformed(`Unable to read request body: field ${name} must be ${want}, got ${shown.length > 60 ? `${shown.slice(0, 60)}...` : shown}`)
+  return malformed(`Unable to read request body: field ${name} must be ${want}, got ${describe(got)}`)
+}
+
+/** A short description of a JSON value, whatever its size: scalars shown (long strings cut), containers named. */
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return 'an object'
+  if (typeof value === 'string') return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}...` : JSON.stringify(value)
+  return String(value)
+}
+
+/** The first `n` names, then how many more there are. */
+function listSome(names: readonly string[], n: number): string {
+  const shown = names.slice(0, n).map((k) => (k.length > 60 ? `${k.slice(0, 60)}...` : k))
+  return names.length > n ? `${shown.join(', ')} and ${names.length - n} more` : shown.join(', ')
 }

@@ -3,6 +3,7 @@
 // Like rh-trex: page starts at 1; size=0 is a cheap count (no items, the real total); a size
 // above 65500 (the most parameters a Postgres WHERE IN takes) is capped, not refused.
 import {badRequest} from '../errors.js'
+import {MAX_FIELDS_LENGTH, MAX_ORDER_BY_KEYS, MAX_ORDER_BY_LENGTH} from '../query-limits.js'
 import type {ResourceSchema} from '../schema.js'
 import {compileSearch} from '../search.js'
 import type {SortKey, TableQuery} from '../table.js'
@@ -42,6 +43,7 @@ export function parseListParams(params: URLSearchParams, schema: ResourceSchema,
 
   const fieldsParam = params.get('fields')
   let fields: string[] | undefined
+  if (fieldsParam !== null && fieldsParam.length > MAX_FIELDS_LENGTH) throw badRequest(`fields: longer than ${MAX_FIELDS_LENGTH} characters (${fieldsParam.length})`)
   if (fieldsParam !== null && fieldsParam.trim() !== '') {
     fields = ['id']
     for (const raw of fieldsParam.split(',')) {
@@ -65,10 +67,12 @@ function intParam(raw: string | null, name: string, fallback: number, min: numbe
 }
 
 function parseOrderBy(raw: string, schema: ResourceSchema): SortKey[] {
+  if (raw.length > MAX_ORDER_BY_LENGTH) throw badRequest(`orderBy: longer than ${MAX_ORDER_BY_LENGTH} characters (${raw.length})`)
   const keys: SortKey[] = []
   for (const part of raw.split(',')) {
     const text = part.trim()
     if (!text) continue
+    if (keys.length === MAX_ORDER_BY_KEYS) throw badRequest(`orderBy: more than ${MAX_ORDER_BY_KEYS} keys`)
     const m = /^([A-Za-z_][A-Za-z0-9_.]*)(?:\s+(asc|desc))?$/i.exec(text)
     if (!m) throw badRequest(`orderBy: ${JSON.stringify(text)} is not "<field> [asc|desc]"`)
     let field = m[1]

@@ -10,6 +10,7 @@ import {checkBearer} from '../auth.js'
 import {ApiServerError, forbidden, internal, methodNotAllowed, notFound} from '../errors.js'
 import {KsuidGenerator} from '../ids.js'
 import {SCHEMAS, STATUS_PATCH_FIELDS, STORE_RESOURCES, type ResourceSchema, type StoreResource} from '../schema.js'
+import {Slicer} from '../slicer.js'
 import type {CreateInputs, PatchInputs, Store} from '../store.js'
 import {decodeCreateBody, decodePatchBody, parseJsonObject, readBody} from './body.js'
 import {parseListParams, project} from './list-params.js'
@@ -30,6 +31,8 @@ export interface RestOptions {
 interface Reply {
   status: number
   body?: unknown
+  /** A JSON body serialised ahead, in pieces (large lists), sent instead of `body`. */
+  jsonParts?: readonly string[]
 }
 
 interface RequestContext {
@@ -37,6 +40,8 @@ interface RequestContext {
   url: URL
   params: Readonly<Record<string, string>>
   json(): Promise<Record<string, unknown>>
+  /** Aborted when the client goes away before its answer is sent: costly work stops then. */
+  signal: AbortSignal
 }
 
 type Handler = (ctx: RequestContext) => Reply | Promise<Reply>
@@ -54,8 +59,12 @@ export function createRestServer(options: RestOptions): Server {
     const given = req.headers['x-operation-id']
     const operationId = typeof given === 'string' && OPERATION_ID.test(given) ? given : operationIds.next()
     res.setHeader('X-Operation-ID', operationId)
-    handle(req, res)
+    const abandoned = new AbortController()
+    res.once('close', () => abandoned.abort())
+    handle(req, res, abandoned.signal)
       .catch((err: unknown) => {
+        // The client is gone: nobody to answer, and nothing went wrong.
+        if (abandoned.signal.aborted && err === abandoned.signal.reason) return
         const apiErr = err instanceof ApiServerError ? err : internal('Unspecified error')
         if (!(err instanceof ApiServerError)) logger.error({err, operationId}, 'REST handler failed')
         if (apiErr.httpStatus === 413) res.setHeader('Connection', 'close')
@@ -69,7 +78,7 @@ export function createRestServer(options: RestOptions): Server {
   server.keepAliveTimeout = 65_000
   return server
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const auth = checkBearer(req.headers.authorization, token)
     if (!auth.ok) {
       if (auth.status === 403) throw forbidden(auth.reason)
@@ -91,6 +100,7 @@ export function createRestServer(options: RestOptions): Server {
       url,
       params: match.params,
       json: async () => parseJsonObject(await readBody(req, maxBody)),
+      signal,
     })
     send(res, reply)
   }
@@ -98,6 +108,14 @@ export function createRestServer(options: RestOptions): Server {
 
 function send(res: ServerResponse, reply: Reply): void {
   if (res.headersSent) {
+    res.end()
+    return
+  }
+  if (reply.jsonParts) {
+    let length = 0
+    for (const part of reply.jsonParts) length += Buffer.byteLength(part)
+    res.writeHead(reply.status, {'Content-Type': 'application/json', 'Content-Length': length})
+    for (const part of reply.jsonParts) res.write(part)
     res.end()
     return
   }
@@ -147,21 +165,31 @@ function buildRouter(store: Store, username: string): Router<Handler> {
   return router
 }
 
+/** Pieces of a serialised list are joined up to about this many characters before they are written. */
+const LIST_PART_CHARS = 64 * 1024
+
 function listHandler(store: Store, schema: ResourceSchema): Handler {
-  return ({url, req}) => {
+  return async ({url, req, signal}) => {
     const header = req.headers['x-ambient-project']
     const {query, fields} = parseListParams(url.searchParams, schema, typeof header === 'string' ? header : undefined)
-    const page = store.list(schema.resource, query)
-    return {
-      status: 200,
-      body: {
-        kind: schema.listKind,
-        page: query.page,
-        size: page.items.length,
-        total: page.total,
-        items: fields ? page.items.map((item) => project(item, fields)) : page.items,
-      },
+    // Filtering, sorting and serialising grow with the table and the page (up to 65,500 items):
+    // all three run in time slices, so a large list never keeps other requests waiting.
+    const page = await store.listSliced(schema.resource, query, {signal})
+    const slicer = new Slicer({signal})
+    const head = {kind: schema.listKind, page: query.page, size: page.items.length, total: page.total}
+    const parts: string[] = []
+    let part = `${JSON.stringify(head).slice(0, -1)},"items":[`
+    for (let i = 0; i < page.items.length; i++) {
+      const item = fields ? project(page.items[i], fields) : page.items[i]
+      part += `${i ? ',' : ''}${JSON.stringify(item)}`
+      if (part.length >= LIST_PART_CHARS) {
+        parts.push(part)
+        part = ''
+      }
+      if ((i & 63) === 63 && slicer.due()) await slicer.pause()
     }
+    parts.push(`${part}]}`)
+    return {status: 200, jsonParts: parts}
   }
 }
 

@@ -5,8 +5,8 @@
 // logs on a terminal are few. pino-pretty (~35 ms to load) is only loaded when asked for.
 import {createRequire} from 'node:module'
 import type {DestinationStream} from 'pino'
-import {isRecord} from '../util/is-record.js'
-import {sanitize, sanitizeJsonValue, sanitizeLines} from './sanitize.js'
+import {isRecord} from './util/is-record.js'
+import {sanitize, sanitizeJsonValue, sanitizeLines} from './util/sanitize.js'
 
 export interface PrettyLogOptions {
   /** Where the lines go; default process.stderr. */
