@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {AmbientCommand} from '../lib/cli/base.js'
 import {startEmbeddedServer} from '../lib/cli/embedded.js'
-import {shutdownSignal, waitForAbort} from '../lib/cli/signals.js'
+import {shutdownSignal} from '../lib/cli/signals.js'
+import {waitForAbort} from '../lib/util/abort.js'
 
 export default class ApiServer extends AmbientCommand {
   static override summary = 'Run an Ambient API server (REST + gRPC watch) on this machine.'

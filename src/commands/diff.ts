@@ -83,7 +83,7 @@ Exit codes, like kubectl diff: 0 no drift, 1 drift found, 2 error (the API serve
   }
 
   private async localDiff(config: Config, project: string | undefined, rest: ReturnType<typeof restClientFromConfig>): Promise<DiffEntry[]> {
-    const [{RunnerRegistry}, {StopRequests, runnerRegistryDir, stopRequestsDir}, {computeLocalDiff}] = await Promise.all([
+    const [{RunnerRegistry, runnerRegistryDir}, {StopRequests, stopRequestsDir}, {computeLocalDiff}] = await Promise.all([
       import('../lib/process/registry.js'),
       import('../lib/reconcilers/local/stop-requests.js'),
       import('../lib/diff/compute.js'),

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {AmbientCommand} from '../lib/cli/base.js'
-import {shutdownSignal, waitForAbort} from '../lib/cli/signals.js'
+import {shutdownSignal} from '../lib/cli/signals.js'
+import {waitForAbort} from '../lib/util/abort.js'
 
 export default class Proxy extends AmbientCommand {
   static override summary = 'Run the AG-UI reverse proxy alone, routing to the local runners of the registry.'
@@ -23,11 +24,7 @@ It answers only Host headers localhost, 127.0.0.1 and [::1] with its port, and t
     const {flags} = await this.parse(Proxy)
     const {config} = this.loadSettings({LOCAL_PROXY_ADDR: flags.addr, CORS_ALLOWED_ORIGIN: flags['cors-origin'], LOG_LEVEL: flags['log-level']})
     const logger = this.createLogger(config.LOG_LEVEL, 'proxy')
-    const [{startAguiProxy}, {RunnerRegistry, registryResolver}, {runnerRegistryDir}] = await Promise.all([
-      import('../lib/proxy/index.js'),
-      import('../lib/process/index.js'),
-      import('../lib/reconcilers/local/stop-requests.js'),
-    ])
+    const [{startAguiProxy}, {RunnerRegistry, registryResolver, runnerRegistryDir}] = await Promise.all([import('../lib/proxy/index.js'), import('../lib/process/index.js')])
     const registry = new RunnerRegistry({dir: runnerRegistryDir(config.AMBIENT_STATE_DIR), logger})
     const shutdown = shutdownSignal()
     try {

@@ -5,6 +5,7 @@
 // logs on a terminal are few. pino-pretty (~35 ms to load) is only loaded when asked for.
 import {createRequire} from 'node:module'
 import type {DestinationStream} from 'pino'
+import {isRecord} from './util/is-record.js'
 import {sanitize, sanitizeJsonValue, sanitizeLines} from './util/sanitize.js'
 
 export interface PrettyLogOptions {
@@ -45,8 +46,4 @@ function restoreStacks(raw: unknown, clean: unknown, depth: number): void {
     if (key === 'stack' && typeof value === 'string') clean[sanitize(key)] = sanitizeLines(value)
     else restoreStacks(value, clean[sanitize(key)], depth + 1)
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -127,6 +127,23 @@ describe('local mode', () => {
     expect(p.local.manager.list()).toEqual([])
   })
 
+  it('remembers nothing of a session once it has ended or is deleted and the queue is quiet', async () => {
+    const p = await plane({stopGraceMs: 1000})
+    const done = await createSession(api, {name: 'done'})
+    const stopped = await createSession(api, {name: 'stopped'})
+    const deleted = await createSession(api, {name: 'deleted'})
+    for (const s of [done, stopped, deleted]) await waitForPhase(api, s.id, 'Running')
+    expect(p.local.reconciler.trackedSessions).toBe(3)
+    await requestExit(path.join(root.dir, 'workspaces', done.id), 0)
+    await api.client.stop(stopped.id)
+    await api.client.delete('sessions', deleted.id)
+    await waitForPhase(api, done.id, 'Completed')
+    await waitForPhase(api, stopped.id, 'Stopped')
+    await waitFor(() => p.local.manager.list().length === 0, 'every runner to end')
+    // The echoes of the final writes are the last passes; after them each run is dropped.
+    await waitFor(() => p.local.reconciler.trackedSessions === 0, () => `runs to be dropped (${p.local.reconciler.trackedSessions} left)`)
+  })
+
   it('fails a session whose runner is killed by a signal nobody asked for', async () => {
     const p = await plane()
     const session = await createSession(api)

@@ -2,8 +2,8 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {spawn} from 'node:child_process'
 import {mkdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
-import {RunnerRegistry} from '../../src/lib/process/index.js'
-import {RUNNER_STARTED, runnerRegistryDir} from '../../src/lib/reconcilers/local/index.js'
+import {RunnerRegistry, runnerRegistryDir} from '../../src/lib/process/index.js'
+import {RUNNER_STARTED} from '../../src/lib/reconcilers/local/index.js'
 import {
   condition,
   createSession,

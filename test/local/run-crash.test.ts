@@ -4,8 +4,8 @@
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {spawn, type ChildProcess} from 'node:child_process'
 import path from 'node:path'
-import {RunnerRegistry} from '../../src/lib/process/index.js'
-import {RUNNER_STARTED, runnerRegistryDir} from '../../src/lib/reconcilers/local/index.js'
+import {RunnerRegistry, runnerRegistryDir} from '../../src/lib/process/index.js'
+import {RUNNER_STARTED} from '../../src/lib/reconcilers/local/index.js'
 import {assertBuilt, root as repoRoot} from '../commands/helpers.js'
 import {FIXTURE, TOKEN, condition, createSession, killGroups, leftovers, randomPortRange, startApi, tempDir, waitFor, waitForPhase, type Api} from './harness.js'
 

@@ -5,6 +5,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import http from 'node:http'
 import type {Session} from '../../src/lib/api/types.js'
+import type {RunnerRecord} from '../../src/lib/process/index.js'
 
 export const FIXTURE = fileURLToPath(new URL('./fixtures/runner.mjs', import.meta.url))
 
@@ -55,4 +56,22 @@ export function getJson(port: number, pathName: string, headers: Record<string, 
     })
     req.on('error', reject)
   })
+}
+
+/** A registry record of a made-up runner (nothing runs under its pid). */
+export function runnerRecord(overrides: Partial<RunnerRecord> = {}): RunnerRecord {
+  return {
+    sessionId: 'abc',
+    pid: 4242,
+    pgid: 4242,
+    port: 9100,
+    workspace: '/tmp/ws/abc',
+    command: 'python local_entry.py',
+    startTime: new Date(0).toISOString(),
+    processStartTicks: 1,
+    token: 'tok',
+    ownerPid: process.pid,
+    stderrOffset: 0,
+    ...overrides,
+  }
 }

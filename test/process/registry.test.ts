@@ -13,7 +13,7 @@ import {
   type RunnerExit,
   type RunnerRecord,
 } from '../../src/lib/process/index.js'
-import {fixtureCommand, makeSession, randomPortRange, tempDir, waitFor} from './helpers.js'
+import {fixtureCommand, makeSession, randomPortRange, runnerRecord as record, tempDir, waitFor} from './helpers.js'
 
 let root: {dir: string; cleanup: () => Promise<void>}
 const managers: RunnerManager[] = []
@@ -26,23 +26,6 @@ afterEach(async () => {
   await Promise.all(managers.splice(0).map((manager) => manager.stopAll({graceMs: 200})))
   await root.cleanup()
 })
-
-function record(overrides: Partial<RunnerRecord> = {}): RunnerRecord {
-  return {
-    sessionId: 'abc',
-    pid: 4242,
-    pgid: 4242,
-    port: 9100,
-    workspace: '/tmp/ws/abc',
-    command: 'python local_entry.py',
-    startTime: new Date(0).toISOString(),
-    processStartTicks: 1,
-    token: 'tok',
-    ownerPid: process.pid,
-    stderrOffset: 0,
-    ...overrides,
-  }
-}
 
 function manager(registry: RunnerRegistry, mode = 'serve'): RunnerManager {
   const created = new RunnerManager({

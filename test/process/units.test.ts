@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {appendFile, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {
+  PortClaims,
   buildRunnerEnv,
   isSafeSessionId,
   parsePortRange,
@@ -11,7 +12,7 @@ import {
   tokenMatches,
   workspacePathFor,
 } from '../../src/lib/process/index.js'
-import {tempDir} from './helpers.js'
+import {randomPortRange, tempDir} from './helpers.js'
 
 describe('small pieces', () => {
   it('parses /proc/<pid>/stat even when comm has spaces and parentheses', () => {
@@ -82,5 +83,27 @@ describe('small pieces', () => {
     } finally {
       await cleanup()
     }
+  })
+})
+
+describe('PortClaims', () => {
+  it('concurrent claims take turns: never the same port, and a released port can be claimed again', async () => {
+    const from = randomPortRange().from
+    // Every port binds, after a moment: only taking turns keeps two claims apart.
+    const claims = new PortClaims({from, to: from + 39}, {isFree: () => new Promise((resolve) => setTimeout(() => resolve(true), 2))})
+    const taken = async () => new Set<number>()
+    const ports = await Promise.all(Array.from({length: 8}, () => claims.claim(taken)))
+    expect(new Set(ports).size).toBe(8)
+    const [first] = ports
+    claims.release(first ?? 0)
+    expect(await claims.claim(taken)).toBe(first)
+  })
+
+  it('leaves out the ports `taken` names, and says when none is left', async () => {
+    const from = randomPortRange().from
+    const claims = new PortClaims({from, to: from + 1})
+    expect(await claims.claim(async () => new Set([from]))).toBe(from + 1)
+    await expect(claims.claim(async () => new Set())).resolves.toBe(from)
+    await expect(claims.claim(async () => new Set())).rejects.toMatchObject({code: 'ERR_NO_FREE_PORT'})
   })
 })

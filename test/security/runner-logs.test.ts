@@ -176,7 +176,9 @@ describe('runner logs across a restart of ambient', () => {
       expect((await second.adopt()).adopted.map((r) => r.sessionId)).toEqual([info.sessionId])
       expect((await printing).status).toBe(200)
       const last = `printed ${String(19_999).padStart(9, '0')}`
-      await waitFor(async () => (await readFile(path.join(info.workspace, 'stdout.log'), 'utf8')).endsWith(`${last}\n`), 'the last line in stdout.log')
+      // Read between a rotation's rename and the new file's creation, stdout.log is briefly absent.
+      const live = () => readFile(path.join(info.workspace, 'stdout.log'), 'utf8').catch(() => '')
+      await waitFor(async () => (await live()).endsWith(`${last}\n`), 'the last line in stdout.log')
       const names = (await readdir(info.workspace)).filter((n) => n.startsWith('stdout.log')).sort()
       expect(names).toEqual(['stdout.log', 'stdout.log.1'])
       for (const name of names) expect((await stat(path.join(info.workspace, name))).size).toBeLessThanOrEqual(64 * KiB)

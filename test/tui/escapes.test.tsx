@@ -25,7 +25,7 @@ describe('Ink views', () => {
       stopping: true,
       stoppingDetail: HOSTILE,
       resources: [{resource: 'sessions', added: 1, modified: 0, deleted: 0, eventsPerSecond: 0, queueDepth: 0, inFlight: 0, cacheSize: 1, connection: 'watching', synced: true, reconnects: 0, lastError: HOSTILE}],
-      runners: [{sessionId: HOSTILE, name: HOSTILE, phase: HOSTILE, pid: 1, port: 2, startedAt: HOSTILE}],
+      runners: [{sessionId: HOSTILE, name: HOSTILE, phase: HOSTILE, pid: 1, port: 2, startTime: HOSTILE}],
     }
     const screen = new TestScreen({columns: 400, rows: 60})
     await renderRunView({getSnapshot: () => snapshot, signal: AbortSignal.abort(), stdout: screen, stdin: new TestKeyboard({raw: false})})

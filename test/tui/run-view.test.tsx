@@ -96,15 +96,15 @@ describe('RunView', () => {
     const local = snapshot({
       mode: 'local',
       runners: [
-        {sessionId: 'sess-aaaa', name: 'fix-the-bug', phase: 'Running', pid: 4242, port: 9311, startedAt: new Date(NOW - 90_000).toISOString()},
-        {sessionId: 'sess-bbbb', phase: 'Pending'},
+        {sessionId: 'sess-aaaa', name: 'fix-the-bug', phase: 'Running', pid: 4242, port: 9311, startTime: new Date(NOW - 90_000).toISOString()},
+        {sessionId: 'sess-bbbb', phase: '', pid: 4243, port: 9312, startTime: new Date(NOW - 2_000).toISOString()},
       ],
     })
     const frame = strip(render(<RunView snapshot={local} now={NOW} columns={100} />).lastFrame())
     expect(frame).toContain('runners (2)')
     expect(frame).toMatch(/SESSION\s+NAME\s+PHASE\s+PID\s+PORT\s+UPTIME/)
     expect(frame).toMatch(/sess-aaaa\s+fix-the-bug\s+Running\s+4242\s+9311\s+90s/)
-    expect(frame).toMatch(/sess-bbbb\s+<none>\s+Pending/)
+    expect(frame).toMatch(/sess-bbbb\s+<none>\s+<none>\s+4243\s+9312\s+2s/)
   })
 
   it('says there are no runners yet in local mode', () => {

@@ -31,8 +31,8 @@ Processes that left the runner's process group (setsid) are not reached.`
     const signal = flags.signal.toUpperCase()
     if (!isSignal(signal)) throw new FlagError('signal', `unknown signal ${JSON.stringify(flags.signal)} (e.g. SIGTERM, SIGINT, SIGKILL)`)
     const {config} = this.loadSettings({LOG_LEVEL: flags['log-level']})
-    const [{RunnerRegistry}, local] = await Promise.all([import('../../lib/process/index.js'), import('../../lib/reconcilers/local/index.js')])
-    const registry = new RunnerRegistry({dir: local.runnerRegistryDir(config.AMBIENT_STATE_DIR)})
+    const [{RunnerRegistry, runnerRegistryDir}, local] = await Promise.all([import('../../lib/process/index.js'), import('../../lib/reconcilers/local/index.js')])
+    const registry = new RunnerRegistry({dir: runnerRegistryDir(config.AMBIENT_STATE_DIR)})
     const stopRequests = new local.StopRequests({dir: local.stopRequestsDir(config.AMBIENT_STATE_DIR)})
     const targets = flags.all ? (await registry.list()).map((r) => r.sessionId) : ids
     const results = await Promise.allSettled(

@@ -1,6 +1,6 @@
 import {AmbientCommand} from '../../lib/cli/base.js'
 import {formatTable} from '../../lib/cli/table.js'
-import type {LocalRunnerStatus} from '../../lib/reconcilers/local/index.js'
+import type {RunnerStatus} from '../../lib/process/index.js'
 
 export default class RunnersLs extends AmbientCommand {
   static override summary = 'List local runner processes (from the runner registry).'
@@ -9,14 +9,11 @@ export default class RunnersLs extends AmbientCommand {
 --json prints the list; runner tokens are never shown.`
   static override examples = ['<%= config.bin %> runners ls', '<%= config.bin %> runners ls --json', 'AMBIENT_STATE_DIR=/tmp/ambient-state <%= config.bin %> runners ls']
 
-  async run(): Promise<LocalRunnerStatus[]> {
+  async run(): Promise<RunnerStatus[]> {
     await this.parse(RunnersLs)
     const {config} = this.loadSettings()
-    const [{RunnerRegistry}, {describeLocalRunners, runnerRegistryDir}] = await Promise.all([
-      import('../../lib/process/index.js'),
-      import('../../lib/reconcilers/local/index.js'),
-    ])
-    const runners = await describeLocalRunners(new RunnerRegistry({dir: runnerRegistryDir(config.AMBIENT_STATE_DIR)}))
+    const {RunnerRegistry, describeRunners, runnerRegistryDir} = await import('../../lib/process/index.js')
+    const runners = await describeRunners(new RunnerRegistry({dir: runnerRegistryDir(config.AMBIENT_STATE_DIR)}))
     if (!this.jsonEnabled()) {
       if (runners.length === 0) this.log('no local runners')
       else this.log(runnerTable(runners))
@@ -25,7 +22,7 @@ export default class RunnersLs extends AmbientCommand {
   }
 }
 
-function state(runner: LocalRunnerStatus): string {
+function state(runner: RunnerStatus): string {
   if (!runner.alive) return 'dead'
   return runner.healthy ? 'healthy' : 'unhealthy'
 }
@@ -39,7 +36,7 @@ export function formatUptime(seconds: number | undefined): string | undefined {
   return h < 48 ? `${h}h${m % 60 ? `${m % 60}m` : ''}` : `${Math.floor(h / 24)}d`
 }
 
-function runnerTable(runners: readonly LocalRunnerStatus[]): string {
+function runnerTable(runners: readonly RunnerStatus[]): string {
   return formatTable(runners, [
     {header: 'session', get: (r) => r.sessionId},
     {header: 'pid', get: (r) => r.pid},

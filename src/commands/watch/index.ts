@@ -5,7 +5,8 @@ import type {Informer} from '../../lib/informer/index.js'
 import {ApiCommand} from '../../lib/cli/client.js'
 import {connectApi} from '../../lib/cli/informers.js'
 import {eventLine, NdjsonWriter} from '../../lib/cli/ndjson.js'
-import {waitForAbort, withShutdownSignal} from '../../lib/cli/signals.js'
+import {withShutdownSignal} from '../../lib/cli/signals.js'
+import {waitForAbort} from '../../lib/util/abort.js'
 import {wantsLiveView} from '../../lib/cli/terminal.js'
 
 /** What the view and the filters read; the three resources and older ones all fit. */

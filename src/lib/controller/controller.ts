@@ -14,6 +14,7 @@ import {realClock, type Clock, type Timer} from '../workqueue/clock.js'
 import type {WorkQueueMetricsProvider} from '../workqueue/metrics.js'
 import {RateLimitingQueue} from '../workqueue/rate-limiting-queue.js'
 import type {RateLimiter} from '../workqueue/rate-limiters.js'
+import {waitForAbort} from '../util/abort.js'
 
 export interface ReconcileRequest<T extends ObjectMeta> {
   /** `resource/id`, the work queue key. */
@@ -277,10 +278,7 @@ export class Controller<T extends ObjectMeta> {
     const workers = Array.from({length: this.workerCount}, () => this.worker(queue, reconcileSignal))
     this.logger.info({workers: this.workerCount, queued: queue.len()}, 'controller started')
 
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve()
-      else signal.addEventListener('abort', () => resolve(), {once: true})
-    })
+    await waitForAbort(signal)
 
     this.stopping = true
     this.sweepTimer?.cancel()

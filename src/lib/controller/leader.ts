@@ -19,6 +19,7 @@ import {AmbientError, errorMessage} from '../errors.js'
 import {silentLogger, type Logger} from '../log.js'
 import type {KubeClient} from '../kube/client.js'
 import {isConflict, isNotFound} from '../kube/errors.js'
+import {sleep} from '../util/abort.js'
 import {JITTER, leaderTiming, leaderTimingProblem} from './leader-timing.js'
 
 export interface LeaderElectorOptions {
@@ -345,17 +346,4 @@ export class LeaderElector {
       }
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, Math.max(0, ms))
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, {once: true})
-  })
 }

@@ -1,6 +1,6 @@
 // Field lists for whole objects (what a create writes, what a delete removes), in the same
 // path notation as the reconcilers' spec drift, so every entry renders the same way.
-import {isPlainObject} from '../reconcilers/kube/json-fields.js'
+import {isRecord} from '../util/is-record.js'
 import type {DiffField} from './types.js'
 
 /** `spec.timeout`, `metadata.labels["ambient-code.io/managed"]`: identifiers dotted, the rest quoted. */
@@ -20,7 +20,7 @@ export function leafFields(doc: Record<string, unknown>, side: 'desired' | 'actu
   const out: DiffField[] = []
   const walk = (value: unknown, segments: string[]) => {
     if (value === undefined || value === null) return
-    if (isPlainObject(value)) {
+    if (isRecord(value)) {
       for (const [k, v] of Object.entries(value)) walk(v, [...segments, k])
       return
     }

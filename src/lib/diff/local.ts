@@ -4,17 +4,13 @@
 // Sessions with kube_cr_uid (a CR exists) belong to Kubernetes and are not compared; every
 // session has a kube_cr_name (the real server sets it to the id), so that says nothing.
 import {SESSION_PHASES, TERMINAL_PHASES, type Session} from '../api/types.js'
+import type {RunnerStatus} from '../process/runner.js'
 import {sessionProblem} from '../reconcilers/local/validate.js'
 import {field} from './fields.js'
 import {compareEntries, type DiffEntry} from './types.js'
 
 /** One record of the runner registry, with whether its process still runs. */
-export interface LocalRunnerState {
-  sessionId: string
-  pid: number
-  port: number
-  alive: boolean
-}
+export type LocalRunnerState = Pick<RunnerStatus, 'sessionId' | 'pid' | 'port' | 'alive'>
 
 export interface LocalDiffInput {
   sessions: readonly Session[]

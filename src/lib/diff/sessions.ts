@@ -3,8 +3,8 @@
 // for each managed CR no session claims, the delete. Mirrors src/lib/reconcilers/kube/sessions.ts
 // decision by decision, on the same desired-state functions, so a converged control plane shows
 // no drift.
-import {compareRfc3339} from '../api/time.js'
-import {TERMINAL_PHASES, type Project, type Session, type SessionStatusPatch} from '../api/types.js'
+import {keepPendingRequest, pendingPhaseRequest} from '../api/phase-requests.js'
+import type {Project, Session, SessionStatusPatch} from '../api/types.js'
 import {LABEL_PROJECT_ID, LABEL_SESSION_ID, objectKey, type AgenticSession, type AgenticSessionStatus} from '../kube/types.js'
 import {
   desiredAgenticSession,
@@ -15,7 +15,7 @@ import {
   statusPatchDiff,
   statusToApi,
 } from '../reconcilers/kube/desired.js'
-import {planForMissingCr, restartRequested} from '../reconcilers/kube/sessions.js'
+import {observedRun, planForMissingCr} from '../reconcilers/kube/sessions.js'
 import {displayValue, field, leafFields} from './fields.js'
 import type {DiffEntry, DiffField} from './types.js'
 
@@ -114,16 +114,8 @@ export function diffSessions(input: SessionsDiffInput): DiffEntry[] {
     if (updates.length > 0) entries.push({...base, ...located, action: 'update', fields: updates, reason: forwarded?.reason})
 
     const after: AgenticSession = forwarded ? {...cr, status: forwarded.status} : cr
-    const patch = statusToApi(after.status, after)
-    if (patch.phase) {
-      // A user request not yet visible on the CR must not be overwritten by the CR's old phase.
-      const stopPending = session.phase === 'Stopping' && patch.phase !== 'Stopping' && !TERMINAL_PHASES.has(patch.phase)
-      const restartPending = session.phase === 'Pending' && restartRequested(session, after)
-      if (stopPending || restartPending) {
-        delete patch.phase
-        delete patch.completion_time
-      }
-    }
+    // A user request not yet visible on the CR must not be overwritten by the CR's old phase.
+    const patch = keepPendingRequest(session, statusToApi(after.status, after), observedRun(after))
     const status = statusFields(session, patch)
     if (status.length > 0) entries.push({...base, ...located, action: 'status', kind: 'Session', fields: status, reason: 'StatusNotCopied'})
   }
@@ -163,11 +155,11 @@ function statusFields(session: Session, patch: SessionStatusPatch): DiffField[] 
  * (POST /stop) or `Pending` after the CR finished (POST /start).
  */
 function forwardedStatus(session: Session, cr: AgenticSession): {phase: string; status: AgenticSessionStatus; reason: string} | undefined {
-  const crPhase = cr.status?.phase ?? ''
-  if (session.phase === 'Stopping' && crPhase !== 'Stopping' && !TERMINAL_PHASES.has(crPhase)) {
+  const request = pendingPhaseRequest(session, observedRun(cr))
+  if (request === 'stop') {
     return {phase: 'Stopping', status: {...cr.status, phase: 'Stopping', stoppedReason: 'user'}, reason: 'StopRequested'}
   }
-  if (session.phase === 'Pending' && restartRequested(session, cr)) {
+  if (request === 'restart') {
     const status: AgenticSessionStatus = {...cr.status, phase: 'Pending'}
     delete status.completionTime
     delete status.stoppedReason

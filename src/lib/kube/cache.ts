@@ -7,9 +7,10 @@
 // write would find "no CR" and create again).
 import {makeInformer, type KubeConfig, type KubernetesObject} from '@kubernetes/client-node'
 import {errorMessage} from '../errors.js'
-import {Backoff, DEFAULT_BACKOFF, sleep, type BackoffOptions} from '../informer/backoff.js'
+import {Backoff, DEFAULT_BACKOFF, type BackoffOptions} from '../informer/backoff.js'
 import {silentLogger, type Logger} from '../log.js'
 import type {Cache} from '../lifecycle.js'
+import {sleep, waitForAbort} from '../util/abort.js'
 import type {ListResult} from './client.js'
 import {objectKey, type KubeObjectMeta} from './types.js'
 
@@ -123,7 +124,7 @@ export class KubeCache<T extends CachedObject> implements Cache {
           this.lastError = errorMessage(err)
           failed?.()
         }
-        await Promise.race([failure, abortPromise(signal)])
+        await Promise.race([failure, waitForAbort(signal)])
         if (signal.aborted) break
         await informer.stop()
         // A run that lasted a while was healthy: start the backoff over.
@@ -308,13 +309,6 @@ export class KubeCache<T extends CachedObject> implements Cache {
 function isOlderVersion(seen: string | undefined, written: string | undefined): boolean {
   if (!seen || !written || !/^\d+$/.test(seen) || !/^\d+$/.test(written)) return false
   return BigInt(seen) < BigInt(written)
-}
-
-function abortPromise(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), {once: true})
-  })
 }
 
 const LABEL_OF_INDEXER = new WeakMap<Indexer<never>, string>()

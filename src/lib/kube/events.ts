@@ -7,6 +7,7 @@ import {V1MicroTime, type EventsV1Event} from '@kubernetes/client-node'
 import {errorMessage} from '../errors.js'
 import {silentLogger, type Logger} from '../log.js'
 import type {Runnable} from '../lifecycle.js'
+import {sleep} from '../util/abort.js'
 import type {EventsClient} from './client.js'
 
 export interface EventReference {
@@ -79,7 +80,7 @@ export class EventRecorder implements Runnable {
   /** Flushes batched series counts periodically; on stop, flushes once more and drains. */
   async start(signal: AbortSignal): Promise<void> {
     const interval = this.options.flushIntervalMs ?? 30_000
-    const delay = this.options.delay ?? defaultDelay
+    const delay = this.options.delay ?? sleep
     while (!signal.aborted) {
       await delay(interval, signal)
       this.flushSeries()
@@ -196,17 +197,4 @@ function sanitizeName(name: string): string {
     .replace(/^[^a-z0-9]+/, '')
     .slice(0, 200)
   return cleaned.replace(/[^a-z0-9]+$/, '') || 'object'
-}
-
-function defaultDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, {once: true})
-  })
 }

@@ -2,6 +2,7 @@
 // to the Kubernetes API waits for a token, so a resync of thousands of objects cannot flood the
 // API server. Reservations are FIFO: each caller is told how long to wait when it asks.
 import {AmbientError} from '../errors.js'
+import {sleep} from '../util/abort.js'
 
 export interface TokenBucketOptions {
   /** Sustained requests per second; 0 or less turns limiting off. */
@@ -38,7 +39,7 @@ export class TokenBucket {
     this.qps = options.qps ?? DEFAULT_QPS
     this.burst = Math.max(1, Math.floor(options.burst ?? DEFAULT_BURST))
     this.now = options.now ?? (() => performance.now())
-    this.delay = options.delay ?? defaultDelay
+    this.delay = options.delay ?? sleep
     this.tokens = this.burst
     this.last = this.now()
   }
@@ -92,19 +93,4 @@ export class TokenBucket {
     this.last = now
     this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.qps)
   }
-}
-
-function defaultDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      resolve()
-    }
-    signal.addEventListener('abort', onAbort, {once: true})
-  })
 }

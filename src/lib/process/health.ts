@@ -35,3 +35,33 @@ export function probeHealth(options: ProbeOptions): Promise<HealthProbe> {
     req.end()
   })
 }
+
+export interface PollHealthOptions {
+  port: number
+  token?: string
+  timeoutMs: number
+  intervalMs: number
+  delay: (ms: number) => Promise<void>
+  /** Aborts the polling with the signal's reason. */
+  signal?: AbortSignal
+  /** Called before each probe; throws to end the polling (the runner exited). */
+  check?: () => void
+  /** Ends a wait between probes early (the runner's exit). */
+  wake?: Promise<unknown>
+}
+
+export type HealthPoll = {ok: true} | {ok: false; lastError: string}
+
+/** Probes `GET /health` every `intervalMs` until 200, or until another interval would pass `timeoutMs`. */
+export async function pollHealth(options: PollHealthOptions): Promise<HealthPoll> {
+  const deadline = Date.now() + options.timeoutMs
+  for (;;) {
+    options.signal?.throwIfAborted()
+    options.check?.()
+    const probe = await probeHealth({port: options.port, token: options.token, timeoutMs: Math.max(100, Math.min(2000, deadline - Date.now()))})
+    if (probe.ok) return {ok: true}
+    const lastError = probe.error ?? `status ${probe.status}`
+    if (Date.now() + options.intervalMs > deadline) return {ok: false, lastError}
+    await (options.wake ? Promise.race([options.delay(options.intervalMs), options.wake]) : options.delay(options.intervalMs))
+  }
+}

@@ -3,53 +3,31 @@
 // drained into rotated stdout.log / stderr.log (runner-logs.ts): bounded on disk, never holding
 // the runner up while we run. Runners outlive a crash of this process, and a restarted manager
 // adopts them from the registry and drains their pipes again.
-import os from 'node:os'
 import path from 'node:path'
 import {randomBytes as cryptoRandomBytes} from 'node:crypto'
-import {execa, parseCommandString} from 'execa'
+import {parseCommandString} from 'execa'
 import type {Session} from '../api/types.js'
 import type {Logger} from '../log.js'
 import {silentLogger} from '../log.js'
 import {errorMessage} from '../errors.js'
 import {ensurePrivateDir} from '../private-files.js'
+import {reviewRecords, type AdoptResult} from './adopt.js'
+import {DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_TIMEOUT_MS, DEFAULT_MAX_SESSIONS, DEFAULT_RUNNER_COMMAND, DEFAULT_STOP_GRACE_MS, defaultWorkspaceRoot} from './defaults.js'
 import {TypedEmitter} from './emitter.js'
-import {
-  HealthCheckTimeoutError,
-  RunnerCapacityError,
-  RunnerExistsError,
-  RunnerExitedError,
-  RunnerNotFoundError,
-  RunnerSpawnError,
-  UnverifiedRunnerError,
-} from './errors.js'
+import {HealthCheckTimeoutError, RunnerCapacityError, RunnerExistsError, RunnerExitedError, RunnerNotFoundError, RunnerSpawnError} from './errors.js'
 import {buildRunnerEnv} from './env.js'
-import {probeHealth} from './health.js'
-import {type Delay, defaultDelay, killRunner, signalGroup, terminateGroup} from './kill.js'
-import {type GroupVerdict, verifyRunnerGroup} from './verify.js'
-import {readLogTail} from './log-tail.js'
-import {closePipeEnd, isLogPipe, removeLogPipes} from './log-pipe.js'
+import {pollHealth} from './health.js'
+import {type Delay, defaultDelay, killRunner, terminateGroup} from './kill.js'
+import {LiveRunner, type LiveRunnerParts} from './live-runner.js'
+import {launchRunner} from './launch.js'
 import {DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES} from './log-rotate.js'
-import {RunnerLogs, logPipesFor, type RunnerLogPipes} from './runner-logs.js'
-import {DEFAULT_PORT_RANGE, type PortRange, findFreePort} from './ports.js'
-import {isPidAlive, readProcStat} from './procfs.js'
+import type {RunnerLogs} from './runner-logs.js'
+import {DEFAULT_PORT_RANGE, PortClaims, type PortRange} from './ports.js'
+import {readProcStat} from './procfs.js'
 import type {RunnerRecord, RunnerRegistry} from './registry.js'
+import type {ManagedRunner, RunnerExit} from './runner.js'
 import {workspacePathFor} from './session-id.js'
 import {type RandomBytes, generateToken} from './token.js'
-
-export const DEFAULT_RUNNER_COMMAND = 'python local_entry.py'
-export const DEFAULT_MAX_SESSIONS = 10
-export const DEFAULT_STOP_GRACE_MS = 10_000
-export const DEFAULT_HEALTH_TIMEOUT_MS = 15_000
-export const DEFAULT_HEALTH_INTERVAL_MS = 500
-
-// execa's types list only descriptors up to 9, but at runtime it hands any open descriptor
-// straight to node:child_process (checked in its lib/stdio/handle.js), which is what we want.
-// (A single literal type: execa infers its result type from the options, unions defeat it.)
-const fileDescriptor = (fd: number) => fd as unknown as 3
-
-export function defaultWorkspaceRoot(home: string = os.homedir()): string {
-  return path.join(home, '.ambient', 'workspaces')
-}
 
 export interface RunnerManagerOptions {
   /** Parent of the per-session workspaces; default `~/.ambient/workspaces`. */
@@ -90,57 +68,9 @@ export interface RunnerManagerOptions {
   logDrainTimeoutMs?: number
 }
 
-export interface RunnerInfo {
-  sessionId: string
-  pid: number
-  /** Equal to pid: every runner leads its own group. */
-  pgid: number
-  port: number
-  workspace: string
-  command: string
-  startTime: Date
-  /** Sent by the proxy as `X-Ambient-Session-Token`. */
-  token: string
-  /** Found alive by `adopt()` rather than spawned by this manager: its exit code is unknown. */
-  adopted: boolean
-  /** `stop()` was called. */
-  stopping: boolean
-}
-
-export interface RunnerExit {
-  sessionId: string
-  /** null when killed by a signal, or unknown (adopted runners are not our children). */
-  exitCode: number | null
-  signal: NodeJS.Signals | null
-  /** Last lines of stderr.log written by this run (at most 50). */
-  stderrTail: string[]
-  adopted: boolean
-  /** The exit followed `stop()`/`stopAll()`: the reconciler reports Stopped, not Failed. */
-  stopRequested: boolean
-}
-
-export interface ReapedRunner {
-  sessionId: string
-  pid: number
-  port: number
-  /**
-   * dead: its process had ended; unhealthy: alive but not answering /health, killed;
-   * refused: its record did not check out against /proc (verify.ts), nothing was signalled
-   * and the record is left for the user to look at.
-   */
-  reason: 'dead' | 'unhealthy' | 'refused'
-  /** Why, for `refused`. */
-  detail?: string
-}
-
-export interface AdoptResult {
-  adopted: RunnerInfo[]
-  reaped: ReapedRunner[]
-}
-
 export interface RunnerManagerEvents {
-  spawned: RunnerInfo
-  adopted: RunnerInfo
+  spawned: ManagedRunner
+  adopted: ManagedRunner
   exited: RunnerExit
 }
 
@@ -155,28 +85,11 @@ export interface WaitHealthyOptions {
   signal?: AbortSignal
 }
 
-interface LiveRunner {
-  info: RunnerInfo
-  stderrLog: string
-  /** Where this run's stderr starts (offset, in the file with this inode when known). */
-  stderrStart: {offset: number; ino?: number}
-  processStartTicks?: number
-  /** Drains of the runner's pipes; absent for a runner adopted from a record without pipes. */
-  logs?: RunnerLogs
-  /** Settles once the registry file is written, so a fast exit cannot remove it before it exists. */
-  recorded: Promise<void>
-  done: Promise<RunnerExit>
-  finish: (exit: RunnerExit) => void
-  finished: boolean
-  stopPromise?: Promise<RunnerExit>
-  pollTimer?: NodeJS.Timeout
-}
-
 export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   readonly workspaceRoot: string
   readonly #argv: readonly string[]
   readonly #commandText: string
-  readonly #portRange: PortRange
+  readonly #ports: PortClaims
   readonly #maxSessions: number
   readonly #stopGraceMs: number
   readonly #hostEnv: NodeJS.ProcessEnv
@@ -195,10 +108,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   readonly #runners = new Map<string, LiveRunner>()
   /** Session ids and ports claimed by spawns still in progress. */
   readonly #pendingSessions = new Set<string>()
-  readonly #pendingPorts = new Set<number>()
   readonly #pendingSpawns = new Set<Promise<unknown>>()
-  /** Port choice is check-then-claim: concurrent spawns take turns so they never pick the same port. */
-  #portTurn: Promise<unknown> = Promise.resolve()
   #closed = false
 
   constructor(options: RunnerManagerOptions = {}) {
@@ -208,7 +118,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     this.#argv = typeof command === 'string' ? parseCommandString(command) : [...command]
     this.#commandText = typeof command === 'string' ? command : command.join(' ')
     if (this.#argv.length === 0) throw new TypeError(`\`command\` must name a program: got ${JSON.stringify(command)}`)
-    this.#portRange = options.portRange ?? DEFAULT_PORT_RANGE
+    this.#ports = new PortClaims(options.portRange ?? DEFAULT_PORT_RANGE)
     this.#maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS
     if (!Number.isInteger(this.#maxSessions) || this.#maxSessions < 1) {
       throw new TypeError(`\`maxSessions\` must be a positive integer: got ${String(options.maxSessions)}`)
@@ -229,11 +139,11 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   }
 
   /** Live runners (spawned or adopted), copies. */
-  list(): RunnerInfo[] {
+  list(): ManagedRunner[] {
     return [...this.#runners.values()].map((runner) => ({...runner.info}))
   }
 
-  get(sessionId: string): RunnerInfo | undefined {
+  get(sessionId: string): ManagedRunner | undefined {
     const runner = this.#runners.get(sessionId)
     return runner ? {...runner.info} : undefined
   }
@@ -245,7 +155,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   }
 
   /** Starts the runner of `session`. Resolves once the process exists (not once it is healthy). */
-  async spawn(session: Session): Promise<RunnerInfo> {
+  async spawn(session: Session): Promise<ManagedRunner> {
     if (this.#closed) throw new RunnerSpawnError(session.id, 'the runner manager is shut down')
     const workspace = workspacePathFor(this.workspaceRoot, session.id)
     if (this.#runners.has(session.id) || this.#pendingSessions.has(session.id)) throw new RunnerExistsError(session.id)
@@ -262,7 +172,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   }
 
   async #takenPorts(): Promise<Set<number>> {
-    const taken = new Set<number>(this.#pendingPorts)
+    const taken = new Set<number>()
     for (const runner of this.#runners.values()) taken.add(runner.info.port)
     // Runners of another ambient process sharing the registry may be between bind attempts;
     // our own runners' ports are known already, so their records are not read again.
@@ -275,7 +185,7 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     return taken
   }
 
-  async #spawn(session: Session, workspace: string): Promise<RunnerInfo> {
+  async #spawn(session: Session, workspace: string): Promise<ManagedRunner> {
     const sessionId = session.id
     try {
       ensurePrivateDir(workspace)
@@ -283,162 +193,76 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     } catch (err) {
       throw new RunnerSpawnError(sessionId, errorMessage(err), {cause: err})
     }
-    const choosing = this.#portTurn.then(async () => {
-      const chosen = await findFreePort(this.#portRange, await this.#takenPorts())
-      this.#pendingPorts.add(chosen)
-      return chosen
-    })
-    this.#portTurn = choosing.catch(() => {})
-    const port = await choosing
+    const port = await this.#ports.claim(() => this.#takenPorts())
     try {
       const token = generateToken(this.#random)
-      let created
-      try {
-        created = await RunnerLogs.create({...this.#logSettings, workspace, pipes: logPipesFor(this.#pipeDir, sessionId), logger: this.#logger})
-      } catch (err) {
-        throw new RunnerSpawnError(sessionId, `cannot set up its logs: ${errorMessage(err)}`, {cause: err})
-      }
-      const {logs, runnerEnds} = created
-      let child
-      try {
-        const env = buildRunnerEnv({hostEnv: this.#hostEnv, session, port, workspace, token, extraEnv: this.#extraEnv})
-        child = execa(this.#argv[0], this.#argv.slice(1), {
-          cwd: workspace,
-          env,
-          extendEnv: false,
-          stdin: 'ignore',
-          stdout: fileDescriptor(runnerEnds.stdout),
-          stderr: fileDescriptor(runnerEnds.stderr),
-          // Own process group (setsid): stop() signals the whole group.
-          detached: true,
-          // We decide when runners die (stop/stopAll), not process exit: they may be adopted.
-          cleanup: false,
-          forceKillAfterDelay: false,
-          buffer: false,
-          reject: false,
-        })
-      } catch (err) {
-        await Promise.all([closePipeEnd(runnerEnds.stdout), closePipeEnd(runnerEnds.stderr)])
-        await logs.finish({timeoutMs: this.#logDrainTimeoutMs, delay: this.#delay})
-        throw new RunnerSpawnError(sessionId, errorMessage(err), {cause: err})
-      }
-      // Only the runner holds the writing ends now: the pipes end when its group is gone.
-      await Promise.all([closePipeEnd(runnerEnds.stdout), closePipeEnd(runnerEnds.stderr)])
-      const pid = child.pid
-      if (pid === undefined) {
-        const result = await child
-        await logs.finish({timeoutMs: this.#logDrainTimeoutMs, delay: this.#delay})
-        throw new RunnerSpawnError(sessionId, result.shortMessage ?? 'no process was created')
-      }
+      const {pid, logs, exited} = await launchRunner({
+        sessionId,
+        argv: this.#argv,
+        workspace,
+        env: buildRunnerEnv({hostEnv: this.#hostEnv, session, port, workspace, token, extraEnv: this.#extraEnv}),
+        pipeDir: this.#pipeDir,
+        logSettings: this.#logSettings,
+        logDrainTimeoutMs: this.#logDrainTimeoutMs,
+        delay: this.#delay,
+        logger: this.#logger,
+      })
       const processStartTicks = (await readProcStat(pid))?.startTicks
-      const info: RunnerInfo = {
+      const info: ManagedRunner = {
         sessionId,
         pid,
         pgid: pid,
         port,
         workspace,
         command: this.#commandText,
-        startTime: this.#now(),
+        startTime: this.#now().toISOString(),
         token,
         adopted: false,
         stopping: false,
       }
       const runner = this.#track(info, {stderrLog: logs.stderrLog, stderrStart: {offset: logs.stderrStart.size, ino: logs.stderrStart.ino}, processStartTicks, logs})
       runner.recorded = this.#record(runner)
-      void child.then(
-        (result) => {
-          const signal = (result.signal ?? null) as NodeJS.Signals | null
-          const exitCode = result.exitCode ?? null
-          void this.#onExit(runner, exitCode, signal)
-        },
-        // reject: false makes this unreachable; keep the runner accounted for anyway.
-        (error: unknown) => {
-          this.#logger.error({err: error, sessionId}, 'runner wait failed')
-          void this.#onExit(runner, null, null)
-        },
-      )
+      void exited.then(({exitCode, signal}) => this.#onExit(runner, exitCode, signal))
       await runner.recorded
       this.#logger.info({sessionId, pid, port, workspace}, 'runner spawned')
       this.emit('spawned', {...info}, (error) => this.#logger.error({err: error}, 'spawned listener threw'))
       return {...info}
     } finally {
-      this.#pendingPorts.delete(port)
+      this.#ports.release(port)
     }
   }
 
-  #track(info: RunnerInfo, parts: Pick<LiveRunner, 'stderrLog' | 'stderrStart' | 'processStartTicks' | 'logs'>): LiveRunner {
-    let finish!: (exit: RunnerExit) => void
-    const done = new Promise<RunnerExit>((resolve) => {
-      finish = resolve
-    })
-    const runner: LiveRunner = {info, ...parts, recorded: Promise.resolve(), done, finish, finished: false}
+  #track(info: ManagedRunner, parts: LiveRunnerParts): LiveRunner {
+    const runner = new LiveRunner(info, parts)
     this.#runners.set(info.sessionId, runner)
     return runner
   }
 
   async #record(runner: LiveRunner): Promise<void> {
     if (!this.#registry) return
-    const {info} = runner
-    const record: RunnerRecord = {
-      sessionId: info.sessionId,
-      pid: info.pid,
-      pgid: info.pgid,
-      port: info.port,
-      workspace: info.workspace,
-      command: info.command,
-      startTime: info.startTime.toISOString(),
-      processStartTicks: runner.processStartTicks,
-      token: info.token,
-      ownerPid: process.pid,
-      stderrOffset: runner.stderrStart.offset,
-      stderrIno: runner.stderrStart.ino,
-      stdoutPipe: runner.logs?.pipes.stdout,
-      stderrPipe: runner.logs?.pipes.stderr,
-    }
     try {
-      await this.#registry.write(record)
+      await this.#registry.write(runner.record())
     } catch (err) {
       // The runner works without its record; only adoption after a crash is lost.
-      this.#logger.error({err, sessionId: info.sessionId}, 'cannot record runner')
+      this.#logger.error({err, sessionId: runner.info.sessionId}, 'cannot record runner')
     }
   }
 
   /** Once the main process is gone: sweep its group, collect the stderr tail, forget it, report. */
   async #onExit(runner: LiveRunner, exitCode: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    if (runner.finished) return
-    runner.finished = true
-    if (runner.pollTimer) clearInterval(runner.pollTimer)
+    if (!runner.end()) return
     const {info} = runner
     // A finished session owns no processes: whatever the runner left in its group goes too.
     // (During stop() the group is already being terminated with its grace period.)
-    if (!info.stopping) await this.#sweep(runner)
-    // The runner's last words may still be in its pipes: the tail is read once they are on disk.
-    if (runner.logs && !(await runner.logs.finish({timeoutMs: this.#logDrainTimeoutMs, delay: this.#delay}))) {
-      this.#logger.warn({sessionId: info.sessionId}, 'a process outside the runner group (setsid) still holds its log pipe: no longer drained')
-    }
-    const stderrTail = await readLogTail(runner.stderrLog, {fromOffset: runner.stderrStart.offset, fromIno: runner.stderrStart.ino})
+    if (!info.stopping) await runner.sweep(this.#logger)
+    const stderrTail = await runner.lastWords({timeoutMs: this.#logDrainTimeoutMs, delay: this.#delay, logger: this.#logger})
     await runner.recorded
     await this.#registry?.remove(info.sessionId).catch((err: unknown) => this.#logger.warn({err}, 'cannot remove runner record'))
     if (this.#runners.get(info.sessionId) === runner) this.#runners.delete(info.sessionId)
     const exit: RunnerExit = {sessionId: info.sessionId, exitCode, signal, stderrTail, adopted: info.adopted, stopRequested: info.stopping}
     this.#logger.info({sessionId: info.sessionId, exitCode, signal, stopRequested: info.stopping}, 'runner exited')
-    runner.finish(exit)
+    runner.report(exit)
     this.emit('exited', exit, (err) => this.#logger.error({err}, 'exited listener threw'))
-  }
-
-  /**
-   * SIGKILL to what the runner left in its group, once the group checks out against /proc:
-   * by now the runner's pid is free and could already lead somebody else's group.
-   */
-  async #sweep(runner: LiveRunner): Promise<void> {
-    const {info} = runner
-    try {
-      // Without /proc (no start ticks) our own child's group is trusted as before.
-      if (!info.adopted && runner.processStartTicks === undefined) signalGroup(info.pgid, 'SIGKILL')
-      else if ((await verifyRunnerGroup({pid: info.pid, pgid: info.pgid, processStartTicks: runner.processStartTicks})) === 'ours') signalGroup(info.pgid, 'SIGKILL')
-    } catch (err) {
-      this.#logger.warn({err, sessionId: info.sessionId}, 'cannot sweep runner process group')
-    }
   }
 
   /**
@@ -446,28 +270,28 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
    * `timeoutMs`, RunnerExitedError as soon as the runner exits, RunnerNotFoundError for an
    * unknown session, the signal's reason when aborted.
    */
-  async waitHealthy(runnerOrId: RunnerInfo | string, options: WaitHealthyOptions = {}): Promise<void> {
+  async waitHealthy(runnerOrId: ManagedRunner | string, options: WaitHealthyOptions = {}): Promise<void> {
     const sessionId = typeof runnerOrId === 'string' ? runnerOrId : runnerOrId.sessionId
     const runner = this.#runners.get(sessionId)
     if (!runner) throw new RunnerNotFoundError(sessionId)
     const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS
-    const intervalMs = options.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS
-    const deadline = Date.now() + timeoutMs
     let exited: RunnerExit | undefined
     void runner.done.then((exit) => {
       exited = exit
     })
-    let lastError: string | undefined
-    for (;;) {
-      options.signal?.throwIfAborted()
-      if (exited) throw new RunnerExitedError(sessionId, exited.exitCode, exited.stderrTail)
-      const remaining = deadline - Date.now()
-      const probe = await probeHealth({port: runner.info.port, token: runner.info.token, timeoutMs: Math.max(100, Math.min(2000, remaining))})
-      if (probe.ok) return
-      lastError = probe.error ?? `status ${probe.status}`
-      if (Date.now() + intervalMs > deadline) throw new HealthCheckTimeoutError(sessionId, timeoutMs, lastError)
-      await Promise.race([this.#delay(intervalMs), runner.done])
-    }
+    const poll = await pollHealth({
+      port: runner.info.port,
+      token: runner.info.token,
+      timeoutMs,
+      intervalMs: options.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
+      delay: this.#delay,
+      signal: options.signal,
+      check: () => {
+        if (exited) throw new RunnerExitedError(sessionId, exited.exitCode, exited.stderrTail)
+      },
+      wake: runner.done,
+    })
+    if (!poll.ok) throw new HealthCheckTimeoutError(sessionId, timeoutMs, poll.lastError)
   }
 
   /**
@@ -513,87 +337,39 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   /**
    * After a restart: takes over the registry's runners that are alive and healthy (they are
    * not our children, so their exit is noticed by polling /proc and their exit code is
-   * unknown), kills whatever is left of the others and removes their records.
+   * unknown), kills whatever is left of the others and removes their records (adopt.ts).
    */
   async adopt(): Promise<AdoptResult> {
-    const result: AdoptResult = {adopted: [], reaped: []}
-    if (!this.#registry) return result
-    for (const record of await this.#registry.list()) {
-      if (this.#runners.has(record.sessionId)) continue
-      const reaped = (reason: ReapedRunner['reason'], detail?: string): ReapedRunner => ({sessionId: record.sessionId, pid: record.pid, port: record.port, reason, ...(detail ? {detail} : {})})
-      let verdict: GroupVerdict
-      try {
-        verdict = await verifyRunnerGroup(record, {source: `runner record ${this.#registry.fileFor(record.sessionId)}`})
-      } catch (err) {
-        if (!(err instanceof UnverifiedRunnerError)) throw err
-        this.#logger.error({err, sessionId: record.sessionId}, 'runner record does not check out: not adopting it, not signalling it')
-        result.reaped.push(reaped('refused', err.message))
-        continue
-      }
-      const pipes = recordedPipes(record)
-      if (verdict === 'gone' || !(await this.#registry.isAlive(record))) {
-        // The leader is gone; children it left in the group (verified above) are not worth keeping.
-        if (verdict === 'ours') await terminateGroup(record.pgid, {graceMs: 0, delay: this.#delay}).catch((err: unknown) => this.#logger.warn({err}, 'cannot kill leftovers'))
-        if (pipes) await removeLogPipes([pipes.stdout, pipes.stderr])
-        await this.#registry.remove(record.sessionId)
-        result.reaped.push(reaped('dead'))
-        continue
-      }
-      // Drained from now on: a runner blocked on a full pipe could not even answer /health.
-      const logs = await this.#attachLogs(record, pipes)
-      if (!(await this.#healthyWithin(record.port, record.token, this.#adoptHealthTimeoutMs))) {
-        try {
-          await killRunner(record, {graceMs: this.#stopGraceMs, delay: this.#delay})
-          await logs?.finish({timeoutMs: this.#logDrainTimeoutMs, delay: this.#delay})
-          await this.#registry.remove(record.sessionId)
-        } catch (err) {
-          this.#logger.error({err, sessionId: record.sessionId}, 'cannot kill unhealthy runner')
-        }
-        result.reaped.push(reaped('unhealthy'))
-        continue
-      }
-      const info: RunnerInfo = {
-        sessionId: record.sessionId,
-        pid: record.pid,
-        pgid: record.pgid,
-        port: record.port,
-        workspace: record.workspace,
-        command: record.command,
-        startTime: new Date(record.startTime),
-        token: record.token,
-        adopted: true,
-        stopping: false,
-      }
-      const runner = this.#track(info, {
-        stderrLog: path.join(record.workspace, 'stderr.log'),
-        stderrStart: {offset: record.stderrOffset, ino: record.stderrIno},
-        processStartTicks: record.processStartTicks,
-        logs,
-      })
-      runner.recorded = this.#registry.write({...record, ownerPid: process.pid}).catch((err: unknown) => {
-        this.#logger.warn({err}, 'cannot update adopted runner record')
-      })
-      this.#watchAdopted(runner)
-      result.adopted.push({...info})
-      this.emit('adopted', {...info}, (err) => this.#logger.error({err}, 'adopted listener threw'))
-    }
-    for (const reaped of result.reaped) this.#logger.warn({...reaped}, 'reaped runner record')
-    return result
+    const registry = this.#registry
+    if (!registry) return {adopted: [], reaped: []}
+    return reviewRecords({
+      registry,
+      known: (id) => this.#runners.has(id),
+      adopt: (record, logs) => this.#adopt(registry, record, logs),
+      healthTimeoutMs: this.#adoptHealthTimeoutMs,
+      stopGraceMs: this.#stopGraceMs,
+      logSettings: this.#logSettings,
+      logDrainTimeoutMs: this.#logDrainTimeoutMs,
+      delay: this.#delay,
+      logger: this.#logger,
+    })
   }
 
-  /** Drains an adopted runner's pipes again; without them (an older record, pipes gone) its output is not captured. */
-  async #attachLogs(record: RunnerRecord, pipes: RunnerLogPipes | undefined): Promise<RunnerLogs | undefined> {
-    if (!pipes) return undefined
-    if (!(await isLogPipe(pipes.stdout)) || !(await isLogPipe(pipes.stderr))) {
-      this.#logger.warn({sessionId: record.sessionId, pipes}, 'adopted runner has no log pipes any more: its output is lost, and it blocks once a pipe is full')
-      return undefined
-    }
-    try {
-      return await RunnerLogs.attach({...this.#logSettings, workspace: record.workspace, pipes, logger: this.#logger})
-    } catch (err) {
-      this.#logger.warn({err, sessionId: record.sessionId}, 'cannot drain the log pipes of an adopted runner')
-      return undefined
-    }
+  #adopt(registry: RunnerRegistry, record: RunnerRecord, logs: RunnerLogs | undefined): ManagedRunner {
+    const {sessionId, pid, pgid, port, workspace, command, startTime, token} = record
+    const info: ManagedRunner = {sessionId, pid, pgid, port, workspace, command, startTime, token, adopted: true, stopping: false}
+    const runner = this.#track(info, {
+      stderrLog: path.join(record.workspace, 'stderr.log'),
+      stderrStart: {offset: record.stderrOffset, ino: record.stderrIno},
+      processStartTicks: record.processStartTicks,
+      logs,
+    })
+    runner.recorded = registry.write({...record, ownerPid: process.pid}).catch((err: unknown) => {
+      this.#logger.warn({err}, 'cannot update adopted runner record')
+    })
+    runner.watch(this.#adoptPollMs, () => this.#onExit(runner, null, null), this.#logger)
+    this.emit('adopted', {...info}, (err) => this.#logger.error({err}, 'adopted listener threw'))
+    return {...info}
   }
 
   /**
@@ -604,44 +380,8 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
    */
   detach(): void {
     this.#closed = true
-    for (const runner of this.#runners.values()) {
-      runner.finished = true
-      if (runner.pollTimer) clearInterval(runner.pollTimer)
-      runner.logs?.release()
-    }
+    for (const runner of this.#runners.values()) runner.release()
     this.#runners.clear()
   }
-
-  async #healthyWithin(port: number, token: string, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const probe = await probeHealth({port, token, timeoutMs: Math.max(100, Math.min(2000, deadline - Date.now()))})
-      if (probe.ok) return true
-      if (Date.now() + DEFAULT_HEALTH_INTERVAL_MS > deadline) return false
-      await this.#delay(Math.min(DEFAULT_HEALTH_INTERVAL_MS, Math.max(1, deadline - Date.now())))
-    }
-  }
-
-  #watchAdopted(runner: LiveRunner): void {
-    let checking = false
-    runner.pollTimer = setInterval(() => {
-      if (checking || runner.finished) return
-      checking = true
-      isPidAlive(runner.info.pid, runner.processStartTicks)
-        .then((alive) => {
-          if (!alive) return this.#onExit(runner, null, null)
-        })
-        .catch((err: unknown) => this.#logger.warn({err}, 'adopted runner check failed'))
-        .finally(() => {
-          checking = false
-        })
-    }, this.#adoptPollMs)
-    runner.pollTimer.unref()
-  }
 }
 
-
-/** The log pipes a record names, when it names both (older records have none). */
-function recordedPipes(record: RunnerRecord): RunnerLogPipes | undefined {
-  return record.stdoutPipe && record.stderrPipe ? {stdout: record.stdoutPipe, stderr: record.stderrPipe} : undefined
-}

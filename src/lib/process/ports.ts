@@ -34,11 +34,51 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   })
 }
 
+export interface FreePortOptions {
+  host?: string
+  /** The bind check, default isPortFree (tests slow it down or fake it). */
+  isFree?: (port: number, host: string) => Promise<boolean>
+}
+
 /** First port of `range` that is not in `taken` and can be bound; NoFreePortError otherwise. */
-export async function findFreePort(range: PortRange, taken: ReadonlySet<number>, host = '127.0.0.1'): Promise<number> {
+export async function findFreePort(range: PortRange, taken: ReadonlySet<number>, options: FreePortOptions = {}): Promise<number> {
+  const {host = '127.0.0.1', isFree = isPortFree} = options
   for (let port = range.from; port <= range.to; port++) {
     if (taken.has(port)) continue
-    if (await isPortFree(port, host)) return port
+    if (await isFree(port, host)) return port
   }
   throw new NoFreePortError(range.from, range.to)
+}
+
+/**
+ * Port choice is check-then-claim: concurrent claims take turns, so two spawns never pick the
+ * same port, and a claimed port stays out of later choices until it is released.
+ */
+export class PortClaims {
+  readonly #range: PortRange
+  readonly #options: FreePortOptions
+  readonly #claimed = new Set<number>()
+  #turn: Promise<unknown> = Promise.resolve()
+
+  constructor(range: PortRange, options: FreePortOptions = {}) {
+    this.#range = range
+    this.#options = options
+  }
+
+  /** A free port that is neither claimed nor in `taken()`, claimed until `release`. */
+  claim(taken: () => Promise<Set<number>>): Promise<number> {
+    const choosing = this.#turn.then(async () => {
+      const unavailable = await taken()
+      for (const port of this.#claimed) unavailable.add(port)
+      const chosen = await findFreePort(this.#range, unavailable, this.#options)
+      this.#claimed.add(chosen)
+      return chosen
+    })
+    this.#turn = choosing.catch(() => {})
+    return choosing
+  }
+
+  release(port: number): void {
+    this.#claimed.delete(port)
+  }
 }

@@ -15,18 +15,12 @@ import {PRIVATE_FILE_MODE, ensurePrivateDir} from '../private-files.js'
 import {RunnerRegistryError} from './errors.js'
 import {assertSafeSessionId, isSafeSessionId} from './session-id.js'
 import {isPidAlive} from './procfs.js'
+import {RunnerSchema} from './runner.js'
 
-const RunnerRecordSchema = z.object({
-  sessionId: z.string(),
-  pid: z.number().int().positive(),
-  pgid: z.number().int().positive(),
-  port: z.number().int().min(1).max(65535),
-  workspace: z.string(),
-  command: z.string(),
-  startTime: z.string(),
+/** A runner as persisted: the runner and what adoption and `runners ls|kill` need besides. */
+const RunnerRecordSchema = RunnerSchema.extend({
   /** Field 22 of /proc/<pid>/stat at spawn: tells our process from a recycled pid. */
   processStartTicks: z.number().int().nonnegative().optional(),
-  token: z.string(),
   /** The ambient process that spawned (or last adopted) the runner. */
   ownerPid: z.number().int(),
   /** Size of stderr.log before this spawn: the failure tail is read from here on. */
@@ -40,8 +34,13 @@ const RunnerRecordSchema = z.object({
 
 export type RunnerRecord = z.infer<typeof RunnerRecordSchema>
 
+/** `<AMBIENT_STATE_DIR>/runners`: the runner registry of local mode. */
+export function runnerRegistryDir(stateDir: string): string {
+  return path.join(stateDir, 'runners')
+}
+
 export function defaultRunnerStateDir(home: string = os.homedir()): string {
-  return path.join(home, '.ambient', 'state', 'runners')
+  return runnerRegistryDir(path.join(home, '.ambient', 'state'))
 }
 
 export interface RunnerRegistryOptions {

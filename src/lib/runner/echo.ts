@@ -21,6 +21,7 @@ import {EventEncoder} from '@ag-ui/encoder'
 import type {Logger} from '../log.js'
 import {silentLogger} from '../log.js'
 import {SESSION_TOKEN_HEADER, tokenMatches} from '../process/token.js'
+import {isRecord} from '../util/is-record.js'
 import {openSse, writeSse} from './sse.js'
 
 export interface EchoRunnerOptions {
@@ -65,10 +66,6 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
     chunks.push(chunk)
   }
   return Buffer.concat(chunks).toString('utf8')
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** The parts of a RunAgentInput the echo needs; lenient about everything else. */

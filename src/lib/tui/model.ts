@@ -1,5 +1,6 @@
 // The plain data the terminal views render. Commands build these from informers, queues and
 // runners; the views never reach into those components, so they stay testable with literals.
+import type {RunnerRow} from '../process/runner.js'
 
 export type ConnectionState = 'connecting' | 'listing' | 'watching' | 'polling' | 'backoff' | 'stopped'
 
@@ -19,14 +20,8 @@ export interface ResourceStats {
   reconciles?: {ok: number; error: number; retries: number}
 }
 
-export interface RunnerRow {
-  sessionId: string
-  name?: string
-  phase: string
-  pid?: number
-  port?: number
-  startedAt?: string
-}
+/** A live runner with its session's name and phase (the process layer's type, token-free). */
+export type {RunnerRow}
 
 export interface RunSnapshot {
   mode: 'kube' | 'local' | 'test'

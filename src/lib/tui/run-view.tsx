@@ -118,9 +118,9 @@ function runnerColumns(now: number): TableColumn<RunnerRow>[] {
     {header: 'session', cell: (r) => r.sessionId, min: 8},
     {header: 'name', cell: (r) => r.name || '<none>', min: 6},
     {header: 'phase', cell: (r) => r.phase || '<none>', color: (r) => phaseColor(r.phase)},
-    {header: 'pid', cell: (r) => (r.pid === undefined ? '' : String(r.pid)), align: 'right'},
-    {header: 'port', cell: (r) => (r.port === undefined ? '' : String(r.port)), align: 'right'},
-    {header: 'uptime', cell: (r) => (r.startedAt ? formatAge(r.startedAt, now) : '')},
+    {header: 'pid', cell: (r) => String(r.pid), align: 'right'},
+    {header: 'port', cell: (r) => String(r.port), align: 'right'},
+    {header: 'uptime', cell: (r) => formatAge(r.startTime, now)},
   ]
 }
 

@@ -26,7 +26,8 @@ import {
   sanitizeDns1123Label,
 } from '../../kube/validation.js'
 import {createHash} from 'node:crypto'
-import {describe, isPlainObject, jsonEqual, parseJsonField, parseObject, parseStringMap, type FieldProblem} from './json-fields.js'
+import {isRecord} from '../../util/is-record.js'
+import {describe, jsonEqual, parseJsonField, parseObject, parseStringMap, type FieldProblem} from './json-fields.js'
 
 export type FailureReason = 'InvalidName' | 'InvalidSpec'
 
@@ -169,7 +170,7 @@ function readRepos(session: Session, crName: string): {ok: true; value: AgenticS
   if (!Array.isArray(raw)) return {ok: false, problem: {field: 'repos', message: `repos: expected a JSON array of {url, branch?, autoPush?}, got ${describe(raw)}`}}
   const repos: AgenticSessionRepo[] = []
   for (const [i, item] of raw.entries()) {
-    if (!isPlainObject(item) || typeof item.url !== 'string' || item.url.trim() === '') {
+    if (!isRecord(item) || typeof item.url !== 'string' || item.url.trim() === '') {
       return {ok: false, problem: {field: 'repos', message: `repos[${i}]: expected an object with a non-empty string url`}}
     }
     if (item.branch !== undefined && item.branch !== null && typeof item.branch !== 'string') {
@@ -264,7 +265,7 @@ export function desiredRoleBindings(settings: ProjectSettings, project: Project)
   }
   const byName = new Map<string, RoleBindingObject>()
   for (const [i, entry] of entries.entries()) {
-    if (!isPlainObject(entry) || typeof entry.group !== 'string' || typeof entry.role !== 'string' || entry.group === '' || entry.role === '') {
+    if (!isRecord(entry) || typeof entry.group !== 'string' || typeof entry.role !== 'string' || entry.group === '' || entry.role === '') {
       return failure('InvalidSpec', [{field: 'group_access', message: `group_access[${i}]: expected {group, role} with non-empty strings`}])
     }
     if (entry.role.includes('/') || entry.role.includes('%') || entry.role === '.' || entry.role === '..') {

@@ -2,7 +2,8 @@
 // limited to the fields kube mode owns and taken after the CRD's defaults, so a value the
 // server filled in (timeout 300, branch "main", autoPush false) is never an endless "fix".
 import {ANNOTATION_SESSION_METADATA_KEYS, type AgenticSession, type AgenticSessionRepo, type AgenticSessionSpec} from '../../kube/types.js'
-import {isPlainObject, jsonEqual} from './json-fields.js'
+import {isRecord} from '../../util/is-record.js'
+import {jsonEqual} from './json-fields.js'
 
 /**
  * Defaults the AgenticSession CRD declares (deploy/crd.yaml, the platform's values; contract 3).
@@ -33,9 +34,9 @@ export function applyCrdDefaults(spec: AgenticSessionSpec | undefined): AgenticS
   const out: AgenticSessionSpec = {...(spec ?? {})}
   out.timeout ??= CRD_DEFAULTS.timeout
   if (Array.isArray(out.repos)) {
-    out.repos = out.repos.map((r): AgenticSessionRepo => (isPlainObject(r) ? {...r, branch: r.branch ?? CRD_DEFAULTS.repo.branch, autoPush: r.autoPush ?? CRD_DEFAULTS.repo.autoPush} : r))
+    out.repos = out.repos.map((r): AgenticSessionRepo => (isRecord(r) ? {...r, branch: r.branch ?? CRD_DEFAULTS.repo.branch, autoPush: r.autoPush ?? CRD_DEFAULTS.repo.autoPush} : r))
   }
-  if (isPlainObject(out.llmSettings)) {
+  if (isRecord(out.llmSettings)) {
     const llm = out.llmSettings
     out.llmSettings = {
       ...llm,
@@ -44,7 +45,7 @@ export function applyCrdDefaults(spec: AgenticSessionSpec | undefined): AgenticS
       maxTokens: llm.maxTokens ?? CRD_DEFAULTS.llmSettings.maxTokens,
     }
   }
-  if (isPlainObject(out.activeWorkflow)) out.activeWorkflow = {...out.activeWorkflow, branch: out.activeWorkflow.branch ?? CRD_DEFAULTS.activeWorkflow.branch}
+  if (isRecord(out.activeWorkflow)) out.activeWorkflow = {...out.activeWorkflow, branch: out.activeWorkflow.branch ?? CRD_DEFAULTS.activeWorkflow.branch}
   return out
 }
 
@@ -54,7 +55,7 @@ export function trackedMetadataKeys(annotations: Record<string, string> | undefi
   if (!raw) return {labels: [], annotations: []}
   try {
     const parsed: unknown = JSON.parse(raw)
-    if (!isPlainObject(parsed)) return {labels: [], annotations: []}
+    if (!isRecord(parsed)) return {labels: [], annotations: []}
     const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
     return {labels: strings(parsed.labels), annotations: strings(parsed.annotations)}
   } catch {
@@ -120,7 +121,7 @@ export function setPath(doc: Record<string, unknown>, segments: readonly string[
   let node = doc
   for (const seg of segments.slice(0, -1)) {
     const next = node[seg]
-    if (isPlainObject(next)) node = next
+    if (isRecord(next)) node = next
     else {
       const created: Record<string, unknown> = {}
       node[seg] = created
@@ -138,10 +139,10 @@ function displayPath(segments: readonly string[]): string {
 function emptyToUndefined(v: unknown): unknown {
   if (v === null || v === undefined) return undefined
   if (Array.isArray(v) && v.length === 0) return undefined
-  if (isPlainObject(v) && Object.keys(v).length === 0) return undefined
+  if (isRecord(v) && Object.keys(v).length === 0) return undefined
   return v
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {
-  return isPlainObject(v) ? v : undefined
+  return isRecord(v) ? v : undefined
 }

@@ -1,6 +1,7 @@
 // The Ambient API carries several documents as JSON strings and any of them can be malformed
 // in real data: these readers turn each into a typed value or a problem naming the field,
 // never a throw, so one bad session cannot stop a reconcile loop.
+import {isRecord} from '../../util/is-record.js'
 
 import {jsonShapeProblem} from '../../util/json-shape.js'
 
@@ -17,10 +18,6 @@ export interface FieldProblem {
 }
 
 export type FieldResult<T> = {ok: true; value: T | undefined} | {ok: false; problem: FieldProblem}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** Parses a JSON string field; empty, whitespace-only and `null` mean "absent". */
 export function parseJsonField(field: string, raw: string | undefined | null): FieldResult<unknown> {
@@ -40,7 +37,7 @@ export function parseJsonField(field: string, raw: string | undefined | null): F
 export function parseStringMap(field: string, raw: string | undefined | null): FieldResult<Record<string, string>> {
   const parsed = parseJsonField(field, raw)
   if (!parsed.ok || parsed.value === undefined) return parsed as FieldResult<Record<string, string>>
-  if (!isPlainObject(parsed.value)) {
+  if (!isRecord(parsed.value)) {
     return {ok: false, problem: {field, message: `${field}: expected a JSON object of string to string, got ${describe(parsed.value)}`}}
   }
   const out: Record<string, string> = {}
@@ -57,7 +54,7 @@ export function parseStringMap(field: string, raw: string | undefined | null): F
 export function parseObject(field: string, raw: string | undefined | null): FieldResult<Record<string, unknown>> {
   const parsed = parseJsonField(field, raw)
   if (!parsed.ok || parsed.value === undefined) return parsed as FieldResult<Record<string, unknown>>
-  if (!isPlainObject(parsed.value)) {
+  if (!isRecord(parsed.value)) {
     return {ok: false, problem: {field, message: `${field}: expected a JSON object, got ${describe(parsed.value)}`}}
   }
   return {ok: true, value: parsed.value}

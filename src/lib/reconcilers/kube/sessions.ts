@@ -11,6 +11,7 @@
 // the CR's status to Pending. A session whose data is invalid gets a `Reconciled=False`
 // condition and an Event; it is also marked Failed if it never reached Kubernetes (no CR,
 // phase empty or Pending), else its CR keeps the last valid spec and keeps reporting status.
+import {keepPendingRequest, pendingPhaseRequest, type ObservedRun} from '../../api/phase-requests.js'
 import {compareRfc3339, fromMicros} from '../../api/time.js'
 import {TERMINAL_PHASES, type Condition, type Session, type SessionStatusPatch} from '../../api/types.js'
 import {AmbientError, errorMessage} from '../../errors.js'
@@ -192,12 +193,13 @@ export class SessionReconciler implements KubeReconciler<Session> {
   /** Forwards the user's stop/restart to the CR's status; returns the CR as it now is. */
   private async forwardPhaseRequest(session: Session, cr: AgenticSession, signal: AbortSignal): Promise<AgenticSession> {
     const crPhase = cr.status?.phase ?? ''
-    if (session.phase === 'Stopping' && crPhase !== 'Stopping' && !TERMINAL_PHASES.has(crPhase)) {
+    const request = pendingPhaseRequest(session, observedRun(cr))
+    if (request === 'stop') {
       const updated = await this.patchCrStatus(cr, {phase: 'Stopping', stoppedReason: 'user'}, signal)
       this.event(session, updated, 'Normal', 'StopRequested', 'Stop', `phase ${crPhase || '(none)'} -> Stopping: stop requested through the Ambient API`)
       return updated
     }
-    if (session.phase === 'Pending' && restartRequested(session, cr)) {
+    if (request === 'restart') {
       const updated = await this.patchCrStatus(cr, {phase: 'Pending', completionTime: null, stoppedReason: null}, signal)
       this.event(session, updated, 'Normal', 'RestartRequested', 'Start', `phase ${crPhase} -> Pending: start requested through the Ambient API`)
       return updated
@@ -238,7 +240,7 @@ export class SessionReconciler implements KubeReconciler<Session> {
   /** Mirrors the CR (or our verdict) into the session's status, writing only what differs. */
   private async writeStatus(session: Session, cr: AgenticSession | undefined, how: {verdict?: Verdict; lost?: boolean}, signal: AbortSignal): Promise<void> {
     const nowIso = fromMicros(BigInt(Math.round(this.now())) * 1000n)
-    const patch: SessionStatusPatch = cr ? statusToApi(cr.status, cr) : {}
+    let patch: SessionStatusPatch = cr ? statusToApi(cr.status, cr) : {}
     const previous = parseConditions(session.conditions).find((c) => c.type === RECONCILED_CONDITION)
     const failure: Verdict | undefined = how.verdict ?? (how.lost ? {reason: 'CustomResourceDeleted', message: 'the AgenticSession of this session was deleted outside the control plane'} : undefined)
     if (failure) {
@@ -255,15 +257,8 @@ export class SessionReconciler implements KubeReconciler<Session> {
       // Valid again with nothing to mirror: drop our old verdict.
       patch.conditions = JSON.stringify(parseConditions(session.conditions).filter((c) => c.type !== RECONCILED_CONDITION))
     }
-    if (cr && !failure && patch.phase) {
-      // A user request not yet visible on the CR must not be overwritten by the CR's old phase.
-      const stopPending = session.phase === 'Stopping' && patch.phase !== 'Stopping' && !TERMINAL_PHASES.has(patch.phase)
-      const restartPending = session.phase === 'Pending' && restartRequested(session, cr)
-      if (stopPending || restartPending) {
-        delete patch.phase
-        delete patch.completion_time
-      }
-    }
+    // A user request not yet visible on the CR must not be overwritten by the CR's old phase.
+    if (cr && !failure) patch = keepPendingRequest(session, patch, observedRun(cr))
     const diff = statusPatchDiff(session, patch)
     if (Object.keys(diff).length === 0) return
     countApiCall()
@@ -304,14 +299,7 @@ export function planForMissingCr(session: Session): 'create' | 'none' | 'lost' {
   return 'create'
 }
 
-/** Pending was set after the CR finished: the user started the session again. */
-export function restartRequested(session: Session, cr: AgenticSession): boolean {
-  const crPhase = cr.status?.phase ?? ''
-  const completed = cr.status?.completionTime
-  if (!TERMINAL_PHASES.has(crPhase) || !completed) return false
-  try {
-    return compareRfc3339(session.updated_at, completed) > 0
-  } catch {
-    return false
-  }
+/** The CR's status as the run the stop/restart rule looks at. */
+export function observedRun(cr: AgenticSession): ObservedRun {
+  return {phase: cr.status?.phase, completionTime: cr.status?.completionTime}
 }

@@ -4,8 +4,9 @@
 import {normalizeRfc3339} from '../../api/time.js'
 import type {Condition, Session, SessionStatusPatch} from '../../api/types.js'
 import type {AgenticSessionStatus, KubeObjectMeta} from '../../kube/types.js'
-import {isPlainObject, jsonEqual, MAX_JSON_FIELD_DEPTH} from './json-fields.js'
+import {isRecord} from '../../util/is-record.js'
 import {jsonShapeProblem} from '../../util/json-shape.js'
+import {jsonEqual, MAX_JSON_FIELD_DEPTH} from './json-fields.js'
 
 const JSON_FIELDS = ['conditions', 'reconciled_repos', 'reconciled_workflow'] as const
 const TIME_FIELDS = ['start_time', 'completion_time'] as const
@@ -28,7 +29,7 @@ export function statusToApi(status: AgenticSessionStatus | undefined, cr: {metad
   // CR is the source again; an empty list compares equal to none, so it costs no write.
   patch.conditions = JSON.stringify(Array.isArray(s.conditions) ? s.conditions : [])
   if (Array.isArray(s.reconciledRepos)) patch.reconciled_repos = JSON.stringify(s.reconciledRepos)
-  if (isPlainObject(s.reconciledWorkflow)) patch.reconciled_workflow = JSON.stringify(s.reconciledWorkflow)
+  if (isRecord(s.reconciledWorkflow)) patch.reconciled_workflow = JSON.stringify(s.reconciledWorkflow)
   return patch
 }
 
@@ -61,7 +62,7 @@ export function parseConditions(raw: string | undefined): Condition[] {
   if (!raw || jsonShapeProblem(raw, {maxDepth: MAX_JSON_FIELD_DEPTH})) return []
   try {
     const parsed: unknown = JSON.parse(raw)
-    return Array.isArray(parsed) ? parsed.filter((c): c is Condition => isPlainObject(c) && typeof c.type === 'string') : []
+    return Array.isArray(parsed) ? parsed.filter((c): c is Condition => isRecord(c) && typeof c.type === 'string') : []
   } catch {
     return []
   }
@@ -107,7 +108,7 @@ function parseLoose(raw: string | undefined): {malformed: boolean; value: unknow
   try {
     const value: unknown = JSON.parse(raw)
     // Empty documents and null say "nothing": equal to an absent field.
-    if (value === null || (Array.isArray(value) && value.length === 0) || (isPlainObject(value) && Object.keys(value).length === 0)) {
+    if (value === null || (Array.isArray(value) && value.length === 0) || (isRecord(value) && Object.keys(value).length === 0)) {
       return {malformed: false, value: undefined}
     }
     return {malformed: false, value}
@@ -121,6 +122,6 @@ const RFC3339_SHAPE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|z|
 function normalizeTimes(value: unknown): unknown {
   if (typeof value === 'string') return RFC3339_SHAPE.test(value) ? (normalizeTime(value) ?? value) : value
   if (Array.isArray(value)) return value.map(normalizeTimes)
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeTimes(v)]))
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeTimes(v)]))
   return value
 }

@@ -2,7 +2,7 @@
 // the background, one per runner, so a reconcile worker is never held for 15 s: the
 // reconciler starts a check, returns, and is re-enqueued when the check settles.
 import {errorMessage} from '../../errors.js'
-import {HealthCheckTimeoutError, RunnerExitedError, RunnerNotFoundError, type RunnerInfo, type RunnerManager} from '../../process/index.js'
+import {HealthCheckTimeoutError, RunnerExitedError, RunnerNotFoundError, type ManagedRunner, type RunnerManager} from '../../process/index.js'
 
 export type HealthResult =
   | {kind: 'healthy'; at: Date}
@@ -13,64 +13,46 @@ export type HealthResult =
 
 export interface HealthCheck {
   /** The run it checks: a check of an earlier run of the session does not count. */
-  pid: number
+  readonly pid: number
   /** Undefined while the check runs. */
-  result?: HealthResult
+  readonly result?: HealthResult
+  /** Stops the check; `onSettled` is then never called. */
+  cancel(): void
 }
 
-export interface HealthChecksOptions {
-  manager: RunnerManager
+export interface HealthCheckOptions {
+  manager: Pick<RunnerManager, 'waitHealthy'>
   timeoutMs: number
   intervalMs: number
   now: () => Date
-  /** Called when a check settles (not when cancelled). */
-  onSettled: (sessionId: string) => void
+  /** Called once when the check settles (not when cancelled). */
+  onSettled: () => void
 }
 
-export class HealthChecks {
-  readonly #options: HealthChecksOptions
-  readonly #checks = new Map<string, HealthCheck & {controller: AbortController}>()
-
-  constructor(options: HealthChecksOptions) {
-    this.#options = options
-  }
-
-  get(sessionId: string): HealthCheck | undefined {
-    return this.#checks.get(sessionId)
-  }
-
-  /** Starts checking `runner`, replacing any check of the session. */
-  start(runner: RunnerInfo): HealthCheck {
-    const id = runner.sessionId
-    this.cancel(id)
-    const controller = new AbortController()
-    const check: HealthCheck & {controller: AbortController} = {pid: runner.pid, controller}
-    this.#checks.set(id, check)
-    const {manager, timeoutMs, intervalMs, now, onSettled} = this.#options
-    manager
-      .waitHealthy(id, {timeoutMs, intervalMs, signal: controller.signal})
-      .then(
-        () => {
-          check.result = {kind: 'healthy', at: now()}
-        },
-        (err: unknown) => {
-          check.result = classify(err, controller.signal.aborted)
-        },
-      )
-      .finally(() => {
-        if (!controller.signal.aborted && this.#checks.get(id) === check) onSettled(id)
-      })
-    return check
-  }
-
-  /** Stops and forgets the session's check. */
-  cancel(sessionId: string): void {
-    this.#checks.get(sessionId)?.controller.abort()
-    this.#checks.delete(sessionId)
-  }
-
-  cancelAll(): void {
-    for (const id of [...this.#checks.keys()]) this.cancel(id)
+/** Starts checking `runner` in the background. */
+export function startHealthCheck(runner: Pick<ManagedRunner, 'sessionId' | 'pid'>, options: HealthCheckOptions): HealthCheck {
+  const controller = new AbortController()
+  const {manager, timeoutMs, intervalMs, now, onSettled} = options
+  let result: HealthResult | undefined
+  manager
+    .waitHealthy(runner.sessionId, {timeoutMs, intervalMs, signal: controller.signal})
+    .then(
+      () => {
+        result = {kind: 'healthy', at: now()}
+      },
+      (err: unknown) => {
+        result = classify(err, controller.signal.aborted)
+      },
+    )
+    .finally(() => {
+      if (!controller.signal.aborted) onSettled()
+    })
+  return {
+    pid: runner.pid,
+    get result() {
+      return result
+    },
+    cancel: () => controller.abort(),
   }
 }
 

@@ -6,11 +6,11 @@
 import type {Config} from '../../config/index.js'
 import type {Runnable} from '../../controller/manager.js'
 import {silentLogger, type Logger} from '../../log.js'
-import {RunnerManager, RunnerRegistry} from '../../process/index.js'
+import {RunnerManager, RunnerRegistry, runnerRegistryDir, type RunnerRow} from '../../process/index.js'
 import type {AguiProxy} from '../../proxy/index.js'
-import type {RunnerRow} from '../../tui/model.js'
+import {waitForAbort} from '../../util/abort.js'
 import {LocalSessionReconciler, type SessionApi, type SessionsView} from './reconciler.js'
-import {StopRequests, runnerRegistryDir, stopRequestsDir} from './stop-requests.js'
+import {StopRequests, stopRequestsDir} from './stop-requests.js'
 
 /** The settings local mode reads (a resolved Config fits). */
 export type LocalModeConfig = Pick<
@@ -71,13 +71,6 @@ export interface LocalMode {
   stop(): Promise<void>
 }
 
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), {once: true})
-  })
-}
-
 export function createLocalMode(options: LocalModeOptions): LocalMode {
   const {config} = options
   const logger = (options.logger ?? silentLogger).child({mode: 'local'})
@@ -116,7 +109,7 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
       // Adoption decides which runners have no session any more: it needs the full list.
       await options.sessions.waitForSync?.(signal)
       if (!signal.aborted) await reconciler.adopt()
-      await untilAborted(signal)
+      await waitForAbort(signal)
       // Workers stop in reverse order of start, so the controllers are drained by now.
       await reconciler.shutdown()
     },
@@ -143,10 +136,10 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
             // A standalone `ambient proxy` may hold the address: it routes from the same registry.
             if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
             logger.warn({addr: `${proxyAddr.host}:${proxyAddr.port}`}, 'AG-UI proxy address in use (is `ambient proxy` running?): not starting the proxy')
-            await untilAborted(signal)
+            await waitForAbort(signal)
             return
           }
-          await untilAborted(signal)
+          await waitForAbort(signal)
           await proxy.close()
           proxy = undefined
         },

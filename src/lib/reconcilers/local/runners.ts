@@ -1,69 +1,19 @@
-// What `ambient runners ls|kill` do, from any shell: the on-disk registry is the shared
-// truth about runners, whether or not the `ambient run` that started them is still alive.
+// What `ambient runners kill` does, from any shell: the on-disk registry is the shared truth
+// about runners, whether or not the `ambient run` that started them is still alive. The stop
+// request it leaves first is local mode's (the reconciler reads it), hence this folder.
 import {errorMessage} from '../../errors.js'
 import {
   RunnerNotFoundError,
   RunnerRegistryError,
   isPidAlive,
-  probeHealth,
   removeLogPipes,
   terminateGroup,
   verifyRunnerGroup,
   type RunnerRecord,
   type RunnerRegistry,
+  type RunnerView,
 } from '../../process/index.js'
 import type {StopRequests} from './stop-requests.js'
-
-export interface LocalRunnerStatus {
-  sessionId: string
-  pid: number
-  pgid: number
-  port: number
-  workspace: string
-  command: string
-  startTime: string
-  uptimeSeconds: number | undefined
-  /** The runner's main process runs (not a zombie, not a recycled pid). */
-  alive: boolean
-  /** GET /health answered 200; undefined when not alive (not probed). */
-  healthy: boolean | undefined
-  /** The ambient process that supervises it. */
-  ownerPid: number
-  ownerAlive: boolean
-}
-
-export interface DescribeRunnersOptions {
-  /** Per-runner /health timeout, default 1000 ms. */
-  probeTimeoutMs?: number
-  now?: () => number
-}
-
-/** Every registry record with liveness, health and owner; never includes the runner's token. */
-export async function describeLocalRunners(registry: RunnerRegistry, options: DescribeRunnersOptions = {}): Promise<LocalRunnerStatus[]> {
-  const now = (options.now ?? Date.now)()
-  const records = await registry.list()
-  return Promise.all(
-    records.map(async (record): Promise<LocalRunnerStatus> => {
-      const alive = await registry.isAlive(record)
-      const healthy = alive ? (await probeHealth({port: record.port, token: record.token, timeoutMs: options.probeTimeoutMs ?? 1000})).ok : undefined
-      const started = Date.parse(record.startTime)
-      return {
-        sessionId: record.sessionId,
-        pid: record.pid,
-        pgid: record.pgid,
-        port: record.port,
-        workspace: record.workspace,
-        command: record.command,
-        startTime: record.startTime,
-        uptimeSeconds: Number.isFinite(started) ? Math.max(0, Math.floor((now - started) / 1000)) : undefined,
-        alive,
-        healthy,
-        ownerPid: record.ownerPid,
-        ownerAlive: record.ownerPid !== process.pid && (await isPidAlive(record.ownerPid)),
-      }
-    }),
-  )
-}
 
 export interface KillLocalRunnerOptions {
   registry: RunnerRegistry
@@ -78,10 +28,8 @@ export interface KillLocalRunnerOptions {
   now?: () => Date
 }
 
-export interface KilledRunner {
-  sessionId: string
-  pid: number
-  port: number
+/** What `runners kill` reports of a runner it stopped. */
+export interface KilledRunner extends Pick<RunnerView, 'sessionId' | 'pid' | 'port'> {
   /** Something of the runner's process group was alive. */
   wasAlive: boolean
   /** SIGKILL was needed after the grace period. */

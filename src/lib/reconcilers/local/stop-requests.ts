@@ -19,11 +19,6 @@ export interface StopRequest {
   requestedAt: string
 }
 
-/** `<AMBIENT_STATE_DIR>/runners`: the runner registry of local mode. */
-export function runnerRegistryDir(stateDir: string): string {
-  return path.join(stateDir, 'runners')
-}
-
 /** `<AMBIENT_STATE_DIR>/stop-requests`. */
 export function stopRequestsDir(stateDir: string): string {
   return path.join(stateDir, 'stop-requests')

@@ -3,14 +3,11 @@
 // the reconcile loop or stops other sessions.
 import type {Session} from '../../api/types.js'
 import {isSafeSessionId} from '../../process/session-id.js'
+import {isRecord} from '../../util/is-record.js'
 
 export interface SessionProblem {
   field: string
   message: string
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** `repos` travels to the runner as REPOS_JSON: it must be an array of {url, branch?, autoPush?}. */
