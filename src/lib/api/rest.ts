@@ -4,6 +4,7 @@
 import pLimit from 'p-limit'
 import {silentLogger, type Logger} from '../log.js'
 import {ApiError, ApiResponseError, ApiUnreachableError, boundedText} from './errors.js'
+import {isRecord} from '../util/is-record.js'
 import {normalizeRfc3339} from './time.js'
 import type {
   ListOptions,
@@ -431,10 +432,6 @@ function tryParseJson(text: string): unknown {
   } catch {
     return undefined
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function excerpt(text: string, max = 300): string {

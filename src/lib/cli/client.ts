@@ -9,6 +9,7 @@ import type {GroupAccess, RepoSpec} from '../api/types.js'
 import {TokenSource, type Config} from '../config/index.js'
 import {AmbientError, ExitCode} from '../errors.js'
 import type {Logger} from '../log.js'
+import {isRecord} from '../util/is-record.js'
 import {sanitize} from '../util/sanitize.js'
 import {AmbientCommand} from './base.js'
 
@@ -133,10 +134,6 @@ export function jsonFlag(flag: string, raw: string | undefined, check?: (value: 
   const problem = check?.(value)
   if (problem) throw new FlagError(flag, `${problem}: ${raw}`)
   return JSON.stringify(value)
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** `repos`: an array of {url, branch?, autoPush?}. */

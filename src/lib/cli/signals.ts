@@ -44,10 +44,3 @@ export async function withShutdownSignal<T>(fn: (signal: AbortSignal) => Promise
     shutdown.dispose()
   }
 }
-
-export function waitForAbort(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), {once: true})
-  })
-}

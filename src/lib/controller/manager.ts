@@ -6,6 +6,7 @@ import type {Informer} from '../informer/index.js'
 import type {Cache, Runnable} from '../lifecycle.js'
 import type {Logger} from '../log.js'
 import {silentLogger} from '../log.js'
+import {waitForAbort} from '../util/abort.js'
 
 export type {Cache, Runnable} from '../lifecycle.js'
 
@@ -89,10 +90,7 @@ export class Manager {
       this.synced = true
       this.logger.info({caches: this.caches.map((c) => c.name)}, 'caches synced')
       for (const w of this.workers) launch(w)
-      await new Promise<void>((resolve) => {
-        if (stopAll.aborted) resolve()
-        else stopAll.addEventListener('abort', () => resolve(), {once: true})
-      })
+      await waitForAbort(stopAll)
     } catch (err) {
       if (!stopAll.aborted) failure ??= err
     } finally {

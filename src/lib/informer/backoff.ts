@@ -38,17 +38,3 @@ export class Backoff {
     return this.attempt
   }
 }
-
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const finish = (): void => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', finish)
-      resolve()
-    }
-    const timer = setTimeout(finish, Math.max(0, ms))
-    signal.addEventListener('abort', finish, {once: true})
-  })
-}
