@@ -27,8 +27,12 @@ export interface WatchStream<T extends ObjectMeta> extends AsyncIterable<WatchEv
    * stream is registered: the real server gives none (its headers come with the first event).
    */
   readonly sent?: Promise<void>
-  /** The events already received, taken at once: one await per burst instead of per event. */
-  takeBuffered?(): WatchEvent<T>[]
+  /**
+   * Every event received and not yet read, at once (waiting for one if there is none):
+   * one await per burst instead of per event. Undefined once the stream has ended; rejects
+   * with its error. A reader stops early through the iterator's return(), as for await does.
+   */
+  nextBatch?(): Promise<WatchEvent<T>[] | undefined>
 }
 
 /** The server does not implement watch (gRPC UNIMPLEMENTED): follow it by polling instead. */
