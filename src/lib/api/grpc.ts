@@ -22,7 +22,7 @@ import {WatchUnimplementedError} from '../informer/source.js'
 import {silentLogger, type Logger} from '../log.js'
 import {eventTypeFromProto, projectFromProto, projectSettingsFromProto, sessionFromProto, statusPatchToProto} from './convert.js'
 import {ApiError, ApiUnreachableError, WatchStreamError} from './errors.js'
-import {fetchAllPages} from './rest.js'
+import {fetchAllPages} from './paging.js'
 import type {ObjectMeta, ResourceName, ResourceTypes, Session, SessionStatusPatch, WatchEvent} from './types.js'
 import {WatchQueue, type WatchQueueSource} from './watch-queue.js'
 

@@ -7,8 +7,12 @@ import type {ObjectMeta, WatchEvent} from '../api/types.js'
 export interface ResourceSource<T extends ObjectMeta> {
   /** Resource name as used in keys, logs and metrics, e.g. `sessions`, `workflows`. */
   readonly resource: string
-  /** Every object, all pages. Rejects on failure; the informer retries. */
-  list(signal: AbortSignal): Promise<T[]>
+  /**
+   * Every object, all pages. Rejects on failure; the informer retries. A source that reads
+   * pages passes each page's objects to `onPage` as it arrives (the informer stores their
+   * repeated values once while the rest is still being read).
+   */
+  list(signal: AbortSignal, onPage?: (objects: readonly T[]) => void): Promise<T[]>
   /**
    * Changes made after the server registered the stream (there is no resume token, and no
    * message says when that happened). Ends or throws when the server ends the stream; throws
