@@ -42,12 +42,18 @@ const ratios = []
   const rate = (v) => median(throughput[v].map((x) => x.rate))
   const perEvent = (v) => `${(1e6 / rate(v)).toFixed(1)} µs/event`
   const ratio = median(ratios)
+  const cpu = (v) => median(throughput[v].map((x) => x.cpuUsPerUpdate))
   rows.push(
     {name: `watch throughput: bare grpc-js client, decode only (${perEvent('bare')})`, value: fmt.rate(rate('bare'))},
     {name: `watch throughput: GrpcClient.watch, converted to domain objects (${perEvent('client')})`, value: fmt.rate(rate('client'))},
     {name: `watch throughput: + Informer cache and events (${perEvent('informer')})`, value: fmt.rate(rate('informer'))},
     {name: `watch throughput: + Controller (queue, 2 workers, metrics, counting reconciler) (${perEvent('pipeline')})`, value: fmt.rate(rate('pipeline'))},
     {name: 'pipeline / bare (median of per-round ratios)', value: `${fmt.ratio(ratio)} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')})`, goal: '≥ 0.70×', met: ratio >= 0.7},
+    {
+      // CPU time moves much less than the wall clock when neighbours load the machine.
+      name: 'client CPU per update: bare / client / informer / pipeline (medians; bare÷pipeline)',
+      value: `${VARIANTS.map((v) => `${cpu(v).toFixed(1)} µs`).join(' / ')} (${fmt.ratio(cpu('bare') / cpu('pipeline'))})`,
+    },
   )
   const p = throughput.pipeline[0]
   notes.push(

@@ -1,5 +1,6 @@
 // Shared by the API client tests: the embedded API server on ephemeral ports, a fetch that
 // records what the client sent (the real fetch underneath), and polling waits.
+import {afterAll, afterEach, beforeAll, expect} from 'vitest'
 import {startApiServer, type ApiServer, type ApiServerOptions} from '../../src/lib/server/index.js'
 import {RestClient, type RestClientOptions} from '../../src/lib/api/rest.js'
 import {GrpcClient} from '../../src/lib/api/grpc.js'
@@ -66,4 +67,21 @@ export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
     return err
   }
   throw new Error('expected a rejection')
+}
+
+/** Fails each test of the file after which an error went unhandled (e.g. a cancelled stream's). */
+export function failOnUnhandledErrors(): void {
+  const unhandled: unknown[] = []
+  const onUnhandled = (err: unknown) => unhandled.push(err)
+  beforeAll(() => {
+    process.on('unhandledRejection', onUnhandled)
+    process.on('uncaughtException', onUnhandled)
+  })
+  afterAll(() => {
+    process.off('unhandledRejection', onUnhandled)
+    process.off('uncaughtException', onUnhandled)
+  })
+  afterEach(() => {
+    expect(unhandled.splice(0)).toEqual([])
+  })
 }

@@ -59,6 +59,24 @@ describe('RestClient.listAll', () => {
     expect(rec.maxInFlight).toBe(2)
   })
 
+  it('shows each page to onPage as it arrives, before the list resolves', async () => {
+    const ids = seedSessions(230, 'paged')
+    const pages: string[][] = []
+    let resolved = false
+    const listing = restClient(server).listAll('sessions', {
+      project_id: 'paged',
+      pageSize: 50,
+      onPage: (items) => {
+        expect(resolved).toBe(false)
+        pages.push(items.map((s) => s.id))
+      },
+    })
+    const all = await listing.finally(() => (resolved = true))
+    expect(pages.map((p) => p.length).sort((a, b) => a - b)).toEqual([30, 50, 50, 50, 50])
+    expect(pages.flat().sort()).toEqual([...ids].sort())
+    expect(all.map((s) => s.id)).toEqual(ids)
+  })
+
   it('reads on when the total grows while paging', async () => {
     seedSessions(250, 'grow')
     let added = false

@@ -1,13 +1,13 @@
 // gRPC client of the Ambient API (contract section 2): the three services over one channel,
 // watch streams as typed async iterables, the bearer token sent as per-call metadata (call
 // credentials are refused on a plaintext channel, and plaintext is the default here).
-import type {Readable} from 'node:stream'
 import {
   connectivityState,
   credentials,
   Metadata,
   status as GrpcStatus,
   type CallOptions,
+  type ChannelInterface as Channel,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
@@ -18,12 +18,13 @@ import {ProjectServiceClient} from '../../gen/ambient/v1/projects.js'
 import {ProjectSettingsServiceClient} from '../../gen/ambient/v1/project_settings.js'
 import {SessionServiceClient} from '../../gen/ambient/v1/sessions.js'
 import {AmbientError} from '../errors.js'
-import {WatchUnimplementedError, type WatchStream} from '../informer/source.js'
+import {WatchUnimplementedError} from '../informer/source.js'
 import {silentLogger, type Logger} from '../log.js'
 import {eventTypeFromProto, projectFromProto, projectSettingsFromProto, sessionFromProto, statusPatchToProto} from './convert.js'
 import {ApiError, ApiUnreachableError, WatchStreamError} from './errors.js'
-import {fetchAllPages} from './rest.js'
+import {fetchAllPages} from './paging.js'
 import type {ObjectMeta, ResourceName, ResourceTypes, Session, SessionStatusPatch, WatchEvent} from './types.js'
+import {WatchQueue, type WatchQueueSource} from './watch-queue.js'
 
 export interface GrpcClientOptions {
   /** host:port, e.g. localhost:8001 */
@@ -44,10 +45,10 @@ export interface GrpcCallOptions {
 }
 
 /**
- * A watch stream of the gRPC client: iterate it to open the call. `sent` resolves once the
- * call is open on a connected channel (stays pending if it never is).
+ * A watch stream of the gRPC client: read it to open the call. `sent` resolves once the call
+ * is open on a connected channel (stays pending if it never is).
  */
-export type GrpcWatch<T extends ObjectMeta> = AsyncIterableIterator<WatchEvent<T>> & Required<Omit<WatchStream<T>, typeof Symbol.asyncIterator>>
+export type GrpcWatch<T extends ObjectMeta> = WatchQueue<WatchEvent<T>>
 
 export interface GrpcListAllOptions extends GrpcCallOptions {
   pageSize?: number
@@ -72,6 +73,8 @@ export const DEFAULT_CHANNEL_OPTIONS: Partial<ClientOptions> = {
   'grpc.keepalive_permit_without_calls': 1,
 }
 
+/** What a unary call is about, for its errors. */
+type CallAbout = {operation: string; resource: string; id?: string}
 type Callback<Res> = (error: ServiceError | null, response: Res) => void
 type Unary<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: Callback<Res>) => ClientUnaryCall
 
@@ -90,6 +93,15 @@ interface ResourceAdapter<T extends ObjectMeta> {
 }
 
 type Adapters = {[R in ResourceName]: ResourceAdapter<ResourceTypes[R]>}
+
+/** A list callback that hands on the page with its items converted. */
+function listed<P, T>(cb: Callback<{items: T[]; metadata: ListMeta | undefined}>, convert: (p: P) => T): Callback<{items: P[]; metadata?: ListMeta}> {
+  return (err, res) => cb(err, res && {items: res.items.map(convert), metadata: res.metadata})
+}
+
+function rawEvent<T>(message: {type: EventType; resource_id: string}, object: T | undefined): RawEvent<T> {
+  return {type: message.type, object, resourceId: message.resource_id}
+}
 
 export class GrpcClient {
   readonly address: string
@@ -122,47 +134,26 @@ export class GrpcClient {
     const {sessions, projects, settings} = this
     return {
       sessions: {
-        list: (req, md, opts, cb) =>
-          sessions.listSessions(req, md, opts, (err, res) => cb(err, res && {items: res.items.map(sessionFromProto), metadata: res.metadata})),
+        list: (req, md, opts, cb) => sessions.listSessions(req, md, opts, listed(cb, sessionFromProto)),
         get: (req, md, opts, cb) => sessions.getSession(req, md, opts, (err, res) => cb(err, res && sessionFromProto(res))),
-        watch: (md) =>
-          watchCall(sessions.watchSessions({}, md), (ev) => ({
-            type: ev.type,
-            object: ev.session && sessionFromProto(ev.session),
-            resourceId: ev.resource_id,
-          })),
+        watch: (md) => watchCall(sessions.watchSessions({}, md), (ev) => rawEvent(ev, ev.session && sessionFromProto(ev.session))),
       },
       projects: {
-        list: (req, md, opts, cb) =>
-          projects.listProjects(req, md, opts, (err, res) => cb(err, res && {items: res.items.map(projectFromProto), metadata: res.metadata})),
+        list: (req, md, opts, cb) => projects.listProjects(req, md, opts, listed(cb, projectFromProto)),
         get: (req, md, opts, cb) => projects.getProject(req, md, opts, (err, res) => cb(err, res && projectFromProto(res))),
-        watch: (md) =>
-          watchCall(projects.watchProjects({}, md), (ev) => ({
-            type: ev.type,
-            object: ev.project && projectFromProto(ev.project),
-            resourceId: ev.resource_id,
-          })),
+        watch: (md) => watchCall(projects.watchProjects({}, md), (ev) => rawEvent(ev, ev.project && projectFromProto(ev.project))),
       },
       project_settings: {
-        list: (req, md, opts, cb) =>
-          settings.listProjectSettings(req, md, opts, (err, res) =>
-            cb(err, res && {items: res.items.map(projectSettingsFromProto), metadata: res.metadata}),
-          ),
+        list: (req, md, opts, cb) => settings.listProjectSettings(req, md, opts, listed(cb, projectSettingsFromProto)),
         get: (req, md, opts, cb) => settings.getProjectSettings(req, md, opts, (err, res) => cb(err, res && projectSettingsFromProto(res))),
         watch: (md) =>
-          watchCall(settings.watchProjectSettings({}, md), (ev) => ({
-            type: ev.type,
-            object: ev.project_settings && projectSettingsFromProto(ev.project_settings),
-            resourceId: ev.resource_id,
-          })),
+          watchCall(settings.watchProjectSettings({}, md), (ev) => rawEvent(ev, ev.project_settings && projectSettingsFromProto(ev.project_settings))),
       },
     }
   }
 
   private adapter<R extends ResourceName>(resource: R): Adapters[R] {
-    if (!Object.hasOwn(this.adapters, resource)) {
-      throw new AmbientError(`the gRPC API has no resource ${JSON.stringify(resource)}`, 'ERR_GRPC_RESOURCE')
-    }
+    if (!Object.hasOwn(this.adapters, resource)) throw new AmbientError(`the gRPC API has no resource ${JSON.stringify(resource)}`, 'ERR_GRPC_RESOURCE')
     return this.adapters[resource]
   }
 
@@ -175,7 +166,7 @@ export class GrpcClient {
   /** One page (1-based). */
   async list<R extends ResourceName>(resource: R, page: number, size: number, options: GrpcCallOptions = {}): Promise<GrpcPage<ResourceTypes[R]>> {
     const adapter: ResourceAdapter<ResourceTypes[R]> = this.adapter(resource)
-    const res = await this.unary(adapter.list, {page, size}, `List ${resource}`, {resource}, options)
+    const res = await this.unary(adapter.list, {page, size}, {operation: `List ${resource}`, resource}, options)
     return {
       items: res.items,
       page: res.metadata?.page ?? page,
@@ -198,13 +189,13 @@ export class GrpcClient {
 
   async get<R extends ResourceName>(resource: R, id: string, options: GrpcCallOptions = {}): Promise<ResourceTypes[R]> {
     const adapter: ResourceAdapter<ResourceTypes[R]> = this.adapter(resource)
-    return this.unary(adapter.get, {id}, `Get ${resource}`, {resource, id}, options)
+    return this.unary(adapter.get, {id}, {operation: `Get ${resource}`, resource, id}, options)
   }
 
   async updateSessionStatus(id: string, patch: SessionStatusPatch, options: GrpcCallOptions = {}): Promise<Session> {
     const call: Unary<{id: string}, Session> = (_req, md, opts, cb) =>
       this.sessions.updateSessionStatus(statusPatchToProto(id, patch), md, opts, (err, res) => cb(err, res && sessionFromProto(res)))
-    return this.unary(call, {id}, 'UpdateSessionStatus', {resource: 'sessions', id}, options)
+    return this.unary(call, {id}, {operation: 'UpdateSessionStatus', resource: 'sessions', id}, options)
   }
 
   /**
@@ -212,182 +203,56 @@ export class GrpcClient {
    * stream cleanly or the signal is aborted; throws WatchUnimplementedError when the server
    * has no watch and WatchStreamError (with the gRPC code) for any other failure. Like the
    * real server (grpc-go), a server may send no headers until its first event: nothing here
-   * waits for them.
+   * waits for them. The call opens on the first read.
    */
   watch<R extends ResourceName>(resource: R, signal: AbortSignal): GrpcWatch<ResourceTypes[R]> {
     const adapter: ResourceAdapter<ResourceTypes[R]> = this.adapter(resource)
-    return this.watchStream(resource, adapter, signal)
+    return new WatchQueue({open: (queue) => this.openWatch(resource, adapter, signal, queue)})
   }
 
-  /**
-   * The stream's messages are taken in flowing mode and handed out from a small buffer by a
-   * hand-written iterator: one resolved promise per event, where async generators stacked on
-   * Readable's iterator cost several. The call opens on the first next(), and past
-   * WATCH_BUFFER unread events the stream is paused, so a slow consumer still holds the
-   * server back (HTTP/2 flow control).
-   */
-  private watchStream<T extends ObjectMeta>(
-    resource: string,
-    adapter: ResourceAdapter<T>,
-    signal: AbortSignal,
-  ): GrpcWatch<T> {
-    let call: WatchCall<T> | undefined
-    let started = false
-    let ended = false
-    let finished = false
+  /** Opens the call and feeds its events to `queue`, which pauses and closes it. */
+  private openWatch<T extends ObjectMeta>(resource: string, adapter: ResourceAdapter<T>, signal: AbortSignal, queue: WatchQueue<WatchEvent<T>>): WatchQueueSource {
+    if (signal.aborted) {
+      queue.end()
+      return {pause: () => {}, resume: () => {}, close: () => {}}
+    }
+    const call = adapter.watch(this.metadata())
+    const onAbort = (): void => call.stream.cancel()
+    // grpc-js ends the readable side, then emits the status error, and 'end' comes once the
+    // messages still in the stream are read: the error is passed on at 'end', after them.
+    // This listener also keeps a late CANCELLED (after the reader stopped) from being unhandled.
     let failure: Error | undefined
-    let paused = false
-    let items: WatchEvent<T>[] = []
-    let head = 0
-    let waiter: {resolve: (r: IteratorResult<WatchEvent<T>>) => void; reject: (err: unknown) => void} | undefined
-    let markSent: () => void = () => {}
-    const sent = new Promise<void>((resolve) => (markSent = resolve))
-    const onAbort = (): void => call?.cancel()
-
-    const finish = (): void => {
-      if (finished) return
-      finished = true
-      ended = true
-      items = []
-      head = 0
-      if (!call) return
-      signal.removeEventListener('abort', onAbort)
-      this.openWatches.delete(onAbort)
-      // Also reached when the consumer breaks out of its loop: the call must not linger.
-      call.cancel()
-      this.logger.debug({resource}, 'watch closed')
+    call.stream.on('error', (err: unknown) => {
+      if (signal.aborted || this.closed) queue.end()
+      else failure ??= watchError(resource, err)
+    })
+    const ended = (): void => (failure ? queue.fail(failure) : queue.end())
+    call.stream.once('end', ended)
+    call.stream.once('close', ended)
+    const badMessage = (err: unknown): void => {
+      // A message that cannot be converted fails the stream at once.
+      queue.fail(watchError(resource, err))
+      call.stream.cancel()
     }
-    const settle = (): void => {
-      const w = waiter
-      if (!w) return
-      waiter = undefined
-      if (failure) {
-        const err = failure
-        failure = undefined
-        finish()
-        w.reject(err)
-      } else {
-        finish()
-        w.resolve({value: undefined, done: true})
-      }
-    }
-    const push = (event: WatchEvent<T>): void => {
-      if (ended) return
-      if (waiter) {
-        const w = waiter
-        waiter = undefined
-        w.resolve({value: event, done: false})
-        return
-      }
-      items.push(event)
-      if (!paused && items.length - head >= WATCH_BUFFER) {
-        paused = true
-        call?.stream.pause()
-      }
-    }
-    const toError = (err: unknown): Error => {
-      const code = isServiceError(err) ? err.code : GrpcStatus.UNKNOWN
-      if (code === GrpcStatus.UNIMPLEMENTED) return new WatchUnimplementedError(resource, {cause: err})
-      const detail = isServiceError(err) ? `${GrpcStatus[code] ?? code}: ${err.details}` : String(err)
-      return new WatchStreamError(resource, code, detail, {cause: err})
-    }
-    const end = (): void => {
-      ended = true
-      settle()
-    }
-    // grpc-js ends the readable side, then emits the status error: the messages still
-    // buffered are delivered first, then the error (after 'end'), as Readable's iterator does.
-    const onError = (err: unknown): void => {
-      if (ended) return
-      if (signal.aborted || this.closed) end()
-      else failure ??= toError(err)
-    }
-    /** A message that cannot be converted fails the stream at once. */
-    const onBadMessage = (err: unknown): void => {
-      if (ended) return
-      failure = toError(err)
-      end()
-      call?.cancel()
-    }
-    const start = (): void => {
-      started = true
-      if (signal.aborted) {
-        ended = true
-        finished = true
-        return
-      }
-      const opened = adapter.watch(this.metadata())
-      call = opened
-      whenReady(this.sessions.getChannel(), () => ended).then(markSent, () => undefined)
-      // Errors surface through next(); this listener also keeps a late CANCELLED status
-      // (after the consumer stopped reading) from becoming an unhandled 'error' event.
-      opened.stream.on('error', onError)
-      opened.stream.once('end', end)
-      opened.stream.once('close', end)
-      opened.onEvent((raw) => {
-        const event = this.toWatchEvent(resource, raw)
-        if (event) push(event)
-      }, onBadMessage)
-      signal.addEventListener('abort', onAbort, {once: true})
-      this.openWatches.add(onAbort)
-      this.logger.debug({resource, address: this.address}, 'watch opened')
-    }
-
-    const iterator: AsyncIterableIterator<WatchEvent<T>> = {
-      next: (): Promise<IteratorResult<WatchEvent<T>>> => {
-        if (!started) start()
-        if (head < items.length) {
-          const value = items[head++]
-          if (head === items.length) {
-            items = []
-            head = 0
-          } else if (head >= WATCH_BUFFER * 8) {
-            // A consumer that never quite catches up: drop what it has read.
-            items = items.slice(head)
-            head = 0
-          }
-          if (paused && items.length - head <= WATCH_BUFFER / 2) {
-            paused = false
-            call?.stream.resume()
-          }
-          return Promise.resolve({value, done: false})
-        }
-        if (failure) {
-          const err = failure
-          failure = undefined
-          finish()
-          return Promise.reject(err)
-        }
-        if (ended) {
-          finish()
-          return Promise.resolve({value: undefined, done: true})
-        }
-        return new Promise((resolve, reject) => (waiter = {resolve, reject}))
+    call.onEvent((raw) => {
+      const event = this.toWatchEvent(resource, raw)
+      if (event) queue.push(event)
+    }, badMessage)
+    signal.addEventListener('abort', onAbort, {once: true})
+    this.openWatches.add(onAbort)
+    this.logger.debug({resource, address: this.address}, 'watch opened')
+    return {
+      pause: () => call.stream.pause(),
+      resume: () => call.stream.resume(),
+      close: () => {
+        signal.removeEventListener('abort', onAbort)
+        this.openWatches.delete(onAbort)
+        // Also reached when the reader breaks out of its loop: the call must not linger.
+        call.stream.cancel()
+        this.logger.debug({resource}, 'watch closed')
       },
-      return: (): Promise<IteratorResult<WatchEvent<T>>> => {
-        ended = true
-        failure = undefined
-        settle()
-        finish()
-        return Promise.resolve({value: undefined, done: true})
-      },
-      [Symbol.asyncIterator]() {
-        return iterator
-      },
+      sent: whenReady(this.sessions.getChannel(), () => queue.ended),
     }
-    // WatchBufferHint: the events already received, handed over without a promise each.
-    const takeBuffered = (): WatchEvent<T>[] => {
-      if (head >= items.length) return []
-      const taken = head === 0 ? items : items.slice(head)
-      items = []
-      head = 0
-      if (paused) {
-        paused = false
-        call?.stream.resume()
-      }
-      return taken
-    }
-    return Object.assign(iterator, {takeBuffered, sent})
   }
 
   private toWatchEvent<T extends ObjectMeta>(resource: string, raw: RawEvent<T>): WatchEvent<T> | undefined {
@@ -398,48 +263,32 @@ export class GrpcClient {
     }
     if (type === 'DELETED') {
       const id = raw.resourceId || raw.object?.id || ''
-      if (!id) {
-        this.logger.warn({resource}, 'skipping DELETED watch event without a resource id')
-        return undefined
-      }
-      return {type, id}
-    }
-    if (!raw.object) {
-      this.logger.warn({resource, type, id: raw.resourceId}, 'skipping watch event without an object')
+      if (id) return {type, id}
+      this.logger.warn({resource}, 'skipping DELETED watch event without a resource id')
       return undefined
     }
-    return {type, id: raw.object.id || raw.resourceId, object: raw.object}
+    if (raw.object) return {type, id: raw.object.id || raw.resourceId, object: raw.object}
+    this.logger.warn({resource, type, id: raw.resourceId}, 'skipping watch event without an object')
+    return undefined
   }
 
-  private unary<Req, Res>(
-    invoke: Unary<Req, Res>,
-    request: Req,
-    operation: string,
-    about: {resource: string; id?: string},
-    options: GrpcCallOptions,
-  ): Promise<Res> {
+  private unary<Req, Res>(invoke: Unary<Req, Res>, request: Req, about: CallAbout, options: GrpcCallOptions): Promise<Res> {
     const {signal} = options
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     return new Promise<Res>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason)
-        return
-      }
+      if (signal?.aborted) return reject(signal.reason)
       const onAbort = () => call.cancel()
       const call = invoke(request, this.metadata(), {deadline: Date.now() + timeoutMs}, (err, res) => {
         signal?.removeEventListener('abort', onAbort)
-        if (!err) {
-          resolve(res)
-          return
-        }
-        if (signal?.aborted) reject(signal.reason)
-        else reject(this.toError(err, operation, about, timeoutMs))
+        if (!err) resolve(res)
+        else if (signal?.aborted) reject(signal.reason)
+        else reject(this.toError(err, about, timeoutMs))
       })
       signal?.addEventListener('abort', onAbort, {once: true})
     })
   }
 
-  private toError(err: ServiceError, operation: string, about: {resource: string; id?: string}, timeoutMs: number): Error {
+  private toError(err: ServiceError, {operation, resource, id}: CallAbout, timeoutMs: number): Error {
     if (err.code === GrpcStatus.DEADLINE_EXCEEDED) {
       return new ApiUnreachableError(this.address, true, `${operation}: no answer within ${timeoutMs} ms`, {cause: err})
     }
@@ -451,8 +300,8 @@ export class GrpcClient {
       reason: err.details,
       method: 'gRPC',
       path: operation,
-      resource: about.resource,
-      id: about.id,
+      resource,
+      id,
       grpcCode: err.code,
       cause: err,
     })
@@ -468,16 +317,12 @@ export class GrpcClient {
   }
 }
 
-/** Unread watch events past which the stream is paused. */
-const WATCH_BUFFER = 128
-
-/** An open watch call: its messages (converted on demand), and the handle to cancel it. */
+/** An open watch call: its messages (converted on demand), and the stream for the rest. */
 interface WatchCall<T> {
   /** Calls `handler` per converted message, in order; `onBadMessage` when one cannot be converted. */
   onEvent(handler: (raw: RawEvent<T>) => void, onBadMessage: (err: unknown) => void): void
-  cancel(): void
-  /** For 'metadata', 'error' and 'end', and pause/resume. */
-  stream: Readable
+  /** For 'error' and 'end', pause/resume and cancel. */
+  stream: ClientReadableStream<unknown>
 }
 
 function watchCall<M, T>(stream: ClientReadableStream<M>, convert: (message: M) => RawEvent<T>): WatchCall<T> {
@@ -493,7 +338,6 @@ function watchCall<M, T>(stream: ClientReadableStream<M>, convert: (message: M) 
         }
         handler(raw)
       }),
-    cancel: () => stream.cancel(),
     stream,
   }
 }
@@ -503,8 +347,6 @@ function watchCall<M, T>(stream: ClientReadableStream<M>, convert: (message: M) 
  * once `gone()` is true or the channel is shut down. A call started on a connecting channel
  * waits for the connection, so "started" is not "sent" until then.
  */
-type Channel = ReturnType<InstanceType<typeof SessionServiceClient>['getChannel']>
-
 function whenReady(channel: Channel, gone: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const check = (): void => {
@@ -522,37 +364,34 @@ function whenReady(channel: Channel, gone: () => boolean): Promise<void> {
   })
 }
 
+function watchError(resource: string, err: unknown): Error {
+  const code = isServiceError(err) ? err.code : GrpcStatus.UNKNOWN
+  if (code === GrpcStatus.UNIMPLEMENTED) return new WatchUnimplementedError(resource, {cause: err})
+  const detail = isServiceError(err) ? `${GrpcStatus[code] ?? code}: ${err.details}` : String(err)
+  return new WatchStreamError(resource, code, detail, {cause: err})
+}
+
 function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number' && 'details' in err
 }
 
 /** The HTTP status a gRPC code stands for (the mapping rh-trex servers use in reverse). */
+const HTTP_STATUS_OF: ReadonlyMap<number, number> = new Map([
+  [GrpcStatus.INVALID_ARGUMENT, 400],
+  [GrpcStatus.OUT_OF_RANGE, 400],
+  [GrpcStatus.UNAUTHENTICATED, 401],
+  [GrpcStatus.PERMISSION_DENIED, 403],
+  [GrpcStatus.NOT_FOUND, 404],
+  [GrpcStatus.ALREADY_EXISTS, 409],
+  [GrpcStatus.ABORTED, 409],
+  [GrpcStatus.FAILED_PRECONDITION, 409],
+  [GrpcStatus.RESOURCE_EXHAUSTED, 429],
+  [GrpcStatus.CANCELLED, 499],
+  [GrpcStatus.UNIMPLEMENTED, 501],
+  [GrpcStatus.UNAVAILABLE, 503],
+  [GrpcStatus.DEADLINE_EXCEEDED, 504],
+])
+
 export function httpStatusOf(code: number): number {
-  switch (code) {
-    case GrpcStatus.INVALID_ARGUMENT:
-    case GrpcStatus.OUT_OF_RANGE:
-      return 400
-    case GrpcStatus.UNAUTHENTICATED:
-      return 401
-    case GrpcStatus.PERMISSION_DENIED:
-      return 403
-    case GrpcStatus.NOT_FOUND:
-      return 404
-    case GrpcStatus.ALREADY_EXISTS:
-    case GrpcStatus.ABORTED:
-    case GrpcStatus.FAILED_PRECONDITION:
-      return 409
-    case GrpcStatus.RESOURCE_EXHAUSTED:
-      return 429
-    case GrpcStatus.CANCELLED:
-      return 499
-    case GrpcStatus.UNIMPLEMENTED:
-      return 501
-    case GrpcStatus.UNAVAILABLE:
-      return 503
-    case GrpcStatus.DEADLINE_EXCEEDED:
-      return 504
-    default:
-      return 500
-  }
+  return HTTP_STATUS_OF.get(code) ?? 500
 }

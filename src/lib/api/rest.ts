@@ -1,10 +1,10 @@
 // REST client of the Ambient API (contract section 1). Lists read EVERY page: the first
 // generation of this system read only page 1 and silently missed everything past item 100.
 // The token is asked for on every call, so a rotated token file is picked up at once.
-import pLimit from 'p-limit'
 import {silentLogger, type Logger} from '../log.js'
 import {ApiError, ApiResponseError, ApiUnreachableError, boundedText} from './errors.js'
 import {isRecord} from '../util/is-record.js'
+import {fetchAllPages} from './paging.js'
 import {normalizeRfc3339} from './time.js'
 import type {
   ListOptions,
@@ -51,11 +51,13 @@ export interface RequestOptions {
 
 export type ListCallOptions = ListOptions & RequestOptions
 
-export interface ListAllOptions extends Omit<ListOptions, 'page' | 'size'>, RequestOptions {
+export interface ListAllOptions<T = ObjectMeta> extends Omit<ListOptions, 'page' | 'size'>, RequestOptions {
   /** Items per request (default 100). */
   pageSize?: number
   /** Pages fetched at once after the first (default 4). */
   concurrency?: number
+  /** Sees each page's items as the page arrives (in any order), before the list resolves. */
+  onPage?(items: readonly T[]): void
 }
 
 type Query = Record<string, string | number | undefined>
@@ -109,15 +111,19 @@ export class RestClient {
    * Every object, all pages: page 1 gives `total`, the other pages are fetched concurrently
    * and concatenated in page order, deduplicated by id.
    */
-  listAll<R extends ResourceName>(resource: R, options?: ListAllOptions): Promise<ResourceTypes[R][]>
-  listAll<T extends ObjectMeta = ObjectMeta>(resource: string, options?: ListAllOptions): Promise<T[]>
+  listAll<R extends ResourceName>(resource: R, options?: ListAllOptions<ResourceTypes[R]>): Promise<ResourceTypes[R][]>
+  listAll<T extends ObjectMeta = ObjectMeta>(resource: string, options?: ListAllOptions<T>): Promise<T[]>
   async listAll(resource: string, options: ListAllOptions = {}): Promise<ObjectMeta[]> {
-    const {pageSize = 100, concurrency = 4, signal, ...rest} = options
+    const {pageSize = 100, concurrency = 4, signal, onPage, ...rest} = options
     return fetchAllPages<ObjectMeta>({
       pageSize,
       concurrency,
       signal,
-      fetchPage: (page, size, pageSignal) => this.list<ObjectMeta>(resource, {...rest, page, size, signal: pageSignal}),
+      fetchPage: async (page, size, pageSignal) => {
+        const response = await this.list<ObjectMeta>(resource, {...rest, page, size, signal: pageSignal})
+        onPage?.(response.items)
+        return response
+      },
     })
   }
 
@@ -300,10 +306,6 @@ function normalizeObject(body: Record<string, unknown>): Record<string, unknown>
       const value = body[key]
       if (typeof value === 'string' && Object.hasOwn(body, key)) body[key] = normalizeTime(value)
     }
-    for (const key of SHARED_FIELDS) {
-      const value = body[key]
-      if (typeof value === 'string' && Object.hasOwn(body, key)) body[key] = intern(value)
-    }
     // An object never updated since its creation keeps one timestamp string, not two equal ones.
     if (body.updated_at === body.created_at && Object.hasOwn(body, 'updated_at')) body.updated_at = body.created_at
     return body
@@ -316,103 +318,12 @@ function normalizeObject(body: Record<string, unknown>): Record<string, unknown>
   return out
 }
 
-/**
- * Fields whose values repeat across objects (kind, project, repository, model, phase, labels):
- * a list of 100k sessions shares one copy of each instead of keeping 100k, which keeps the
- * cache (and the garbage collector's young generation during a big list) smaller.
- */
-const SHARED_FIELDS = ['kind', 'project_id', 'repo_url', 'workflow_id', 'llm_model', 'phase', 'labels', 'annotations', 'created_by_user_id', 'assigned_user_id', 'bot_account_name']
-const INTERNED_MAX = 10_000
-const INTERNED_MAX_LENGTH = 256
-const interned = new Map<string, string>()
-
-function intern(value: string): string {
-  if (value.length > INTERNED_MAX_LENGTH) return value
-  const shared = interned.get(value)
-  if (shared !== undefined) return shared
-  // Bounded: past the limit the table starts over (values stay correct, only less shared).
-  if (interned.size >= INTERNED_MAX) interned.clear()
-  interned.set(value, value)
-  return value
-}
-
 function normalizeTime(value: string): string {
   try {
     return normalizeRfc3339(value)
   } catch {
     return value // malformed data is kept as is: the object is still worth having
   }
-}
-
-export interface FetchAllPagesOptions<T> {
-  pageSize: number
-  concurrency: number
-  signal?: AbortSignal
-  fetchPage: (page: number, size: number, signal: AbortSignal) => Promise<{items: T[]; total: number; size?: number}>
-}
-
-/**
- * Reads every page of an offset-paginated list. Page 1 announces the total; the remaining
- * pages are fetched concurrently. A total that changes while paging is handled by reading on
- * (one page at a time) while a later page announces more, stopping at the first empty page,
- * and dropping objects seen twice (inserts shift items onto the next page).
- */
-export async function fetchAllPages<T extends {id: string}>(options: FetchAllPagesOptions<T>): Promise<T[]> {
-  const {pageSize, signal} = options
-  // One failed page stops the others: no point finishing a list that will be retried whole.
-  const controller = new AbortController()
-  const pageSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal
-  const fetchPage = (page: number, size: number) => options.fetchPage(page, size, pageSignal)
-
-  const first = await fetchPage(1, pageSize)
-  // A server that caps the page size pages by its own size: count pages with it.
-  const size = first.size !== undefined && first.size > 0 && first.size < pageSize && first.items.length <= first.size ? first.size : pageSize
-  const pages: T[][] = [first.items]
-  let total = first.total
-  if (first.items.length > 0 && Number.isFinite(total)) {
-    const count = Math.ceil(total / size)
-    if (count > 1) {
-      const limit = pLimit(Math.max(1, options.concurrency))
-      try {
-        const rest = await Promise.all(Array.from({length: count - 1}, (_, i) => limit(() => fetchPage(i + 2, pageSize))))
-        for (const page of rest) {
-          pages.push(page.items)
-          if (Number.isFinite(page.total)) total = Math.max(total, page.total)
-        }
-      } catch (err) {
-        limit.clearQueue()
-        controller.abort()
-        throw err
-      }
-    }
-  }
-  // Read on, one page at a time, while the list is known (or, without a total, suspected) to go further.
-  for (;;) {
-    const last = pages[pages.length - 1]
-    const expectMore = Number.isFinite(total) ? total > pages.length * size : true
-    if (last.length === 0 || last.length < size || !expectMore) break
-    const page = await fetchPage(pages.length + 1, pageSize)
-    pages.push(page.items)
-    if (Number.isFinite(page.total)) total = Math.max(total, page.total)
-    // A server that ignores `page` would otherwise be read forever.
-    if (page.items.every((item) => seenBefore(pages, item.id))) break
-  }
-  const seen = new Set<string>()
-  const out: T[] = []
-  for (const page of pages) {
-    if (page.length === 0) break
-    for (const item of page) {
-      if (seen.has(item.id)) continue
-      seen.add(item.id)
-      out.push(item)
-    }
-  }
-  return out
-}
-
-function seenBefore<T extends {id: string}>(pages: T[][], id: string): boolean {
-  for (let i = 0; i < pages.length - 1; i++) if (pages[i].some((item) => item.id === id)) return true
-  return false
 }
 
 function networkErrorDetail(err: unknown): string {

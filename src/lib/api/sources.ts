@@ -29,7 +29,7 @@ export function createSources(options: CreateSourcesOptions): ApiSources {
   function source<R extends ResourceName>(resource: R): ResourceSource<ResourceTypes[R]> {
     const out: ResourceSource<ResourceTypes[R]> = {
       resource,
-      list: (signal) => rest.listAll(resource, {...list, signal}),
+      list: (signal, onPage) => rest.listAll(resource, {...list, signal, onPage}),
     }
     // The server's headers come with its first event (grpc-go), so nothing waits for them:
     // the informer lists at once and confirms with a second list (see informer.ts).
@@ -45,5 +45,5 @@ export function restOnlySource<T extends ObjectMeta = ObjectMeta>(
   resource: string,
   list: Omit<ListAllOptions, 'signal'> = {},
 ): ResourceSource<T> {
-  return {resource, list: (signal) => rest.listAll<T>(resource, {...list, signal})}
+  return {resource, list: (signal, onPage) => rest.listAll<T>(resource, {...list, signal, onPage})}
 }

@@ -2,17 +2,18 @@
 // and cache sizes; reconcile outcomes, durations, retries and give-ups; and the work queue
 // series under controller-runtime's names. Every series is created at 0 as soon as its
 // informer, controller or queue exists, so dashboards and rate() see it from the start.
-import {Counter, Gauge, Histogram, type Registry} from 'prom-client'
+import {Counter, Gauge, type Histogram, type Registry} from 'prom-client'
 import {RESOURCE_EVENT_TYPES, type ResourceEventType} from '../informer/events.js'
 import type {InformerMetrics} from '../informer/metrics.js'
 import type {UnfinishedWork, WorkQueueMetrics, WorkQueueMetricsProvider} from '../workqueue/metrics.js'
 import {RECONCILE_OUTCOMES, type ControllerMetricsHooks, type ReconcileOutcome} from './controller.js'
+import {CountingHistogram} from './histogram.js'
 
 /**
  * Counts and gauge values written on every event or pass are kept in plain fields and handed
  * to prom-client when it collects (each metric's `collect` hook, run on every read of the
  * metric): a label lookup per event was a visible share of the watch pipeline's time, and a
- * scrape sees the same numbers. Histograms count into plain arrays (CountingHistogram below).
+ * scrape sees the same numbers. Histograms are CountingHistograms (see histogram.ts for why).
  */
 interface QueueState {
   depth: number
@@ -24,125 +25,10 @@ interface ControllerState {
   active: number
   outcomes: Record<ReconcileOutcome, number>
   errors: number
-  duration: Series
+  duration: Histogram.Internal<'controller'>
 }
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
-
-/** Observations of one label set: per-bucket (not cumulative) counts, sum and count. */
-interface Series {
-  key: string
-  /** Dropped by reset(): listed again at its next observation, as prom-client does. */
-  detached: boolean
-  labels: Record<string, string>
-  counts: number[]
-  sum: number
-  count: number
-}
-
-interface ExportedValue {
-  labels: Record<string, string | number>
-  sharedLabels: Record<string, string>
-  value: number
-  metricName: string
-  exemplar: null | undefined
-}
-
-/**
- * A prom-client Histogram of one label whose observations are counted in plain arrays and
- * rendered in prom-client's own value format when read (get() for JSON, getForPromString(),
- * which the Registry prefers, for the text format). prom-client's observe() validates and
- * hashes the labels and allocates on every call: three per reconcile pass were the largest
- * metrics cost on the watch pipeline. Only record(), zero() and reset() are used here.
- */
-function clear(series: Series): void {
-  series.counts.fill(0)
-  series.sum = 0
-  series.count = 0
-}
-
-class CountingHistogram<L extends string> extends Histogram<L> {
-  private readonly series = new Map<string, Series>()
-  private readonly bounds: readonly number[]
-
-  constructor(
-    private readonly config: {name: string; help: string; labelName: L; buckets: readonly number[]; registers: Registry[]},
-  ) {
-    super({name: config.name, help: config.help, labelNames: [config.labelName], buckets: [...config.buckets], registers: config.registers})
-    this.bounds = config.buckets
-  }
-
-  /** The series of one label value, created (at zero) on first use. */
-  seriesOf(labelValue: string): Series {
-    let series = this.series.get(labelValue)
-    if (!series) {
-      series = {key: labelValue, detached: false, labels: {[this.config.labelName]: labelValue}, counts: this.bounds.map(() => 0), sum: 0, count: 0}
-      this.series.set(labelValue, series)
-    }
-    return series
-  }
-
-  record(series: Series, value: number): void {
-    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`)
-    if (series.detached) {
-      series.detached = false
-      this.series.set(series.key, series)
-    }
-    const bounds = this.bounds
-    let i = 0
-    while (i < bounds.length && value > bounds[i]) i++
-    // Above the last bound: only +Inf (the count), as prom-client does.
-    if (i < bounds.length) series.counts[i]++
-    series.sum += value
-    series.count++
-  }
-
-  override zero(labels: Partial<Record<L, string | number>>): void {
-    const key = String(labels[this.config.labelName])
-    const series = this.seriesOf(key)
-    if (series.detached) {
-      series.detached = false
-      this.series.set(key, series)
-    }
-    clear(series)
-  }
-
-  override reset(): void {
-    // Also called by prom-client's constructor, before this class's fields exist.
-    const all = this.series as Map<string, Series> | undefined
-    if (!all) return
-    for (const series of all.values()) {
-      series.detached = true
-      clear(series)
-    }
-    all.clear()
-  }
-
-  /** prom-client's text export reads this (labels and shared labels apart). */
-  async getForPromString(): Promise<{name: string; help: string; type: string; values: ExportedValue[]; aggregator: string}> {
-    const {name} = this.config
-    const values: ExportedValue[] = []
-    for (const series of this.series.values()) {
-      let cumulative = 0
-      for (let i = 0; i < this.bounds.length; i++) {
-        cumulative += series.counts[i]
-        values.push({labels: {le: this.bounds[i]}, sharedLabels: series.labels, value: cumulative, metricName: `${name}_bucket`, exemplar: null})
-      }
-      values.push(
-        {labels: {le: '+Inf'}, sharedLabels: series.labels, value: series.count, metricName: `${name}_bucket`, exemplar: null},
-        {labels: {}, sharedLabels: series.labels, value: series.sum, metricName: `${name}_sum`, exemplar: undefined},
-        {labels: {}, sharedLabels: series.labels, value: series.count, metricName: `${name}_count`, exemplar: undefined},
-      )
-    }
-    return {name, help: this.config.help, type: 'histogram', values, aggregator: 'sum'}
-  }
-
-  override async get(): ReturnType<Histogram<L>['get']> {
-    const data = await this.getForPromString()
-    const values = data.values.map(({labels, sharedLabels, ...rest}) => ({...rest, labels: {...labels, ...sharedLabels}}))
-    return {...data, values} as unknown as Awaited<ReturnType<Histogram<L>['get']>>
-  }
-}
 
 /** One per Registry (metric names are registered once). */
 export class ControllerMetrics implements InformerMetrics, ControllerMetricsHooks, WorkQueueMetricsProvider {
@@ -219,7 +105,7 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
     })
     this.reconcileRetries = new Counter({name: 'ambient_reconcile_retries_total', help: 'Failed keys scheduled for a retry with backoff.', labelNames: ['controller'], registers})
     this.reconcileGiveUps = new Counter({name: 'ambient_reconcile_given_up_total', help: 'Keys dropped after maxRetries failed passes.', labelNames: ['controller'], registers})
-    this.reconcileDuration = new CountingHistogram({name: 'ambient_reconcile_duration_seconds', help: 'Time per reconcile pass.', labelName: 'controller', buckets: DURATION_BUCKETS, registers})
+    this.reconcileDuration = new CountingHistogram({name: 'ambient_reconcile_duration_seconds', help: 'Time per reconcile pass.', labelNames: ['controller'], buckets: DURATION_BUCKETS, registers})
     this.reconcileActive = new Gauge({
       name: 'ambient_reconcile_active_workers',
       help: 'Reconciles in flight.',
@@ -251,8 +137,8 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
         }
       },
     })
-    this.queueLatency = new CountingHistogram({name: 'workqueue_queue_duration_seconds', help: 'How long a key stays in the queue before a worker takes it.', labelName: 'name', buckets: DURATION_BUCKETS, registers})
-    this.queueWork = new CountingHistogram({name: 'workqueue_work_duration_seconds', help: 'How long processing a key takes.', labelName: 'name', buckets: DURATION_BUCKETS, registers})
+    this.queueLatency = new CountingHistogram({name: 'workqueue_queue_duration_seconds', help: 'How long a key stays in the queue before a worker takes it.', labelNames: ['name'], buckets: DURATION_BUCKETS, registers})
+    this.queueWork = new CountingHistogram({name: 'workqueue_work_duration_seconds', help: 'How long processing a key takes.', labelNames: ['name'], buckets: DURATION_BUCKETS, registers})
     this.queueRetries = new Counter({
       name: 'workqueue_retries_total',
       help: 'Retries (delayed re-adds) handled by the work queue.',
@@ -333,7 +219,7 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
     const state = this.controllerState(controller)
     state.outcomes[outcome]++
     if (outcome === 'error' || outcome === 'terminal') state.errors++
-    this.reconcileDuration.record(state.duration, seconds)
+    state.duration.observe(seconds)
   }
 
   reconcileRetried(controller: string): void {
@@ -351,7 +237,7 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
   private controllerState(controller: string): ControllerState {
     let state = this.controllers.get(controller)
     if (!state) {
-      state = {active: 0, outcomes: {success: 0, error: 0, requeue: 0, terminal: 0}, errors: 0, duration: this.reconcileDuration.seriesOf(controller)}
+      state = {active: 0, outcomes: {success: 0, error: 0, requeue: 0, terminal: 0}, errors: 0, duration: this.reconcileDuration.labels({controller})}
       this.controllers.set(controller, state)
     }
     return state
@@ -362,13 +248,13 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
     this.initQueue(name)
     this.probes.set(name, probe)
     const state = this.queueState(name)
-    const latency = this.queueLatency.seriesOf(name)
-    const work = this.queueWork.seriesOf(name)
+    const latency = this.queueLatency.labels({name})
+    const work = this.queueWork.labels({name})
     return {
       depth: (keys) => (state.depth = keys),
       add: () => state.adds++,
-      queued: (seconds) => this.queueLatency.record(latency, seconds),
-      worked: (seconds) => this.queueWork.record(work, seconds),
+      queued: (seconds) => latency.observe(seconds),
+      worked: (seconds) => work.observe(seconds),
       retry: () => state.retries++,
     }
   }

@@ -10,7 +10,7 @@ export interface StreamFollowerOptions<T extends ObjectMeta> {
   // StreamFollower<Base> (and Informer<Session> to Informer<ObjectMeta>).
   /** Applies one event while live. */
   apply(event: WatchEvent<T>): void
-  /** Called for every message received, live or held. */
+  /** Called when messages arrive, live or held (once per burst read at once). */
   received(): void
 }
 
@@ -66,13 +66,16 @@ export class StreamFollower<T extends ObjectMeta> {
 
   private async read(): Promise<void> {
     const {stream, received} = this.options
-    const takeBuffered = stream.takeBuffered?.bind(stream)
+    const iterator = stream[Symbol.asyncIterator]()
+    const nextBatch = stream.nextBatch ? stream.nextBatch.bind(stream) : () => oneEvent(iterator)
     try {
-      for await (const event of stream) {
-        if (this.closed) break
+      for (let batch = await nextBatch(); batch; batch = await nextBatch()) {
+        if (this.closed) {
+          await iterator.return?.()
+          break
+        }
         received()
-        this.handle(event)
-        if (takeBuffered) for (const more of takeBuffered()) if (!this.closed) this.handle(more)
+        for (const event of batch) if (!this.closed) this.handle(event)
       }
     } catch (err) {
       this.failure = err
@@ -85,4 +88,10 @@ export class StreamFollower<T extends ObjectMeta> {
     if (this.live) this.options.apply(event)
     else this.held.push(event)
   }
+}
+
+/** A stream without nextBatch() is read one event at a time. */
+async function oneEvent<T extends ObjectMeta>(iterator: AsyncIterator<WatchEvent<T>>): Promise<WatchEvent<T>[] | undefined> {
+  const result = await iterator.next()
+  return result.done ? undefined : [result.value]
 }

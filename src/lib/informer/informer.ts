@@ -28,67 +28,21 @@
 // list of a connection never deletes what it lacks (it could be such an object): absence is
 // decided by the confirmation relist, read after R.
 import type {ObjectMeta, WatchEvent} from '../api/types.js'
-import {AmbientError, errorMessage} from '../errors.js'
+import {errorMessage} from '../errors.js'
 import {silentLogger, type Logger} from '../log.js'
 import {sleep} from '../util/abort.js'
-import {Backoff, DEFAULT_BACKOFF, type BackoffOptions} from './backoff.js'
+import {Backoff, DEFAULT_BACKOFF} from './backoff.js'
 import {Emitter, type Handler, type ResourceEvent} from './events.js'
 import {noopInformerMetrics, type InformerMetrics} from './metrics.js'
+import {DEFAULT_CONFIRM_RELIST_AFTER_MS, InformerError, type ConnectionState, type InformerOptions, type InformerStatus, type WatchMode} from './options.js'
+import {SharedStrings} from './shared-strings.js'
 import {StreamFollower} from './follower.js'
 import {WatchUnimplementedError, type ResourceSource, type WatchStream} from './source.js'
 import {Store, type Lister} from './store.js'
 
-export type WatchMode = 'stream' | 'poll'
-export type ConnectionState = 'connecting' | 'listing' | 'watching' | 'polling' | 'backoff' | 'stopped'
-
-export interface InformerStatus {
-  resource: string
-  /** The cache has held a complete list at least once. */
-  synced: boolean
-  connection: ConnectionState
-  /** 'poll' once the informer fell back to polling (or was told to). */
-  mode: WatchMode
-  reconnects: number
-  lastError?: string
-  cacheSize: number
-  /** When the watch stream last delivered an event (ms since epoch). */
-  lastEventAt?: number
-  /** Watching, and the stream has been quiet for idleAfterMs: not an error, worth showing. */
-  idle: boolean
-}
-
-export interface InformerOptions<T extends ObjectMeta> {
-  source: ResourceSource<T>
-  logger?: Logger
-  /** Poll period when there is no watch (default 5000). */
-  pollIntervalMs?: number
-  watchMode?: WatchMode
-  backoff?: Partial<BackoffOptions>
-  /** A watch quiet for this long is reported `idle` (default 300000). */
-  idleAfterMs?: number
-  metrics?: InformerMetrics
-  /**
-   * How long after a watch request went out the informer lists once more, to cover changes
-   * made before the server registered the stream (default 2000; see the top of this file).
-   */
-  confirmRelistAfterMs?: number
-  /** Waits `ms` or until `signal` aborts; never rejects. Backoff and poll waits. */
-  delay?: (ms: number, signal: AbortSignal) => Promise<void>
-  /** The same, for the wait before the confirmation relist (default: real time). */
-  confirmDelay?: (ms: number, signal: AbortSignal) => Promise<void>
-  random?: () => number
-  now?: () => number
-}
-
-export class InformerError extends AmbientError {
-  constructor(message: string) {
-    super(message, 'ERR_INFORMER')
-  }
-}
+export {DEFAULT_CONFIRM_RELIST_AFTER_MS, InformerError, type ConnectionState, type InformerOptions, type InformerStatus, type WatchMode} from './options.js'
 
 type WatchOutcome = 'ended' | 'unimplemented' | 'unimplemented-listed'
-
-export const DEFAULT_CONFIRM_RELIST_AFTER_MS = 2000
 
 /** Lists read again when deletes keep arriving while pages are read. */
 const MAX_LIST_ATTEMPTS = 5
@@ -112,6 +66,11 @@ export class Informer<T extends ObjectMeta> {
   private readonly now: () => number
   private readonly backoff: Backoff
   private readonly store: Store<T>
+  private readonly sharedStrings = new SharedStrings()
+  /** Each page of a list as it arrives: its repeated values stored once (shared-strings.ts). */
+  private readonly sharePage = (objects: readonly ObjectMeta[]): void => {
+    for (const object of objects) this.sharedStrings.share(object)
+  }
   private readonly events: Emitter<ResourceEvent<T>>
   private readonly statusEvents: Emitter<InformerStatus>
   private mode: WatchMode
@@ -122,8 +81,6 @@ export class Informer<T extends ObjectMeta> {
   private lastEventAt: number | undefined
   private liveSince: number | undefined
   private syncWaiters = new Set<() => void>()
-  /** Cached ids the last untrusted list lacked: a second list without them deletes them. */
-  private unconfirmedAbsent = new Set<string>()
   private controller: AbortController | undefined
   private loop: Promise<void> | undefined
 
@@ -329,13 +286,13 @@ export class Informer<T extends ObjectMeta> {
     // page already read, so it is in no page. A list during which a DELETED arrived may lack
     // objects: it may not delete anything, and is read again once its events are applied.
     for (let attempt = 1; ; attempt++) {
-      const objects = await this.source.list(signal)
+      const objects = await this.source.list(signal, this.sharePage)
       if (signal.aborted) return false
       const held = follower.take()
       const clean = countDeletes(held) === 0
       this.applyList(objects, {trustAbsence: options.trustAbsence && clean})
       if (follower.unimplemented) return true
-      this.applyBuffered(held)
+      this.applyHeld(held)
       if (clean) break
       if (attempt === MAX_LIST_ATTEMPTS) {
         this.logger.warn({attempts: attempt}, 'the list kept changing while read; absent objects are kept until a later list confirms them')
@@ -370,7 +327,7 @@ export class Informer<T extends ObjectMeta> {
       wait = true
       try {
         this.setConnection('listing')
-        const objects = await this.source.list(signal)
+        const objects = await this.source.list(signal, this.sharePage)
         if (signal.aborted) return
         // Nothing tells a poller that a delete shifted the pages it read: an object is gone
         // only when two lists in a row lack it.
@@ -395,37 +352,14 @@ export class Informer<T extends ObjectMeta> {
     await this.delay(delayMs, signal)
   }
 
-  /**
-   * Makes the cache equal to a full list. With `trustAbsence` false, a cached object missing
-   * from the list is kept (no DELETED) unless the previous list lacked it too.
-   */
   private applyList(objects: readonly T[], options: {trustAbsence: boolean}): void {
-    let complete: readonly T[] = objects
-    const unconfirmed = new Set<string>()
-    if (!options.trustAbsence && this.store.size > 0) {
-      const listed = new Set<string>()
-      for (const o of objects) listed.add(o.id)
-      const kept: T[] = []
-      for (const cached of this.store.list()) {
-        if (listed.has(cached.id) || this.unconfirmedAbsent.has(cached.id)) continue
-        unconfirmed.add(cached.id)
-        kept.push(cached)
-      }
-      if (kept.length > 0) complete = [...objects, ...kept]
-    }
-    this.unconfirmedAbsent = unconfirmed
-    for (const event of this.store.replace(complete)) this.emit(event)
+    for (const event of this.store.applyList(objects, options)) this.emit(event)
     this.metrics.informerCacheSize(this.resource, this.store.size)
   }
 
-  private applyBuffered(buffer: readonly WatchEvent<T>[]): void {
-    // An object deleted later in the buffer needs no intermediate states: only its deletion.
-    const deletedLater = new Set<string>()
-    for (const event of buffer) if (event.type === 'DELETED') deletedLater.add(event.id)
-    for (const event of buffer) {
-      if (event.type !== 'DELETED' && deletedLater.has(event.id)) continue
-      this.applyWatchEvent(event)
-    }
+  private applyHeld(events: readonly WatchEvent<T>[]): void {
+    for (const event of this.store.applyHeld(events)) this.emit(event)
+    this.metrics.informerCacheSize(this.resource, this.store.size)
   }
 
   private applyWatchEvent(event: WatchEvent<T>): void {

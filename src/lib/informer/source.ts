@@ -7,8 +7,12 @@ import type {ObjectMeta, WatchEvent} from '../api/types.js'
 export interface ResourceSource<T extends ObjectMeta> {
   /** Resource name as used in keys, logs and metrics, e.g. `sessions`, `workflows`. */
   readonly resource: string
-  /** Every object, all pages. Rejects on failure; the informer retries. */
-  list(signal: AbortSignal): Promise<T[]>
+  /**
+   * Every object, all pages. Rejects on failure; the informer retries. A source that reads
+   * pages passes each page's objects to `onPage` as it arrives (the informer stores their
+   * repeated values once while the rest is still being read).
+   */
+  list(signal: AbortSignal, onPage?: (objects: readonly T[]) => void): Promise<T[]>
   /**
    * Changes made after the server registered the stream (there is no resume token, and no
    * message says when that happened). Ends or throws when the server ends the stream; throws
@@ -27,8 +31,12 @@ export interface WatchStream<T extends ObjectMeta> extends AsyncIterable<WatchEv
    * stream is registered: the real server gives none (its headers come with the first event).
    */
   readonly sent?: Promise<void>
-  /** The events already received, taken at once: one await per burst instead of per event. */
-  takeBuffered?(): WatchEvent<T>[]
+  /**
+   * Every event received and not yet read, at once (waiting for one if there is none):
+   * one await per burst instead of per event. Undefined once the stream has ended; rejects
+   * with its error. A reader stops early through the iterator's return(), as for await does.
+   */
+  nextBatch?(): Promise<WatchEvent<T>[] | undefined>
 }
 
 /** The server does not implement watch (gRPC UNIMPLEMENTED): follow it by polling instead. */

@@ -20,6 +20,8 @@ export class Store<T extends ObjectMeta> implements Lister<T> {
   private readonly items = new Map<string, T>()
   // Ids are never reused, so an UPDATED arriving after a DELETED is stale, never a new object.
   private readonly deleted = new Set<string>()
+  /** Cached ids the last untrusted list lacked: a second list without them deletes them. */
+  private unconfirmedAbsent = new Set<string>()
 
   constructor(readonly resource: string) {}
 
@@ -37,6 +39,45 @@ export class Store<T extends ObjectMeta> implements Lister<T> {
 
   get size(): number {
     return this.items.size
+  }
+
+  /**
+   * Makes the cache equal to a full list, as replace() does, except that with `trustAbsence`
+   * false a cached object missing from the list is kept (no DELETED) unless the previous
+   * list lacked it too (the informer's list that cannot tell "deleted" from "skipped").
+   */
+  applyList(objects: readonly T[], options: {trustAbsence: boolean}): ResourceEvent<T>[] {
+    let complete: readonly T[] = objects
+    const unconfirmed = new Set<string>()
+    if (!options.trustAbsence && this.items.size > 0) {
+      const listed = new Set<string>()
+      for (const o of objects) listed.add(o.id)
+      const kept: T[] = []
+      for (const [id, cached] of this.items) {
+        if (listed.has(id) || this.unconfirmedAbsent.has(id)) continue
+        unconfirmed.add(id)
+        kept.push(cached)
+      }
+      if (kept.length > 0) complete = [...objects, ...kept]
+    }
+    this.unconfirmedAbsent = unconfirmed
+    return this.replace(complete)
+  }
+
+  /**
+   * Applies the events held while a list was read, in order. An object deleted later among
+   * them needs no intermediate states: only its deletion.
+   */
+  applyHeld(events: readonly WatchEvent<T>[]): ResourceEvent<T>[] {
+    const deletedLater = new Set<string>()
+    for (const event of events) if (event.type === 'DELETED') deletedLater.add(event.id)
+    const changes: ResourceEvent<T>[] = []
+    for (const event of events) {
+      if (event.type !== 'DELETED' && deletedLater.has(event.id)) continue
+      const change = this.apply(event)
+      if (change) changes.push(change)
+    }
+    return changes
   }
 
   /**
