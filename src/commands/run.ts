@@ -3,16 +3,16 @@ import {Flags} from '@oclif/core'
 import type {ObjectMeta} from '../lib/api/types.js'
 import {ApiCommand, FlagError} from '../lib/cli/client.js'
 import {startEmbeddedServer, type EmbeddedServer} from '../lib/cli/embedded.js'
-import {connectApi} from '../lib/cli/informers.js'
+import {connectApi} from '../lib/connection/index.js'
 import {eventLine, NdjsonWriter} from '../lib/cli/ndjson.js'
 import {parseDurationFlag} from '../lib/cli/duration.js'
 import {withShutdownSignal} from '../lib/cli/signals.js'
 import {startupPause} from '../lib/cli/startup-pause.js'
-import {loadConfig, type Config, type Overrides} from '../lib/config/index.js'
-import type {ModeParts} from '../lib/controller/control-plane.js'
+import {withOverrides, type Config} from '../lib/config/index.js'
 import {leaderTimingProblem} from '../lib/controller/leader-timing.js'
 import type {ResourceEvent} from '../lib/informer/index.js'
 import type {Logger} from '../lib/log.js'
+import type {LeaderElectionFlags} from '../lib/run/control-plane.js'
 import {wantsLiveView} from '../lib/cli/terminal.js'
 
 export default class Run extends ApiCommand {
@@ -69,7 +69,8 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     const {flags} = await this.parse(Run)
     startupPause('parsed')
     const leaseTiming = leaseTimingFlags(flags)
-    const overrides: Overrides = {
+    // The configuration is resolved here, once; everything below reads what is passed down.
+    let resolved = this.loadSettings({
       MODE: flags.mode,
       WORKER_COUNT: flags.workers,
       METRICS_ADDR: flags['metrics-addr'],
@@ -82,11 +83,10 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
       AMBIENT_API_TOKEN: flags.token,
       AMBIENT_API_BASE_PATH: flags['base-path'],
       LOG_LEVEL: flags['log-level'],
-    }
-    let config = this.loadSettings(overrides).config
+    })
     const interactive = wantsLiveView(flags.json)
-    const logFile = interactive ? path.join(config.AMBIENT_STATE_DIR, 'logs', 'run.log') : undefined
-    const logger = this.createLogger(config.LOG_LEVEL, 'ambient', logFile)
+    const logFile = interactive ? path.join(resolved.config.AMBIENT_STATE_DIR, 'logs', 'run.log') : undefined
+    const logger = this.createLogger(resolved.config.LOG_LEVEL, 'ambient', logFile)
     startupPause('configured')
     let embedded: EmbeddedServer | undefined
     let runnerCommand: string[] | undefined
@@ -97,22 +97,25 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
           port: flags['api-port'],
           grpcPort: flags['grpc-port'],
           dbPath: flags.db,
-          basePath: config.AMBIENT_API_BASE_PATH,
+          basePath: resolved.config.AMBIENT_API_BASE_PATH,
           logger: logger.child({component: 'api-server'}),
         })
         // With nothing else installed, the embedded loop runs the built-in echo runner, unless
         // a runner command was given by flag, environment or settings file.
-        if (config.MODE === 'local' && this.loadSettings().sources.LOCAL_RUNNER_COMMAND === 'default') {
+        if (resolved.config.MODE === 'local' && resolved.sources.LOCAL_RUNNER_COMMAND === 'default') {
           const {echoRunnerCommand} = await import('../lib/reconcilers/local/index.js')
           runnerCommand = echoRunnerCommand()
         }
-        // The embedded server's own token: a mounted AMBIENT_API_TOKEN_FILE (the Deployment
-        // sets one) would otherwise win and every call would get 401.
-        config = {...loadConfig({overrides: {...overrides, ...embedded.overrides}}).config, AMBIENT_API_TOKEN_FILE: undefined}
+        // Pointed at the embedded server, with its own token: a mounted AMBIENT_API_TOKEN_FILE
+        // (the Deployment sets one) would otherwise win and every call would get 401.
+        resolved = withOverrides(resolved, {...embedded.overrides, AMBIENT_API_TOKEN_FILE: undefined})
         logger.info({url: embedded.server.url, grpc: embedded.server.grpcAddress}, 'embedded API server started')
       }
-      if (logFile) process.stderr.write(`ambient run --mode ${config.MODE}: logs in ${logFile}\n`)
-      await this.runControlPlane({config, flags, leaseTiming, logger, interactive, runnerCommand, signal: shutdown})
+      if (logFile) process.stderr.write(`ambient run --mode ${resolved.config.MODE}: logs in ${logFile}\n`)
+      const leaderElection: LeaderElectionFlags | undefined = flags['leader-elect']
+        ? {identity: flags['leader-identity'], leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? resolved.config.NAMESPACE, ...leaseTiming}
+        : undefined
+      await this.runControlPlane({config: resolved.config, once: flags.once, watch: flags.watch, leaderElection, logger, interactive, runnerCommand, signal: shutdown})
     } finally {
       await embedded?.close()
       logger.flush()
@@ -121,32 +124,33 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
 
   private async runControlPlane(options: {
     config: Config
-    flags: {once: boolean; watch: 'stream' | 'poll'; 'leader-elect': boolean; 'leader-identity'?: string; 'lease-name': string; 'lease-namespace'?: string}
-    leaseTiming: LeaseTiming
+    once: boolean
+    watch: 'stream' | 'poll'
+    leaderElection?: LeaderElectionFlags
     logger: Logger
     interactive: boolean
     runnerCommand?: string[]
     signal: AbortSignal
   }): Promise<void> {
-    const {config, flags, logger, interactive, runnerCommand, leaseTiming} = options
+    const {config, logger, interactive} = options
     startupPause('connect')
-    const api = await connectApi(config, {watch: flags.watch, logger})
+    const api = await connectApi(config, {watch: options.watch, logger})
     const out = interactive ? undefined : new NdjsonWriter()
-    const {createControlPlane} = await import('../lib/controller/control-plane.js')
+    const {createControlPlane} = await import('../lib/run/control-plane.js')
     startupPause('control-plane')
     const plane = await createControlPlane({
-      mode: config.MODE,
       config,
       api,
       logger,
+      leaderElection: options.leaderElection,
+      runnerCommand: options.runnerCommand,
       apiServerLabel: `${config.AMBIENT_API_SERVER_URL}${config.AMBIENT_API_BASE_PATH}`,
       onEvent: out ? <T extends ObjectMeta>(e: ResourceEvent<T>) => out.write(eventLine(e)) : undefined,
-      modeParts: (informers, registry) => modeParts(config.MODE, {config, api, informers, registry, logger, leaderElect: flags['leader-elect'], identity: flags['leader-identity'], runnerCommand, leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? config.NAMESPACE, ...leaseTiming}),
     })
     // --once stops after the initial sync; the view's quit key stops like SIGINT.
     const stop = new AbortController()
     const signal = AbortSignal.any([options.signal, stop.signal])
-    if (flags.once) void plane.synced.then(() => stop.abort())
+    if (options.once) void plane.synced.then(() => stop.abort())
     const running = plane.run(signal)
     startupPause('running')
     let view: Promise<void> | undefined
@@ -184,12 +188,4 @@ function leaseTimingFlags(flags: {'leader-elect-lease-duration'?: string; 'leade
   const problem = leaderTimingProblem(timing)
   if (problem) throw new FlagError('leader-elect-renew-deadline', problem)
   return timing
-}
-
-async function modeParts(
-  mode: Config['MODE'],
-  options: Parameters<typeof import('../lib/controller/modes.js').buildModeParts>[1],
-): Promise<ModeParts> {
-  const {buildModeParts} = await import('../lib/controller/modes.js')
-  return buildModeParts(mode, options)
 }

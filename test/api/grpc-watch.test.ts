@@ -11,7 +11,7 @@ import {SessionServiceService, type SessionServiceServer, type WatchSessionsRequ
 import {WatchStreamError} from '../../src/lib/api/errors.js'
 import {GrpcClient} from '../../src/lib/api/grpc.js'
 import type {ObjectMeta, Project, ProjectSettings, Session, WatchEvent} from '../../src/lib/api/types.js'
-import {WatchUnimplementedError} from '../../src/lib/informer/source.js'
+import {WatchUnimplementedError} from '../../src/lib/api/watch-source.js'
 import type {ApiServer} from '../../src/lib/server/index.js'
 import {TOKEN, failOnUnhandledErrors, grpcClient, restClient, startServer, waitFor} from './helpers.js'
 

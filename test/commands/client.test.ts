@@ -5,7 +5,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {emptySettingsStore, loadConfig} from '../../src/lib/config/index.js'
 import {ConfigError} from '../../src/lib/errors.js'
-import {grpcClientFromConfig, restClientFromConfig} from '../../src/lib/cli/client.js'
+import {grpcClientFromConfig, restClientFromConfig} from '../../src/lib/connection/index.js'
 import {startApiServer, type ApiServer} from '../../src/lib/server/index.js'
 
 const TOKEN = 'cli-client-token'

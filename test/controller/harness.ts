@@ -2,7 +2,7 @@
 import {expect} from 'vitest'
 import {Controller, type ControllerOptions, type ReconcileRequest, type ReconcileResult} from '../../src/lib/controller/controller.js'
 import {Informer} from '../../src/lib/informer/informer.js'
-import type {ResourceSource} from '../../src/lib/informer/source.js'
+import type {ResourceSource} from '../../src/lib/api/watch-source.js'
 import {ManualClock} from '../../src/lib/workqueue/clock.js'
 import {MemoryServer, type Thing} from '../informer/memory-source.js'
 

@@ -7,7 +7,7 @@ import {RestClient} from '../../src/lib/api/rest.js'
 import type {ObjectMeta, ResourceName, WatchEvent} from '../../src/lib/api/types.js'
 import type {ResourceEvent, ResourceEventType} from '../../src/lib/informer/events.js'
 import type {Informer, InformerStatus} from '../../src/lib/informer/informer.js'
-import type {ResourceSource} from '../../src/lib/informer/source.js'
+import type {ResourceSource} from '../../src/lib/api/watch-source.js'
 import {startApiServer, type ApiServer, type ApiServerOptions, type Store} from '../../src/lib/server/index.js'
 
 export const TOKEN = 'e2e-test-token'

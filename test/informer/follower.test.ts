@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 import type {WatchEvent} from '../../src/lib/api/types.js'
 import {WatchQueue} from '../../src/lib/api/watch-queue.js'
 import {StreamFollower} from '../../src/lib/informer/follower.js'
-import {WatchUnimplementedError, type WatchStream} from '../../src/lib/informer/source.js'
+import {WatchUnimplementedError, type WatchStream} from '../../src/lib/api/watch-source.js'
 import type {Thing} from './memory-source.js'
 
 const thing = (n: number): Thing => ({id: `t${n}`, kind: 'Thing', href: '', created_at: '', updated_at: '', name: `t${n}`, generation: n})

@@ -1,8 +1,8 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import {Backoff} from '../../src/lib/informer/backoff.js'
+import {Backoff} from '../../src/lib/util/backoff.js'
 import type {ResourceEvent} from '../../src/lib/informer/events.js'
 import {Informer, type InformerOptions} from '../../src/lib/informer/informer.js'
-import {WatchUnimplementedError} from '../../src/lib/informer/source.js'
+import {WatchUnimplementedError} from '../../src/lib/api/watch-source.js'
 import {Gate, cacheOf, netEvents, record, replay, seeded, sortById, sortedEntries, untilCacheEquals} from './helpers.js'
 import {MemoryServer, type Thing} from './memory-source.js'
 

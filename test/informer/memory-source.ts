@@ -8,7 +8,7 @@
 import {MicrosecondClock} from '../../src/lib/api/time.js'
 import type {ObjectMeta, WatchEvent} from '../../src/lib/api/types.js'
 import {AmbientError} from '../../src/lib/errors.js'
-import {WatchUnimplementedError, type ResourceSource} from '../../src/lib/informer/source.js'
+import {WatchUnimplementedError, type ResourceSource} from '../../src/lib/api/watch-source.js'
 
 export interface Thing extends ObjectMeta {
   name: string

@@ -65,9 +65,9 @@ beforeAll(async () => {
   const manager = new Manager({gracePeriodMs: 10_000})
   for (const informer of Object.values(informers)) manager.addCache(informerCache(informer as Informer<ObjectMeta>))
   for (const cache of mode.caches) manager.addCache(cache)
-  for (const r of mode.runnables) manager.addWorker(r)
-  for (const [name, c] of Object.entries(controllers)) manager.addWorker({name: `controller/${name}`, start: (signal) => c.start(signal)})
-  running = manager.run(stop.signal)
+  for (const r of mode.runnables) manager.add(r)
+  for (const [name, c] of Object.entries(controllers)) manager.addLeaderOnly({name: `controller/${name}`, start: (signal) => c.start(signal)})
+  running = manager.start(stop.signal)
 })
 
 afterAll(async () => {

@@ -14,6 +14,14 @@ export interface ObservedRun {
 export type PhaseRequest = 'stop' | 'restart'
 
 /**
+ * A session not yet in a terminal phase is in flux: its controller resyncs it often (30 s
+ * rather than 5 min), so a missed event never leaves it stuck.
+ */
+export function sessionInFlight(session: Pick<Partial<Session>, 'phase'>): boolean {
+  return !TERMINAL_PHASES.has(session.phase ?? '')
+}
+
+/**
  * The request the session holds that `run` has not taken up: `stop` while the session says
  * Stopping and the run is neither stopping nor over; `restart` when the session says Pending
  * and was updated after the run had completed.

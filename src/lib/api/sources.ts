@@ -3,7 +3,7 @@
 // `watch: 'poll'`, or for the older server generation, a source has no watch and the
 // informer follows it by listing and diffing on updated_at.
 import {AmbientError} from '../errors.js'
-import type {ResourceSource} from '../informer/source.js'
+import type {ResourceSource} from './watch-source.js'
 import type {GrpcClient} from './grpc.js'
 import type {ListAllOptions, RestClient} from './rest.js'
 import type {ObjectMeta, ResourceName, ResourceTypes} from './types.js'

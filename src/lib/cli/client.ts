@@ -1,16 +1,19 @@
 // What the resource commands (sessions, projects, project-settings) share: the connection
-// flags, a RestClient built from resolved settings, JSON-flag parsing with usage errors that
+// flags, a RestClient built from resolved settings (src/lib/connection), JSON-flag parsing with usage errors that
 // exit 2, and the detail view of one object.
 import {Errors, Flags} from '@oclif/core'
 import {ApiError, singular} from '../api/errors.js'
-import type {GrpcClient} from '../api/grpc.js'
-import {RestClient} from '../api/rest.js'
 import type {GroupAccess, RepoSpec} from '../api/types.js'
-import {TokenSource, type Config} from '../config/index.js'
+import type {Config} from '../config/index.js'
 import {AmbientError, ExitCode} from '../errors.js'
 import type {Logger} from '../log.js'
 import {isRecord} from '../util/is-record.js'
 import {sanitize} from '../util/sanitize.js'
+import type {GrpcClient} from '../api/grpc.js'
+import type {RestClient} from '../api/rest.js'
+import {grpcClientFromConfig, restClientFromConfig} from '../connection/index.js'
+
+export {restClientFromConfig} from '../connection/index.js'
 import {AmbientCommand} from './base.js'
 
 /** Connection flags; each one overrides its setting (flags > env > settings file > defaults). */
@@ -37,44 +40,6 @@ export class FlagError extends AmbientError {
   }
 
   override readonly exitCode = ExitCode.config
-}
-
-export interface ClientFromConfigOptions {
-  /** A token from the command line: wins over AMBIENT_API_TOKEN_FILE and AMBIENT_API_TOKEN. */
-  token?: string
-  logger?: Logger
-  timeoutMs?: number
-}
-
-function tokenSource(config: Config, token: string | undefined): TokenSource {
-  return token ? new TokenSource({token}) : TokenSource.fromConfig(config)
-}
-
-/** REST client from resolved settings (AMBIENT_API_SERVER_URL, AMBIENT_API_BASE_PATH, token). */
-export function restClientFromConfig(config: Config, options: ClientFromConfigOptions = {}): RestClient {
-  const tokens = tokenSource(config, options.token)
-  return new RestClient({
-    baseUrl: config.AMBIENT_API_SERVER_URL,
-    basePath: config.AMBIENT_API_BASE_PATH,
-    token: () => tokens.get(),
-    timeoutMs: options.timeoutMs,
-    logger: options.logger,
-  })
-}
-
-/** gRPC client from resolved settings (AMBIENT_GRPC_SERVER_ADDR, AMBIENT_GRPC_USE_TLS, token). */
-export async function grpcClientFromConfig(config: Config, options: ClientFromConfigOptions = {}): Promise<GrpcClient> {
-  const tokens = tokenSource(config, options.token)
-  const {GrpcClient} = await import('../api/grpc.js')
-  const addr = config.AMBIENT_GRPC_SERVER_ADDR
-  const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host || 'localhost'
-  return new GrpcClient({
-    address: `${host}:${addr.port}`,
-    tls: config.AMBIENT_GRPC_USE_TLS,
-    token: () => tokens.get(),
-    timeoutMs: options.timeoutMs,
-    logger: options.logger,
-  })
 }
 
 export abstract class ApiCommand extends AmbientCommand {

@@ -71,3 +71,20 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   }
   return {config: config as Config, sources}
 }
+
+/**
+ * The same resolved configuration with some values replaced, each validated like any other
+ * (a command that starts the embedded server points itself at it this way): nothing is
+ * re-read from the environment or the settings file.
+ */
+export function withOverrides(resolved: ResolvedConfig, overrides: Overrides): ResolvedConfig {
+  const config: Record<string, unknown> = {...resolved.config}
+  const sources = {...resolved.sources}
+  for (const name of SETTING_NAMES) {
+    if (!Object.hasOwn(overrides, name)) continue
+    const value = overrides[name]
+    config[name] = value === undefined ? undefined : parseSetting(name, String(value))
+    sources[name] = value === undefined ? 'unset' : 'flag'
+  }
+  return {config: config as Config, sources}
+}

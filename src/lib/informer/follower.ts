@@ -2,7 +2,7 @@
 // server sends is lost while the informer lists: events are held while a list is read, and
 // handed over live otherwise. One follower per connection; the informer decides when to hold.
 import type {ObjectMeta, WatchEvent} from '../api/types.js'
-import {WatchUnimplementedError, type WatchStream} from './source.js'
+import {WatchUnimplementedError, type WatchStream} from '../api/watch-source.js'
 
 export interface StreamFollowerOptions<T extends ObjectMeta> {
   stream: WatchStream<T>

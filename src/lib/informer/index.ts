@@ -1,4 +1,4 @@
-export {WatchUnimplementedError, type ResourceSource, type WatchStream} from './source.js'
+export {WatchUnimplementedError, type ResourceSource, type WatchStream} from '../api/watch-source.js'
 export {
   DEFAULT_CONFIRM_RELIST_AFTER_MS,
   Informer,
@@ -10,5 +10,5 @@ export {
 } from './informer.js'
 export {Emitter, RESOURCE_EVENT_TYPES, type Handler, type ResourceEvent, type ResourceEventType} from './events.js'
 export {Store, type Lister} from './store.js'
-export {Backoff, DEFAULT_BACKOFF, type BackoffOptions} from './backoff.js'
+export {Backoff, DEFAULT_BACKOFF, type BackoffOptions} from '../util/backoff.js'
 export {noopInformerMetrics, type InformerMetrics} from './metrics.js'

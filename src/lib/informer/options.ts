@@ -2,9 +2,9 @@
 import type {ObjectMeta} from '../api/types.js'
 import {AmbientError} from '../errors.js'
 import type {Logger} from '../log.js'
-import type {BackoffOptions} from './backoff.js'
+import type {BackoffOptions} from '../util/backoff.js'
 import type {InformerMetrics} from './metrics.js'
-import type {ResourceSource} from './source.js'
+import type {ResourceSource} from '../api/watch-source.js'
 
 export const DEFAULT_CONFIRM_RELIST_AFTER_MS = 2000
 

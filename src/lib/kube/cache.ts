@@ -7,7 +7,7 @@
 // write would find "no CR" and create again).
 import {makeInformer, type KubeConfig, type KubernetesObject} from '@kubernetes/client-node'
 import {errorMessage} from '../errors.js'
-import {Backoff, DEFAULT_BACKOFF, type BackoffOptions} from '../informer/backoff.js'
+import {Backoff, DEFAULT_BACKOFF, type BackoffOptions} from '../util/backoff.js'
 import {silentLogger, type Logger} from '../log.js'
 import type {Cache} from '../lifecycle.js'
 import {sleep, waitForAbort} from '../util/abort.js'

@@ -1,6 +1,6 @@
 // The three caches kube mode reads from, all selecting only objects it manages.
 import type {Logger} from '../log.js'
-import type {BackoffOptions} from '../informer/backoff.js'
+import type {BackoffOptions} from '../util/backoff.js'
 import {KubeCache, labelIndexer} from './cache.js'
 import type {KubeClient} from './client.js'
 import {

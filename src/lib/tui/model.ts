@@ -1,40 +1,6 @@
-// The plain data the terminal views render. Commands build these from informers, queues and
-// runners; the views never reach into those components, so they stay testable with literals.
-import type {RunnerRow} from '../process/runner.js'
-
-export type ConnectionState = 'connecting' | 'listing' | 'watching' | 'polling' | 'backoff' | 'stopped'
-
-export interface ResourceStats {
-  resource: string
-  added: number
-  modified: number
-  deleted: number
-  eventsPerSecond: number
-  queueDepth: number
-  inFlight: number
-  cacheSize: number
-  connection: ConnectionState
-  synced: boolean
-  reconnects: number
-  lastError?: string
-  reconciles?: {ok: number; error: number; retries: number}
-}
-
-/** A live runner with its session's name and phase (the process layer's type, token-free). */
-export type {RunnerRow}
-
-export interface RunSnapshot {
-  mode: 'kube' | 'local' | 'test'
-  startedAt: number
-  apiServer: string
-  resources: ResourceStats[]
-  runners?: RunnerRow[]
-  proxyUrl?: string
-  leader?: 'leading' | 'following' | 'disabled'
-  stopping?: boolean
-  /** Shown after "stopping…", e.g. "draining 3 workers". */
-  stoppingDetail?: string
-}
+// The plain data the terminal views render: the control plane's snapshot (controller/status.ts)
+// and the watch view's rows and log lines, built by its model (watch-model.ts).
+export type {ConnectionState, ResourceStats, RunSnapshot, RunnerRow} from '../controller/status.js'
 
 export type WatchChange = 'ADDED' | 'MODIFIED' | 'DELETED'
 

@@ -1,16 +1,11 @@
 // The Ambient API carries several documents as JSON strings and any of them can be malformed
 // in real data: these readers turn each into a typed value or a problem naming the field,
 // never a throw, so one bad session cannot stop a reconcile loop.
+import {MAX_JSON_FIELD_DEPTH} from '../../api/session-status.js'
 import {isRecord} from '../../util/is-record.js'
-
 import {jsonShapeProblem} from '../../util/json-shape.js'
 
-/**
- * Deepest nesting a JSON field may have. Real documents are a few levels deep; a deeper one
- * would overflow the stack of the code that compares and serialises it (jsonEqual, the CR
- * write), so it is reported as malformed instead.
- */
-export const MAX_JSON_FIELD_DEPTH = 64
+export {MAX_JSON_FIELD_DEPTH}
 
 export interface FieldProblem {
   field: string
@@ -66,18 +61,4 @@ export function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`
 }
 
-/** Deep equality of JSON values, key order ignored. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false
-    return a.every((v, i) => jsonEqual(v, b[i]))
-  }
-  const ao = a as Record<string, unknown>
-  const bo = b as Record<string, unknown>
-  const aKeys = Object.keys(ao).filter((k) => ao[k] !== undefined)
-  const bKeys = Object.keys(bo).filter((k) => bo[k] !== undefined)
-  if (aKeys.length !== bKeys.length) return false
-  return aKeys.every((k) => Object.hasOwn(bo, k) && jsonEqual(ao[k], bo[k]))
-}
+export {jsonEqual} from '../../util/json-equal.js'

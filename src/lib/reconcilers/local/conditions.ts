@@ -3,7 +3,7 @@
 // JSON: a condition whose status did not change keeps its lastTransitionTime, so computing
 // the same verdict twice yields the same document and costs no write.
 import type {Condition} from '../../api/types.js'
-import {parseConditions} from '../kube/status.js'
+import {parseConditions} from '../../api/session-status.js'
 
 export const PROCESS_SPAWNED = 'ProcessSpawned'
 export const HEALTH_CHECK_PASSED = 'HealthCheckPassed'

@@ -5,7 +5,7 @@
 // moment ago is not overwritten by our older view.
 import {compareRfc3339} from '../../api/time.js'
 import {TERMINAL_PHASES, type Session, type SessionStatusPatch} from '../../api/types.js'
-import {statusPatchDiff} from '../kube/status.js'
+import {statusPatchDiff} from '../../api/session-status.js'
 import type {SessionRuns} from './session-run.js'
 
 /** The Ambient API as local mode uses it (RestClient fits). */

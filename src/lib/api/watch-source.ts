@@ -1,8 +1,9 @@
 // The seam between the informer and the API: anything that can list every object of one
-// resource and (optionally) stream its changes. The gRPC/REST clients implement it; tests
-// and the older poll-only server generation plug in the same way.
+// resource and (optionally) stream its changes. Declared here, with the clients that implement
+// it, so the informer depends on the API and never the other way round; tests and the older
+// poll-only server generation plug in the same way.
 import {AmbientError} from '../errors.js'
-import type {ObjectMeta, WatchEvent} from '../api/types.js'
+import type {ObjectMeta, WatchEvent} from './types.js'
 
 export interface ResourceSource<T extends ObjectMeta> {
   /** Resource name as used in keys, logs and metrics, e.g. `sessions`, `workflows`. */

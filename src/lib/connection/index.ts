@@ -1,12 +1,50 @@
-// Clients and informers for commands that follow the API server (`run`, `watch`): REST for
-// the list-sync, gRPC for the watch streams, one informer per resource.
+// The connection to the Ambient API server, built from resolved settings: a REST client (lists,
+// writes), a gRPC client (watch streams), and one informer per resource over them. Shared by
+// `ambient run`, `watch`, `diff` and the resource commands.
 import type {GrpcClient} from '../api/grpc.js'
-import type {RestClient} from '../api/rest.js'
+import {RestClient} from '../api/rest.js'
 import type {ObjectMeta, ResourceName, ResourceTypes} from '../api/types.js'
-import type {Config} from '../config/index.js'
+import {TokenSource, type Config} from '../config/index.js'
 import type {Informer, InformerMetrics} from '../informer/index.js'
 import type {Logger} from '../log.js'
-import {grpcClientFromConfig, restClientFromConfig} from './client.js'
+
+export interface ClientFromConfigOptions {
+  /** A token from the command line: wins over AMBIENT_API_TOKEN_FILE and AMBIENT_API_TOKEN. */
+  token?: string
+  logger?: Logger
+  timeoutMs?: number
+}
+
+function tokenSource(config: Config, token: string | undefined): TokenSource {
+  return token ? new TokenSource({token}) : TokenSource.fromConfig(config)
+}
+
+/** REST client from resolved settings (AMBIENT_API_SERVER_URL, AMBIENT_API_BASE_PATH, token). */
+export function restClientFromConfig(config: Config, options: ClientFromConfigOptions = {}): RestClient {
+  const tokens = tokenSource(config, options.token)
+  return new RestClient({
+    baseUrl: config.AMBIENT_API_SERVER_URL,
+    basePath: config.AMBIENT_API_BASE_PATH,
+    token: () => tokens.get(),
+    timeoutMs: options.timeoutMs,
+    logger: options.logger,
+  })
+}
+
+/** gRPC client from resolved settings (AMBIENT_GRPC_SERVER_ADDR, AMBIENT_GRPC_USE_TLS, token). */
+export async function grpcClientFromConfig(config: Config, options: ClientFromConfigOptions = {}): Promise<GrpcClient> {
+  const tokens = tokenSource(config, options.token)
+  const {GrpcClient} = await import('../api/grpc.js')
+  const addr = config.AMBIENT_GRPC_SERVER_ADDR
+  const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host || 'localhost'
+  return new GrpcClient({
+    address: `${host}:${addr.port}`,
+    tls: config.AMBIENT_GRPC_USE_TLS,
+    token: () => tokens.get(),
+    timeoutMs: options.timeoutMs,
+    logger: options.logger,
+  })
+}
 
 export type WatchFlag = 'stream' | 'poll'
 
