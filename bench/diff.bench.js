@@ -28,8 +28,26 @@ await promisify(execFile)(
   process.execPath,
   [
     path.join(root, 'node_modules/typescript/bin/tsc'),
-    '--outDir', build, '--rootDir', root, '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2023',
-    '--skipLibCheck', '--types', 'node', '--esModuleInterop', '--strict', 'false', '--declaration', 'false', '--sourceMap', 'false',
+    '--outDir',
+    build,
+    '--rootDir',
+    root,
+    '--module',
+    'NodeNext',
+    '--moduleResolution',
+    'NodeNext',
+    '--target',
+    'ES2023',
+    '--skipLibCheck',
+    '--types',
+    'node',
+    '--esModuleInterop',
+    '--strict',
+    'false',
+    '--declaration',
+    'false',
+    '--sourceMap',
+    'false',
     path.join(root, 'test/fake-kube/index.ts'),
   ],
   {cwd: root, maxBuffer: 16 << 20},
@@ -39,7 +57,9 @@ const {startApiServer} = await import('../dist/lib/server/index.js')
 const {RestClient} = await import('../dist/lib/api/rest.js')
 const {KubeClient} = await import('../dist/lib/kube/client.js')
 const {computeKubeDiff, readDesired, readKubeActual, diffKube, DIFF_RESOURCES} = await import('../dist/lib/diff/index.js')
-const {desiredAgenticSession, desiredNamespace, desiredRoleBindings, namespaceForProject, statusPatchDiff, statusToApi} = await import('../dist/lib/reconcilers/kube/desired.js')
+const {desiredAgenticSession, desiredNamespace, desiredRoleBindings, namespaceForProject, statusPatchDiff, statusToApi} = await import(
+  '../dist/lib/reconcilers/kube/desired.js'
+)
 
 const token = 'bench-diff-token'
 const api = await startApiServer({port: 0, grpcPort: 0, token})
@@ -54,7 +74,13 @@ try {
     for (let p = 0; p < PROJECTS; p++) {
       const project = api.store.create('projects', {name: `team-${p}`})
       projects.push(project)
-      api.store.create('project_settings', {project_id: project.id, group_access: JSON.stringify([{group: `devs-${p}`, role: 'edit'}, {group: 'qa', role: 'view'}])})
+      api.store.create('project_settings', {
+        project_id: project.id,
+        group_access: JSON.stringify([
+          {group: `devs-${p}`, role: 'edit'},
+          {group: 'qa', role: 'view'},
+        ]),
+      })
     }
     for (let i = 0; i < N; i++) {
       sessions.push(
@@ -90,7 +116,15 @@ try {
     }
   })
 
-  const env = {...process.env, AMBIENT_CONFIG_DIR: configDir, AMBIENT_STATE_DIR: configDir, AMBIENT_API_SERVER_URL: api.url, AMBIENT_API_TOKEN: token, KUBECONFIG: kube.kubeconfigPath, NO_COLOR: '1'}
+  const env = {
+    ...process.env,
+    AMBIENT_CONFIG_DIR: configDir,
+    AMBIENT_STATE_DIR: configDir,
+    AMBIENT_API_SERVER_URL: api.url,
+    AMBIENT_API_TOKEN: token,
+    KUBECONFIG: kube.kubeconfigPath,
+    NO_COLOR: '1',
+  }
   /** The CLI as a child process: wall-clock from spawn to exit. */
   const runCli = (args) =>
     new Promise((resolve, reject) => {
@@ -126,7 +160,8 @@ try {
     t = performance.now()
     const entries = diffKube({desired, actual, resources: DIFF_RESOURCES})
     parts.compare.push(performance.now() - t)
-    if (entries.length !== 0 || actual.agenticSessions.length !== N) throw new Error(`in-process diff: ${entries.length} entries, ${actual.agenticSessions.length} CRs`)
+    if (entries.length !== 0 || actual.agenticSessions.length !== N)
+      throw new Error(`in-process diff: ${entries.length} entries, ${actual.agenticSessions.length} CRs`)
     t = performance.now()
     await computeKubeDiff({rest, kube: client, resources: DIFF_RESOURCES})
     parts.total.push(performance.now() - t)
@@ -143,7 +178,8 @@ try {
   const drift = []
   for (let i = 0; i < ROUNDS; i++) {
     const r = await runCli(['diff'])
-    if (r.code !== 1 || !r.stderr.includes(`${DRIFTED} changes: ${DRIFTED} update`)) throw new Error(`drifted diff: exit ${r.code}, ${r.stderr.slice(0, 500)}`)
+    if (r.code !== 1 || !r.stderr.includes(`${DRIFTED} changes: ${DRIFTED} update`))
+      throw new Error(`drifted diff: exit ${r.code}, ${r.stderr.slice(0, 500)}`)
     drift.push(r.ms)
   }
   const lists = kube.count({verb: 'list'})

@@ -26,10 +26,18 @@ const repo = path.join(here, '..')
 /** Compiles test/fake-kube (and what it imports) to bench/.build when a source is newer. */
 function compileFakeKube() {
   const out = path.join(here, '.build/test/fake-kube/index.js')
-  const sources = [...fs.readdirSync(path.join(repo, 'test/fake-kube')).filter((f) => f.endsWith('.ts')).map((f) => path.join(repo, 'test/fake-kube', f)), path.join(repo, 'src/lib/errors.ts')]
+  const sources = [
+    ...fs
+      .readdirSync(path.join(repo, 'test/fake-kube'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.join(repo, 'test/fake-kube', f)),
+    path.join(repo, 'src/lib/errors.ts'),
+  ]
   const built = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0
   if (sources.every((f) => fs.statSync(f).mtimeMs < built)) return
-  execFileSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(here, 'tsconfig.fake-kube.json')], {stdio: 'inherit'})
+  execFileSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(here, 'tsconfig.fake-kube.json')], {
+    stdio: 'inherit',
+  })
 }
 
 const getJson = async (url, init) => {
@@ -58,9 +66,16 @@ const objects = async (resource) => (await getJson(`${kube.info.controlUrl}/obje
 const kubeSummary = () => getJson(`${kube.info.controlUrl}/summary`)
 
 /** Requests that are a reconcile's own: not the caches' list and watch calls. */
-const kubeOwn = (s) => s.kube.total - Object.entries(s.kube.byKey).filter(([k]) => k.startsWith('watch ') || k.startsWith('list ')).reduce((n, [, v]) => n + v, 0)
+const kubeOwn = (s) =>
+  s.kube.total -
+  Object.entries(s.kube.byKey)
+    .filter(([k]) => k.startsWith('watch ') || k.startsWith('list '))
+    .reduce((n, [, v]) => n + v, 0)
 /** API calls but the informers' list-syncs (GET of a collection). */
-const apiOwn = (s) => Object.entries(s.api).filter(([k]) => !/^GET \/[a-z_]+$/.test(k)).reduce((n, [, v]) => n + v, 0)
+const apiOwn = (s) =>
+  Object.entries(s.api)
+    .filter(([k]) => !/^GET \/[a-z_]+$/.test(k))
+    .reduce((n, [, v]) => n + v, 0)
 const sessionReconciles = (s) => s.resources.find((r) => r.resource === 'sessions').reconciles.ok
 
 /** Idle: no queued or running reconcile, and nothing sent for two polls in a row. */
@@ -96,7 +111,7 @@ let resync
 try {
   const projects = []
   for (let p = 0; p < PROJECTS; p++) projects.push(await rest.create('projects', {name: `bench-${p}`}))
-  await waitFor(async () => (await objects('namespaces')) >= 2 + PROJECTS, 'the projects\' namespaces')
+  await waitFor(async () => (await objects('namespaces')) >= 2 + PROJECTS, "the projects' namespaces")
   await settle()
 
   for (let round = 0; round < ROUNDS; round++) {
@@ -110,7 +125,12 @@ try {
     await Promise.all(
       Array.from({length: CREATE_CONCURRENCY}, async () => {
         for (let i = next++; i < SESSIONS; i = next++) {
-          await rest.create('sessions', {name: `bench ${round}-${i}`, project_id: projects[i % PROJECTS].id, prompt: `prompt ${i}`, labels: JSON.stringify({bench: 'kube', round: String(round)})})
+          await rest.create('sessions', {
+            name: `bench ${round}-${i}`,
+            project_id: projects[i % PROJECTS].id,
+            prompt: `prompt ${i}`,
+            labels: JSON.stringify({bench: 'kube', round: String(round)}),
+          })
         }
       }),
     )
@@ -166,7 +186,9 @@ const merge = (f) => {
   return out
 }
 // Watches and the caches' lists are not per session; the fake counts everything it received.
-const kubeServerCalls = Object.fromEntries(Object.entries(merge((r) => r.kubeCalls)).filter(([k]) => !k.startsWith('watch ') && !k.startsWith('list ')))
+const kubeServerCalls = Object.fromEntries(
+  Object.entries(merge((r) => r.kubeCalls)).filter(([k]) => !k.startsWith('watch ') && !k.startsWith('list ')),
+)
 const perNew = (sum((r) => r.kube) + sum((r) => r.api)) / total
 const resyncKubeCalls = Object.fromEntries(Object.entries(resync.kubeCalls).filter(([k]) => !k.startsWith('watch ')))
 const perResync = (resync.kube + resync.api) / resync.enqueued.sessions
@@ -186,7 +208,10 @@ report({
     {name: 'Kubernetes requests per new session', value: `${(sum((r) => r.kube) / total).toFixed(2)} (received: ${describeCounts(kubeServerCalls)})`},
     {name: 'Ambient API calls per new session', value: `${(sum((r) => r.api) / total).toFixed(2)} (${describeCounts(merge((r) => r.apiCalls))})`},
     {name: `API calls per new session, both (${total} sessions)`, value: perNew.toFixed(2), goal: '≤ 2', met: perNew <= 2},
-    {name: `Kubernetes requests per session in an unchanged resync`, value: `${(resync.kube / resync.enqueued.sessions).toFixed(2)} (received: ${describeCounts(resyncKubeCalls)})`},
+    {
+      name: `Kubernetes requests per session in an unchanged resync`,
+      value: `${(resync.kube / resync.enqueued.sessions).toFixed(2)} (received: ${describeCounts(resyncKubeCalls)})`,
+    },
     {name: 'Ambient API calls per session in an unchanged resync', value: (resync.api / resync.enqueued.sessions).toFixed(2)},
     {
       name: `API calls per unchanged resync, both (${resync.enqueued.sessions} sessions, ${resync.enqueued.projects} projects, ${resync.reconciles} session reconciles)`,
@@ -194,9 +219,15 @@ report({
       goal: '0',
       met: resync.kube + resync.api === 0,
     },
-    {name: `Sessions reconciled per second (${SESSIONS} new sessions: first create → every CR exists and its status is copied back)`, value: `${fmt.rate(rate)} (rounds: ${rounds.map((r) => `${fmt.s(r.ms / 1000)}`).join(', ')}; creating them took ${rounds.map((r) => fmt.s(r.createdMs / 1000)).join(', ')})`},
+    {
+      name: `Sessions reconciled per second (${SESSIONS} new sessions: first create → every CR exists and its status is copied back)`,
+      value: `${fmt.rate(rate)} (rounds: ${rounds.map((r) => `${fmt.s(r.ms / 1000)}`).join(', ')}; creating them took ${rounds.map((r) => fmt.s(r.createdMs / 1000)).join(', ')})`,
+    },
     {name: 'Kubernetes requests/s over that window (the first 100 are the burst)', value: fmt.rate(windowRate)},
-    {name: 'Control plane CPU per new session (its process: informers, reconciles, both clients)', value: fmt.ms(median(rounds.map((r) => r.cpuMs / SESSIONS)))},
+    {
+      name: 'Control plane CPU per new session (its process: informers, reconciles, both clients)',
+      value: fmt.ms(median(rounds.map((r) => r.cpuMs / SESSIONS))),
+    },
     {
       name: 'Kubernetes requests/s once the burst is spent',
       value: `${steady.toFixed(1)}/s (rounds: ${rounds.map((r) => r.steadyRate.toFixed(1)).join(', ')}); time waited in the rate limiter: ${rounds.map((r) => fmt.s(r.throttleSeconds)).join(', ')} summed over requests`,

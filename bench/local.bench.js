@@ -74,8 +74,16 @@ try {
 const sseRatio = median(sse.ratio)
 rows.push(
   {name: `SSE events/s, client ← runner directly (${(SSE_EVENTS / 1e6).toFixed(0)}M events per run)`, value: fmt.rate(median(sse.direct))},
-  {name: 'SSE events/s, client ← proxy ← runner', value: `${fmt.rate(median(sse.proxied))} (proxy process CPU ${fmt.s(median(sse.proxyCpuMs) / 1000 / (SSE_EVENTS / 1e6))} per 1M events)`},
-  {name: 'SSE throughput through the proxy / direct', value: `${sseRatio.toFixed(3)}× (rounds: ${sse.ratio.map((r) => r.toFixed(2)).join(', ')})`, goal: '≥ 0.9×', met: sseRatio >= 0.9},
+  {
+    name: 'SSE events/s, client ← proxy ← runner',
+    value: `${fmt.rate(median(sse.proxied))} (proxy process CPU ${fmt.s(median(sse.proxyCpuMs) / 1000 / (SSE_EVENTS / 1e6))} per 1M events)`,
+  },
+  {
+    name: 'SSE throughput through the proxy / direct',
+    value: `${sseRatio.toFixed(3)}× (rounds: ${sse.ratio.map((r) => r.toFixed(2)).join(', ')})`,
+    goal: '≥ 0.9×',
+    met: sseRatio >= 0.9,
+  },
 )
 const lat = (side, p) => median(latency.map((r) => r[side][p]))
 const addedP99 = lat('diff', 'p99')
@@ -98,7 +106,10 @@ function portRanges() {
   const base = 20_000 + Math.floor(Math.random() * 45) * 250
   return {plane: [base, base + 99], bare: [base + 100, base + 199]}
 }
-const runnerNames = {node: 'minimal Node runner (bench/fixtures/local-runner.js)', echo: 'echo runner (`ambient echo-runner`, as `ambient run --embedded` starts it)'}
+const runnerNames = {
+  node: 'minimal Node runner (bench/fixtures/local-runner.js)',
+  echo: 'echo runner (`ambient echo-runner`, as `ambient run --embedded` starts it)',
+}
 for (const kind of ['node', 'echo']) {
   const plane = []
   const bare = []
@@ -119,8 +130,16 @@ for (const kind of ['node', 'echo']) {
       name: `${SESSIONS} sessions Pending → Running through local mode, ${runnerNames[kind]}`,
       value: `${fmt.s(m(plane, (x) => x.ms / 1000))} (last runner spawned at ${fmt.s(m(plane, (x) => x.lastCreatingMs / 1000))}; control plane + API server CPU ${fmt.s(m(plane, (x) => x.cpuMs / 1000))})`,
     },
-    {name: `${SESSIONS} bare spawns until /health answers 200, ${runnerNames[kind]}`, value: `${fmt.s(m(bare, (x) => x.ms / 1000))} (spawner CPU ${fmt.s(m(bare, (x) => x.cpuMs / 1000))})`},
-    {name: `local mode / bare spawns, ${kind === 'node' ? 'minimal runner' : 'echo runner'}`, value: `${r.toFixed(3)}× (rounds: ${ratio.map((x) => x.toFixed(2)).join(', ')})`, goal: '≤ 1.5×', met: r <= 1.5},
+    {
+      name: `${SESSIONS} bare spawns until /health answers 200, ${runnerNames[kind]}`,
+      value: `${fmt.s(m(bare, (x) => x.ms / 1000))} (spawner CPU ${fmt.s(m(bare, (x) => x.cpuMs / 1000))})`,
+    },
+    {
+      name: `local mode / bare spawns, ${kind === 'node' ? 'minimal runner' : 'echo runner'}`,
+      value: `${r.toFixed(3)}× (rounds: ${ratio.map((x) => x.toFixed(2)).join(', ')})`,
+      goal: '≤ 1.5×',
+      met: r <= 1.5,
+    },
   )
 }
 

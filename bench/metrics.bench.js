@@ -56,6 +56,9 @@ report({
   description: `${N.toLocaleString('en-US')} observations per run, ${ROUNDS} rounds in rotated order, medians, one process. prom-client validates and hashes the labels and allocates on every observe(), also through a labels() handle; CountingHistogram's handle adds to a plain array. A reconcile pass makes three observations. Both export the same text (test/controller/histogram.test.ts). On the informer bench's pipeline (A/B against the same firehose, CPU time per update, issue 12's measurements), prom-client's Histogram made each update cost about 10 % more CPU.`,
   rows: [
     ...names.map((name) => ({name: `${name}: ns per observation`, value: `${med(name).toFixed(0)} ns`})),
-    {name: 'per reconcile pass (3 observations): prom-client handles / CountingHistogram handles', value: `${((3 * prom) / 1000).toFixed(2)} µs / ${((3 * ours) / 1000).toFixed(2)} µs (${fmt.ratio(prom / ours)})`},
+    {
+      name: 'per reconcile pass (3 observations): prom-client handles / CountingHistogram handles',
+      value: `${((3 * prom) / 1000).toFixed(2)} µs / ${((3 * ours) / 1000).toFixed(2)} µs (${fmt.ratio(prom / ours)})`,
+    },
   ],
 })

@@ -26,8 +26,16 @@ for (const file of files) {
   process.stderr.write(`bench ${file} ...\n`)
   const started = Date.now()
   try {
-    const {stdout} = await run(process.execPath, ['--expose-gc', path.join(here, file)], {maxBuffer: 64 << 20, timeout: 30 * 60_000, env: {...process.env, LOG_LEVEL: 'silent'}})
-    const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()
+    const {stdout} = await run(process.execPath, ['--expose-gc', path.join(here, file)], {
+      maxBuffer: 64 << 20,
+      timeout: 30 * 60_000,
+      env: {...process.env, LOG_LEVEL: 'silent'},
+    })
+    const line = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop()
     const result = JSON.parse(line)
     results.push({file, seconds: (Date.now() - started) / 1000, ...result})
   } catch (err) {
@@ -44,7 +52,8 @@ function section(r) {
   if (r.error) out.push('**Failed:**', '', '```', r.error, '```', '')
   if (r.rows?.length) {
     out.push('| measure | value | goal | met |', '|---|---|---|---|')
-    for (const row of r.rows) out.push(`| ${row.name} | ${row.value} | ${row.goal ?? ''} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} |`)
+    for (const row of r.rows)
+      out.push(`| ${row.name} | ${row.value} | ${row.goal ?? ''} | ${row.met === undefined ? '' : row.met ? 'yes' : '**no**'} |`)
     out.push('')
   }
   out.push(`_(\`bench/${r.file}\`, ${r.seconds?.toFixed(1) ?? '?'} s, ${today})_`)

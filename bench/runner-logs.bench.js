@@ -35,7 +35,13 @@ async function drained(args) {
   let dropped = 0
   const logger = pino({level: 'warn'}, {write: (line) => (dropped += JSON.parse(line).stdoutDropped ?? 0)})
   const id = `bench${runs++}`
-  const manager = new RunnerManager({workspaceRoot: path.join(root, id), command: [process.execPath, FLOOD, ...args.map(String)], portRange: {from: 29_000, to: 29_099}, hostEnv: {PATH: process.env.PATH}, logger})
+  const manager = new RunnerManager({
+    workspaceRoot: path.join(root, id),
+    command: [process.execPath, FLOOD, ...args.map(String)],
+    portRange: {from: 29_000, to: 29_099},
+    hostEnv: {PATH: process.env.PATH},
+    logger,
+  })
   const cpu = process.cpuUsage()
   const exited = new Promise((resolve) => manager.once('exited', resolve))
   const info = await manager.spawn({id, kind: 'Session', href: '', created_at: '', updated_at: '', name: 'bench'})
@@ -68,15 +74,28 @@ const cpuPerMiB = (runs) => fmt.ms(median(runs.map((r) => r.cpuMs / (r.bytes / M
 const rows = []
 const {peakMiB} = await withPeakRss(async () => {
   const paced = [PACED.bytes, PACED.rate]
-  const [pd, pp] = await alternate(PACED.rounds, () => direct(paced), () => drained(paced))
+  const [pd, pp] = await alternate(
+    PACED.rounds,
+    () => direct(paced),
+    () => drained(paced),
+  )
   const pacedRatio = median(pp.map(rate)) / median(pd.map(rate))
   rows.push(
-    {name: `steady runner (${PACED.rate} MiB/s, ${PACED.bytes / MiB} MiB): write rate through ambient / into a file`, value: `${pacedRatio.toFixed(3)}× (${median(pp.map(rate)).toFixed(1)} vs ${median(pd.map(rate)).toFixed(1)} MiB/s)`, goal: '≥ 0.95×', met: pacedRatio >= 0.95},
+    {
+      name: `steady runner (${PACED.rate} MiB/s, ${PACED.bytes / MiB} MiB): write rate through ambient / into a file`,
+      value: `${pacedRatio.toFixed(3)}× (${median(pp.map(rate)).toFixed(1)} vs ${median(pd.map(rate)).toFixed(1)} MiB/s)`,
+      goal: '≥ 0.95×',
+      met: pacedRatio >= 0.95,
+    },
     {name: 'steady runner: output dropped, per round', value: droppedShare(pp), goal: '0', met: pp.every((r) => r.dropped === 0)},
     {name: 'steady runner: ambient CPU per MiB drained', value: cpuPerMiB(pp)},
   )
   const flat = [FLAT_OUT.bytes]
-  const [fd, fp] = await alternate(FLAT_OUT.rounds, () => direct(flat), () => drained(flat))
+  const [fd, fp] = await alternate(
+    FLAT_OUT.rounds,
+    () => direct(flat),
+    () => drained(flat),
+  )
   rows.push(
     {name: `flat-out runner (${FLAT_OUT.bytes / MiB} MiB): write rate into a file`, value: `${median(fd.map(rate)).toFixed(0)} MiB/s`},
     {name: 'flat-out runner: write rate into its pipe, drained by ambient', value: `${median(fp.map(rate)).toFixed(0)} MiB/s`},
@@ -89,6 +108,7 @@ await rm(root, {recursive: true, force: true})
 rows.push({name: 'peak RSS of the process draining', value: fmt.mib(peakMiB)})
 report({
   title: 'Runner logs: draining and rotating runner output (issue 10, case 8)',
-  description: "A runner's stdout straight into a file (as before) or into its pipe, drained by a RunnerManager into rotated 10 MiB x 3 logs; a steady heavy printer and a flat-out one; alternating rounds, medians.",
+  description:
+    "A runner's stdout straight into a file (as before) or into its pipe, drained by a RunnerManager into rotated 10 MiB x 3 logs; a steady heavy printer and a flat-out one; alternating rounds, medians.",
   rows,
 })

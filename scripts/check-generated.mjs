@@ -10,7 +10,13 @@ const root = path.resolve(import.meta.dirname, '..')
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ambient-gen-'))
 try {
   execFileSync(path.join(root, 'node_modules/.bin/buf'), ['generate', '-o', out], {cwd: root, stdio: ['ignore', 'inherit', 'inherit']})
-  const list = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir, {recursive: true}).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort() : [])
+  const list = (dir) =>
+    fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir, {recursive: true})
+          .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+          .sort()
+      : []
   const committed = list(path.join(root, 'src/gen'))
   const fresh = list(path.join(out, 'src/gen'))
   const problems = []

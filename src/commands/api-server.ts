@@ -6,7 +6,8 @@ import {waitForAbort} from '../lib/util/abort.js'
 
 export default class ApiServer extends AmbientCommand {
   static override summary = 'Run an Ambient API server (REST + gRPC watch) on this machine.'
-  static override description = `Speaks the Ambient API contract: REST under the base path and the ambient.v1 gRPC services with watch streams. State is in memory unless --db names a SQLite file.
+  static override description =
+    `Speaks the Ambient API contract: REST under the base path and the ambient.v1 gRPC services with watch streams. State is in memory unless --db names a SQLite file.
 
 Without --token a token is generated and printed. The token belongs to one user (--user, default the operating-system user): sessions created through this server record that user as created_by_user_id, and the user is listed under /users. The server's URL, gRPC address and token are stored in the settings file so that the other commands on this machine find it without flags (--no-remember turns that off).`
   static override examples = [
@@ -44,7 +45,13 @@ Without --token a token is generated and printed. The token belongs to one user 
     const {server} = embedded
     const shutdown = shutdownSignal()
     try {
-      const ready = {type: 'READY', url: server.url, basePath: flags['base-path'], grpcAddress: server.grpcAddress, ...(embedded.generatedToken ? {token: embedded.token} : {})}
+      const ready = {
+        type: 'READY',
+        url: server.url,
+        basePath: flags['base-path'],
+        grpcAddress: server.grpcAddress,
+        ...(embedded.generatedToken ? {token: embedded.token} : {}),
+      }
       // oclif mutes this.log under --json; the READY line is the one thing scripts wait for.
       if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(ready)}\n`)
       else {

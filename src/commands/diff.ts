@@ -10,7 +10,8 @@ const RESOURCE_ARGS = ['sessions', 'projects', 'project_settings', 'project-sett
 
 export default class Diff extends ApiCommand {
   static override summary = 'Show the drift between what the API server declares and what exists.'
-  static override description = `Reads the desired state from the Ambient API server (every page) and the actual state from Kubernetes (one LIST per kind, label ambient-code.io/managed=true) or, in local mode, from the runner registry, and shows what the reconcilers would do: create, update (the owned fields that differ), delete, status (CR status not yet copied back to the API server), or invalid (the session's data cannot be turned into an object; the reason is shown). Nothing is ever written.
+  static override description =
+    `Reads the desired state from the Ambient API server (every page) and the actual state from Kubernetes (one LIST per kind, label ambient-code.io/managed=true) or, in local mode, from the runner registry, and shows what the reconcilers would do: create, update (the owned fields that differ), delete, status (CR status not yet copied back to the API server), or invalid (the session's data cannot be turned into an object; the reason is shown). Nothing is ever written.
 
 Without a resource, kube mode compares sessions, projects and project_settings; local mode compares sessions only. Values Kubernetes fills in itself (CRD defaults, server fields, labels it adds) are not drift; neither are namespaces of deleted projects or RoleBindings of deleted project settings, which are kept by design.
 
@@ -25,7 +26,11 @@ Exit codes, like kubectl diff: 0 no drift, 1 drift found, 2 error (the API serve
   ]
   static override enableJsonFlag = false
   static override args = {
-    resource: Args.string({options: [...RESOURCE_ARGS], required: false, description: 'Only this resource (default: all three in kube mode, sessions in local mode).'}),
+    resource: Args.string({
+      options: [...RESOURCE_ARGS],
+      required: false,
+      description: 'Only this resource (default: all three in kube mode, sessions in local mode).',
+    }),
   }
 
   static override flags = {
@@ -47,12 +52,14 @@ Exit codes, like kubectl diff: 0 no drift, 1 drift found, 2 error (the API serve
       MODE: flags.mode,
     }).config
     const mode = config.MODE
-    if (mode !== 'kube' && mode !== 'local') throw new UsageError(`diff compares kube or local mode, MODE is ${JSON.stringify(mode)}: pass --mode kube or --mode local`)
+    if (mode !== 'kube' && mode !== 'local')
+      throw new UsageError(`diff compares kube or local mode, MODE is ${JSON.stringify(mode)}: pass --mode kube or --mode local`)
     const resource = args.resource === 'project-settings' ? 'project_settings' : (args.resource as DiffResource | undefined)
     if (mode === 'local' && resource && resource !== 'sessions') throw new UsageError(`local mode compares sessions only, not ${resource}`)
     const timeoutMs = flags['request-timeout'] * 1000
     const rest = restClientFromConfig(config, {token: flags.token, timeoutMs})
-    const entries = mode === 'kube' ? await this.kubeDiff(config, resource, flags.project, timeoutMs, rest) : await this.localDiff(config, flags.project, rest)
+    const entries =
+      mode === 'kube' ? await this.kubeDiff(config, resource, flags.project, timeoutMs, rest) : await this.localDiff(config, flags.project, rest)
 
     const render = await import('../lib/diff/render.js')
     if (flags.json) {
@@ -66,7 +73,13 @@ Exit codes, like kubectl diff: 0 no drift, 1 drift found, 2 error (the API serve
     if (entries.length > 0) process.exitCode = ExitCode.failure
   }
 
-  private async kubeDiff(config: Config, resource: DiffResource | undefined, project: string | undefined, timeoutMs: number, rest: ReturnType<typeof restClientFromConfig>): Promise<DiffEntry[]> {
+  private async kubeDiff(
+    config: Config,
+    resource: DiffResource | undefined,
+    project: string | undefined,
+    timeoutMs: number,
+    rest: ReturnType<typeof restClientFromConfig>,
+  ): Promise<DiffEntry[]> {
     const [{loadKubeConfig, InstrumentedKubeConfig}, {KubeClient}, {computeKubeDiff}, {DIFF_RESOURCES}] = await Promise.all([
       import('../lib/kube/config.js'),
       import('../lib/kube/client.js'),

@@ -4,7 +4,8 @@ import {createLogger, type LogLevel} from '../lib/log.js'
 
 export default class EchoRunner extends AmbientCommand {
   static override summary = 'Run the built-in echo runner: an AG-UI runner that echoes the last user message.'
-  static override description = `Serves the HTTP surface of a local-mode runner on 127.0.0.1:$AGUI_PORT: GET /health, POST / (a run, as Server-Sent Events), GET / (the live event stream), POST /interrupt, GET /mcp/status and /repos/status. With AGUI_TOKEN set, every request must carry it in X-Ambient-Session-Token (the AG-UI proxy adds it).
+  static override description =
+    `Serves the HTTP surface of a local-mode runner on 127.0.0.1:$AGUI_PORT: GET /health, POST / (a run, as Server-Sent Events), GET / (the live event stream), POST /interrupt, GET /mcp/status and /repos/status. With AGUI_TOKEN set, every request must carry it in X-Ambient-Session-Token (the AG-UI proxy adds it).
 
 Runs until SIGTERM or SIGINT, then exits 0. \`ambient run --mode local --embedded\` uses it as the runner command when LOCAL_RUNNER_COMMAND is not set.`
   static override examples = [

@@ -3,9 +3,10 @@ import {AmbientCommand} from '../lib/cli/base.js'
 import {shutdownSignal} from '../lib/cli/signals.js'
 import {waitForAbort} from '../lib/util/abort.js'
 
-export default class Proxy extends AmbientCommand {
+export default class ProxyCommand extends AmbientCommand {
   static override summary = 'Run the AG-UI reverse proxy alone, routing to the local runners of the registry.'
-  static override description = `Routes /sessions/{id}/agui/events (Server-Sent Events, unbuffered), /agui/run, /agui/interrupt, /health, /mcp/status and /repos/status to the runner of session {id}, found in <AMBIENT_STATE_DIR>/runners: any runner started by \`ambient run --mode local\`, in this shell or another. The proxy's own health is GET /health. Unknown session: 404; runner unreachable: 502.
+  static override description =
+    `Routes /sessions/{id}/agui/events (Server-Sent Events, unbuffered), /agui/run, /agui/interrupt, /health, /mcp/status and /repos/status to the runner of session {id}, found in <AMBIENT_STATE_DIR>/runners: any runner started by \`ambient run --mode local\`, in this shell or another. The proxy's own health is GET /health. Unknown session: 404; runner unreachable: 502.
 
 It answers only Host headers localhost, 127.0.0.1 and [::1] with its port, and the names in LOCAL_PROXY_ALLOWED_HOSTS (else 421: a web page cannot reach it by DNS rebinding), and refuses browser requests from another site that run or interrupt agents unless they come from CORS_ALLOWED_ORIGIN (403).
 
@@ -21,10 +22,13 @@ It answers only Host headers localhost, 127.0.0.1 and [::1] with its port, and t
   }
 
   async run(): Promise<void> {
-    const {flags} = await this.parse(Proxy)
+    const {flags} = await this.parse(ProxyCommand)
     const {config} = this.loadSettings({LOCAL_PROXY_ADDR: flags.addr, CORS_ALLOWED_ORIGIN: flags['cors-origin'], LOG_LEVEL: flags['log-level']})
     const logger = this.createLogger(config.LOG_LEVEL, 'proxy')
-    const [{startAguiProxy}, {RunnerRegistry, registryResolver, runnerRegistryDir}] = await Promise.all([import('../lib/proxy/index.js'), import('../lib/process/index.js')])
+    const [{startAguiProxy}, {RunnerRegistry, registryResolver, runnerRegistryDir}] = await Promise.all([
+      import('../lib/proxy/index.js'),
+      import('../lib/process/index.js'),
+    ])
     const registry = new RunnerRegistry({dir: runnerRegistryDir(config.AMBIENT_STATE_DIR), logger})
     const shutdown = shutdownSignal()
     try {

@@ -39,21 +39,44 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
     'api-port': Flags.integer({default: 8000, min: 0, max: 65_535, description: 'REST port of the embedded server.', helpGroup: 'EMBEDDED'}),
     'grpc-port': Flags.integer({default: 8001, min: 0, max: 65_535, description: 'gRPC port of the embedded server.', helpGroup: 'EMBEDDED'}),
     db: Flags.string({description: 'SQLite file for the embedded server.', helpGroup: 'EMBEDDED'}),
-    watch: Flags.option({options: ['stream', 'poll'] as const, default: 'stream', description: 'Follow the gRPC streams, or poll the REST lists every POLL_INTERVAL_SECONDS (older servers).'})(),
+    watch: Flags.option({
+      options: ['stream', 'poll'] as const,
+      default: 'stream',
+      description: 'Follow the gRPC streams, or poll the REST lists every POLL_INTERVAL_SECONDS (older servers).',
+    })(),
     workers: Flags.integer({min: 1, description: 'Reconcile workers per resource (env WORKER_COUNT).'}),
     'metrics-addr': Flags.string({description: 'Prometheus listener, e.g. :8080; 0 turns it off (env METRICS_ADDR).', helpGroup: 'OPERATIONS'}),
     'probe-addr': Flags.string({description: 'Probe listener (/healthz, /readyz); 0 turns it off (env PROBE_ADDR).', helpGroup: 'OPERATIONS'}),
     'leader-elect': Flags.boolean({description: 'kube mode: reconcile only while holding the Lease.', helpGroup: 'KUBE'}),
     'lease-name': Flags.string({default: 'ambient-control-plane', description: 'Name of the leader-election Lease.', helpGroup: 'KUBE'}),
-    'leader-identity': Flags.string({env: 'POD_NAME', description: 'This replica\'s name in the Lease (default: env POD_NAME, else <hostname>_<uuid>).', helpGroup: 'KUBE'}),
+    'leader-identity': Flags.string({
+      env: 'POD_NAME',
+      description: "This replica's name in the Lease (default: env POD_NAME, else <hostname>_<uuid>).",
+      helpGroup: 'KUBE',
+    }),
     'lease-namespace': Flags.string({description: 'Namespace of the Lease (default NAMESPACE).', helpGroup: 'KUBE'}),
-    'leader-elect-lease-duration': Flags.string({env: 'LEADER_ELECT_LEASE_DURATION', description: 'How long a Lease holds without renewal before another replica may take it, e.g. 15s (default).', helpGroup: 'KUBE'}),
-    'leader-elect-renew-deadline': Flags.string({env: 'LEADER_ELECT_RENEW_DEADLINE', description: 'How long the leader keeps trying to renew before it stops leading, e.g. 10s (default); less than the lease duration.', helpGroup: 'KUBE'}),
-    'leader-elect-retry-period': Flags.string({env: 'LEADER_ELECT_RETRY_PERIOD', description: 'How often candidates try to acquire and the leader renews, e.g. 2s (default).', helpGroup: 'KUBE'}),
+    'leader-elect-lease-duration': Flags.string({
+      env: 'LEADER_ELECT_LEASE_DURATION',
+      description: 'How long a Lease holds without renewal before another replica may take it, e.g. 15s (default).',
+      helpGroup: 'KUBE',
+    }),
+    'leader-elect-renew-deadline': Flags.string({
+      env: 'LEADER_ELECT_RENEW_DEADLINE',
+      description: 'How long the leader keeps trying to renew before it stops leading, e.g. 10s (default); less than the lease duration.',
+      helpGroup: 'KUBE',
+    }),
+    'leader-elect-retry-period': Flags.string({
+      env: 'LEADER_ELECT_RETRY_PERIOD',
+      description: 'How often candidates try to acquire and the leader renews, e.g. 2s (default).',
+      helpGroup: 'KUBE',
+    }),
     kubeconfig: Flags.string({description: 'Kubeconfig file (env KUBECONFIG).', helpGroup: 'KUBE'}),
     'kube-qps': Flags.string({description: 'Client-side Kubernetes rate limit (env KUBE_QPS, default 50).', helpGroup: 'KUBE'}),
     'kube-burst': Flags.integer({description: 'Burst of that rate limit (env KUBE_BURST, default 100).', helpGroup: 'KUBE'}),
-    'runner-command': Flags.string({description: 'local mode: the runner command (env LOCAL_RUNNER_COMMAND; with --embedded the built-in echo runner).', helpGroup: 'LOCAL'}),
+    'runner-command': Flags.string({
+      description: 'local mode: the runner command (env LOCAL_RUNNER_COMMAND; with --embedded the built-in echo runner).',
+      helpGroup: 'LOCAL',
+    }),
   }
 
   async run(): Promise<void> {
@@ -113,9 +136,23 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
       }
       if (logFile) process.stderr.write(`ambient run --mode ${resolved.config.MODE}: logs in ${logFile}\n`)
       const leaderElection: LeaderElectionFlags | undefined = flags['leader-elect']
-        ? {identity: flags['leader-identity'], leaseName: flags['lease-name'], leaseNamespace: flags['lease-namespace'] ?? resolved.config.NAMESPACE, ...leaseTiming}
+        ? {
+            identity: flags['leader-identity'],
+            leaseName: flags['lease-name'],
+            leaseNamespace: flags['lease-namespace'] ?? resolved.config.NAMESPACE,
+            ...leaseTiming,
+          }
         : undefined
-      await this.runControlPlane({config: resolved.config, once: flags.once, watch: flags.watch, leaderElection, logger, interactive, runnerCommand, signal: shutdown})
+      await this.runControlPlane({
+        config: resolved.config,
+        once: flags.once,
+        watch: flags.watch,
+        leaderElection,
+        logger,
+        interactive,
+        runnerCommand,
+        signal: shutdown,
+      })
     } finally {
       await embedded?.close()
       logger.flush()
@@ -167,7 +204,8 @@ SIGINT/SIGTERM stop watching, drain in-flight reconciles and exit 0. Exit 2: inv
         for (const tally of Object.values(plane.tallies)) out.write(tally.line())
         await out.flush()
       } else {
-        for (const tally of Object.values(plane.tallies)) this.log(`${tally.resource}: ${tally.added} added, ${tally.modified} modified, ${tally.deleted} deleted`)
+        for (const tally of Object.values(plane.tallies))
+          this.log(`${tally.resource}: ${tally.added} added, ${tally.modified} modified, ${tally.deleted} deleted`)
       }
     }
   }
@@ -179,7 +217,11 @@ interface LeaseTiming {
   retryPeriodMs?: number
 }
 
-function leaseTimingFlags(flags: {'leader-elect-lease-duration'?: string; 'leader-elect-renew-deadline'?: string; 'leader-elect-retry-period'?: string}): LeaseTiming {
+function leaseTimingFlags(flags: {
+  'leader-elect-lease-duration'?: string
+  'leader-elect-renew-deadline'?: string
+  'leader-elect-retry-period'?: string
+}): LeaseTiming {
   const timing = {
     leaseDurationMs: parseDurationFlag('leader-elect-lease-duration', flags['leader-elect-lease-duration']),
     renewDeadlineMs: parseDurationFlag('leader-elect-renew-deadline', flags['leader-elect-renew-deadline']),

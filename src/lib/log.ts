@@ -87,6 +87,9 @@ export interface FatalError {
 export function logFatal(error: FatalError, fields: {exitCode: number}, fd = 2): void {
   // `err` as given: pino's error serializer would rebuild it from an Error (type "Object", empty stack).
   const serializers = {err: (value: FatalError) => value}
-  const logger = pino({name: 'ambient', level: 'fatal', serializers, redact: {paths: REDACT, censor: '[redacted]'}}, terminalSafeLines(pino.destination({fd, sync: true})))
+  const logger = pino(
+    {name: 'ambient', level: 'fatal', serializers, redact: {paths: REDACT, censor: '[redacted]'}},
+    terminalSafeLines(pino.destination({fd, sync: true})),
+  )
   logger.fatal({err: error, exitCode: fields.exitCode}, error.message)
 }

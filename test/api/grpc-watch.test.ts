@@ -7,7 +7,12 @@ import type {AddressInfo} from 'node:net'
 import {Server, ServerCredentials, status, type ServerWritableStream, type ServiceError} from '@grpc/grpc-js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {EventType} from '../../src/gen/ambient/v1/common.js'
-import {SessionServiceService, type SessionServiceServer, type WatchSessionsRequest, type SessionWatchEvent} from '../../src/gen/ambient/v1/sessions.js'
+import {
+  SessionServiceService,
+  type SessionServiceServer,
+  type WatchSessionsRequest,
+  type SessionWatchEvent,
+} from '../../src/gen/ambient/v1/sessions.js'
 import {WatchStreamError} from '../../src/lib/api/errors.js'
 import {GrpcClient} from '../../src/lib/api/grpc.js'
 import type {ObjectMeta, Project, ProjectSettings, Session, WatchEvent} from '../../src/lib/api/types.js'
@@ -154,7 +159,10 @@ describe('GrpcClient.watch', () => {
       await waitFor(() => state.blocked, 'the server to be held back')
       // A client that read ahead would move these 16 MB over loopback in a fraction of this
       // window; one that respects flow control keeps the server blocked however long we wait.
-      const readAhead = await waitFor(() => state.sent >= total / 2, 'read-ahead', 1000).then(() => true, () => false)
+      const readAhead = await waitFor(() => state.sent >= total / 2, 'read-ahead', 1000).then(
+        () => true,
+        () => false,
+      )
       expect(readAhead).toBe(false)
       expect(state.blocked).toBe(true)
 
@@ -259,7 +267,8 @@ async function streamServer(options: StreamServerOptions) {
   const prompt = 'x'.repeat(options.promptBytes)
   const state = {sent: 0, blocked: false, done: false}
   const fast = new Server()
-  const unimplemented = (_call: unknown, callback: (err: Partial<ServiceError>) => void) => callback({code: status.UNIMPLEMENTED, details: 'not here'})
+  const unimplemented = (_call: unknown, callback: (err: Partial<ServiceError>) => void) =>
+    callback({code: status.UNIMPLEMENTED, details: 'not here'})
   const impl: SessionServiceServer = {
     getSession: unimplemented,
     createSession: unimplemented,
@@ -271,7 +280,11 @@ async function streamServer(options: StreamServerOptions) {
       const pump = () => {
         while (state.sent < total) {
           const id = `s-${state.sent}`
-          const session = {metadata: {id, kind: 'Session', href: '', created_at: {seconds: 1, nanos: 0}, updated_at: {seconds: 1, nanos: 0}}, name: id, prompt}
+          const session = {
+            metadata: {id, kind: 'Session', href: '', created_at: {seconds: 1, nanos: 0}, updated_at: {seconds: 1, nanos: 0}},
+            name: id,
+            prompt,
+          }
           state.sent++
           if (!call.write({type: EventType.EVENT_TYPE_CREATED, session, resource_id: id})) {
             state.blocked = true
@@ -310,4 +323,3 @@ function subscriptions(resource: 'sessions' | 'projects' | 'project_settings'): 
     await waitFor(() => server.store.listenerCount(resource) >= base + n, `the server to register ${n} ${resource} watch(es)`)
   }
 }
-

@@ -69,8 +69,38 @@ describe('Session round trip', () => {
   it('carries every proto field REST -> domain -> gRPC -> domain unchanged', async () => {
     const rest = restClient(server)
     const spec = fieldValues('')
-    const specFields = ['name', 'repo_url', 'prompt', 'created_by_user_id', 'assigned_user_id', 'workflow_id', 'repos', 'timeout', 'llm_model', 'llm_temperature', 'llm_max_tokens', 'parent_session_id', 'bot_account_name', 'resource_overrides', 'environment_variables', 'labels', 'annotations', 'project_id']
-    const statusFields = ['phase', 'start_time', 'completion_time', 'sdk_session_id', 'sdk_restart_count', 'conditions', 'reconciled_repos', 'reconciled_workflow', 'kube_cr_uid', 'kube_namespace']
+    const specFields = [
+      'name',
+      'repo_url',
+      'prompt',
+      'created_by_user_id',
+      'assigned_user_id',
+      'workflow_id',
+      'repos',
+      'timeout',
+      'llm_model',
+      'llm_temperature',
+      'llm_max_tokens',
+      'parent_session_id',
+      'bot_account_name',
+      'resource_overrides',
+      'environment_variables',
+      'labels',
+      'annotations',
+      'project_id',
+    ]
+    const statusFields = [
+      'phase',
+      'start_time',
+      'completion_time',
+      'sdk_session_id',
+      'sdk_restart_count',
+      'conditions',
+      'reconciled_repos',
+      'reconciled_workflow',
+      'kube_cr_uid',
+      'kube_namespace',
+    ]
     const createBody = Object.fromEntries(specFields.map((f) => [f, spec[f]]))
     const created = await rest.create<Session>('sessions' as string, createBody)
     await rest.patchStatus(created.id, Object.fromEntries(statusFields.map((f) => [f, spec[f]])))

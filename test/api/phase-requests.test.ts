@@ -26,7 +26,9 @@ describe('pendingPhaseRequest', () => {
       expect(pendingPhaseRequest({phase: 'Pending', updated_at: AFTER}, {phase, completionTime: ENDED}), phase).toBe('restart')
     }
     // Equal instants in other spellings are not "after".
-    expect(pendingPhaseRequest({phase: 'Pending', updated_at: '2026-03-01T10:00:00.000000Z'}, {phase: 'Failed', completionTime: ENDED})).toBeUndefined()
+    expect(
+      pendingPhaseRequest({phase: 'Pending', updated_at: '2026-03-01T10:00:00.000000Z'}, {phase: 'Failed', completionTime: ENDED}),
+    ).toBeUndefined()
   })
 
   it('no restart while the run has not ended, or without a time to compare', () => {
@@ -59,12 +61,19 @@ describe('keepPendingRequest', () => {
   })
 
   it('drops them while a restart is pending', () => {
-    const kept = keepPendingRequest({phase: 'Pending', updated_at: AFTER}, {...copied, phase: 'Completed'}, {phase: 'Completed', completionTime: ENDED})
+    const kept = keepPendingRequest(
+      {phase: 'Pending', updated_at: AFTER},
+      {...copied, phase: 'Completed'},
+      {phase: 'Completed', completionTime: ENDED},
+    )
     expect(kept).toEqual({start_time: ENDED, conditions: '[]', sdk_session_id: 'sdk-1'})
   })
 
   it('copies everything once the run has taken the request up, or when none is pending', () => {
-    expect(keepPendingRequest({phase: 'Stopping'}, {...copied, phase: 'Stopped'}, {phase: 'Stopped', completionTime: ENDED})).toEqual({...copied, phase: 'Stopped'})
+    expect(keepPendingRequest({phase: 'Stopping'}, {...copied, phase: 'Stopped'}, {phase: 'Stopped', completionTime: ENDED})).toEqual({
+      ...copied,
+      phase: 'Stopped',
+    })
     expect(keepPendingRequest({phase: 'Running'}, copied, {phase: 'Running'})).toEqual(copied)
   })
 

@@ -171,7 +171,15 @@ describe('RestClient writes', () => {
     expect(gone).toBeInstanceOf(ApiError)
     const err = gone as ApiError
     expect(err.message).toBe(`session ${created.id} not found`)
-    expect(err).toMatchObject({status: 404, code: 'ERR_API_NOT_FOUND', method: 'GET', resource: 'sessions', id: created.id, errorId: '7', serverCode: 'ambient-api-server-7'})
+    expect(err).toMatchObject({
+      status: 404,
+      code: 'ERR_API_NOT_FOUND',
+      method: 'GET',
+      resource: 'sessions',
+      id: created.id,
+      errorId: '7',
+      serverCode: 'ambient-api-server-7',
+    })
     expect(err.reason).toContain(created.id)
     expect(err.operationId).toMatch(/\S/)
     expect(err.path).toBe(`${server.basePath}/sessions/${created.id}`)
@@ -265,7 +273,16 @@ describe('RestClient against a misbehaving server', () => {
       if (url.includes('/numcode')) {
         // An older server's numeric code, and a reason with terminal escapes in it.
         res.writeHead(409, {'content-type': 'application/json'})
-        res.end(JSON.stringify({kind: 'Error', id: '6', href: '/errors/6', code: 409, reason: 'taken \u001b[31mred\u001b[0m\u0007 by x', operation_id: 'op'}))
+        res.end(
+          JSON.stringify({
+            kind: 'Error',
+            id: '6',
+            href: '/errors/6',
+            code: 409,
+            reason: 'taken \u001b[31mred\u001b[0m\u0007 by x',
+            operation_id: 'op',
+          }),
+        )
         return
       }
       if (url.includes('/notjson')) {
@@ -275,7 +292,18 @@ describe('RestClient against a misbehaving server', () => {
       }
       if (url.includes('/sessions/odd')) {
         res.writeHead(200, {'content-type': 'application/json'})
-        res.end(JSON.stringify({id: 'odd', kind: 'Session', href: '/x', name: 'odd', created_at: '2026-01-01T00:00:00.1Z', updated_at: '2026-01-01T01:00:00+01:00', prompt: null, start_time: 'garbage'}))
+        res.end(
+          JSON.stringify({
+            id: 'odd',
+            kind: 'Session',
+            href: '/x',
+            name: 'odd',
+            created_at: '2026-01-01T00:00:00.1Z',
+            updated_at: '2026-01-01T01:00:00+01:00',
+            prompt: null,
+            start_time: 'garbage',
+          }),
+        )
         return
       }
       res.writeHead(404).end()

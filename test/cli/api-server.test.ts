@@ -28,7 +28,10 @@ interface Ready {
 }
 
 async function startServer(args: string[]): Promise<{child: ChildProcess; ready: Ready; exited: Promise<number | null>}> {
-  const child = spawn(node, [path.join(root, 'bin/run.js'), 'api-server', '--port', '0', '--grpc-port', '0', '--json', ...args], {env, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(node, [path.join(root, 'bin/run.js'), 'api-server', '--port', '0', '--grpc-port', '0', '--json', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.push(child)
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const ready = await new Promise<Ready>((resolve, reject) => {
@@ -56,7 +59,10 @@ describe('ambient api-server', () => {
     expect(first.ready.token).toMatch(/^[\w-]{20,}$/)
 
     // No --server, no --token: both come from the settings file the server wrote.
-    const created = JSON.parse((await cli('sessions', 'create', '--name', 'persisted', '--prompt', 'hello', '--json')).stdout) as {id: string; created_at: string}
+    const created = JSON.parse((await cli('sessions', 'create', '--name', 'persisted', '--prompt', 'hello', '--json')).stdout) as {
+      id: string
+      created_at: string
+    }
     expect(created.id).toBeTruthy()
 
     first.child.kill('SIGTERM')

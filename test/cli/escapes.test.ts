@@ -25,7 +25,18 @@ beforeAll(async () => {
   // A runner record as a runner (or anyone who can write the state directory) could leave it.
   const runners = path.join(stateDir, 'runners')
   fs.mkdirSync(runners, {recursive: true, mode: 0o700})
-  const record = {sessionId: 'forged-1', pid: 2 ** 22 - 3, pgid: 2 ** 22 - 3, port: 1, workspace: HOSTILE, command: HOSTILE, startTime: HOSTILE, processStartTicks: 1, token: 't', ownerPid: 2 ** 22 - 5}
+  const record = {
+    sessionId: 'forged-1',
+    pid: 2 ** 22 - 3,
+    pgid: 2 ** 22 - 3,
+    port: 1,
+    workspace: HOSTILE,
+    command: HOSTILE,
+    startTime: HOSTILE,
+    processStartTicks: 1,
+    token: 't',
+    ownerPid: 2 ** 22 - 5,
+  }
   fs.writeFileSync(path.join(runners, 'forged-1.json'), JSON.stringify(record), {mode: 0o600})
 })
 
@@ -89,14 +100,18 @@ describe('human views show hostile strings escaped, never raw', () => {
 })
 
 describe('--json stays exact JSON', () => {
-  it.each(['sessions ls', `sessions get ${PLAIN_ID}`, 'projects ls', 'project-settings ls', 'runners ls'])('%s --json', {timeout: 60_000}, async (command) => {
-    const result = await cli([...command.split(' '), '--json'])
-    expect(result.code, result.stderr).toBe(0)
-    expectSafe(result, `${command} --json`)
-    const parsed = JSON.stringify(JSON.parse(result.stdout))
-    // The very same strings come back out of the JSON.
-    expect(parsed).toContain(JSON.stringify(HOSTILE).slice(1, -1))
-  })
+  it.each(['sessions ls', `sessions get ${PLAIN_ID}`, 'projects ls', 'project-settings ls', 'runners ls'])(
+    '%s --json',
+    {timeout: 60_000},
+    async (command) => {
+      const result = await cli([...command.split(' '), '--json'])
+      expect(result.code, result.stderr).toBe(0)
+      expectSafe(result, `${command} --json`)
+      const parsed = JSON.stringify(JSON.parse(result.stdout))
+      // The very same strings come back out of the JSON.
+      expect(parsed).toContain(JSON.stringify(HOSTILE).slice(1, -1))
+    },
+  )
 
   it('an error under --json keeps the server reason exactly', {timeout: 60_000}, async () => {
     const result = await cli(['sessions', 'get', REFUSED_ID, '--json'])
@@ -111,7 +126,10 @@ describe('--json stays exact JSON', () => {
     const result = await cli(['diff', 'sessions', '--json'])
     expect(result.code, result.stderr).toBe(1)
     expectSafe(result, 'diff --json')
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown)
     expect(JSON.stringify(lines)).toContain(JSON.stringify(HOSTILE).slice(1, -1))
   })
 })

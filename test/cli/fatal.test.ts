@@ -75,7 +75,9 @@ describe('fatal errors when stderr is not a terminal', () => {
   it('an error nobody expected keeps its stack', async () => {
     const script = `import {endWithError} from ${JSON.stringify(path.join(root, 'dist/lib/cli/fatal.js'))}; await endWithError(new TypeError('boom'))`
     const r = await new Promise<CliResult>((resolve) => {
-      execFile(process.execPath, ['--input-type=module', '-e', script], {timeout: 30_000}, (err, stdout, stderr) => resolve({code: err ? Number(err.code) : 0, stdout, stderr}))
+      execFile(process.execPath, ['--input-type=module', '-e', script], {timeout: 30_000}, (err, stdout, stderr) =>
+        resolve({code: err ? Number(err.code) : 0, stdout, stderr}),
+      )
     })
     expect(r.code).toBe(1)
     const line = fatalLine(r)
@@ -86,11 +88,14 @@ describe('fatal errors when stderr is not a terminal', () => {
 
 describe('fatal errors at a terminal', () => {
   // `script` gives the command a pseudo-terminal (util-linux; present wherever the tests run).
-  it.runIf(fs.existsSync('/usr/bin/script'))('print oclif\'s readable text, with the same exit code', async () => {
+  it.runIf(fs.existsSync('/usr/bin/script'))("print oclif's readable text, with the same exit code", async () => {
     const command = [process.execPath, path.join(root, 'bin/run.js'), 'config', 'get', 'NOPE'].map((a) => `'${a}'`).join(' ')
     const r = await new Promise<CliResult>((resolve) => {
-      execFile('script', ['-qefc', command, '/dev/null'], {env: {...process.env, AMBIENT_CONFIG_DIR: path.join(tmp, 'config'), NO_COLOR: '1'}, timeout: 60_000}, (err, stdout, stderr) =>
-        resolve({code: err ? Number(err.code) : 0, stdout, stderr}),
+      execFile(
+        'script',
+        ['-qefc', command, '/dev/null'],
+        {env: {...process.env, AMBIENT_CONFIG_DIR: path.join(tmp, 'config'), NO_COLOR: '1'}, timeout: 60_000},
+        (err, stdout, stderr) => resolve({code: err ? Number(err.code) : 0, stdout, stderr}),
       )
     })
     expect(r.code).toBe(2)

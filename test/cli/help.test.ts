@@ -9,7 +9,19 @@ const run = promisify(execFile)
 describe('ambient --help', () => {
   it('lists the command topics', async () => {
     const {stdout} = await run(process.execPath, [path.join(root, 'bin/run.js'), '--help'], {cwd: root})
-    for (const topic of ['api-server', 'config', 'diff', 'echo-runner', 'project-settings', 'projects', 'proxy', 'run', 'runners', 'sessions', 'watch']) {
+    for (const topic of [
+      'api-server',
+      'config',
+      'diff',
+      'echo-runner',
+      'project-settings',
+      'projects',
+      'proxy',
+      'run',
+      'runners',
+      'sessions',
+      'watch',
+    ]) {
       expect(stdout).toMatch(new RegExp(`^\\s+${topic}\\s`, 'm'))
     }
   })

@@ -41,7 +41,17 @@ afterAll(async () => {
 
 /** HOME under which nothing can be created, no settings or state folder configured. */
 function homeless(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {HOME: home, XDG_CONFIG_HOME: undefined, AMBIENT_API_SERVER_URL: api.url, AMBIENT_GRPC_SERVER_ADDR: api.grpcAddress, AMBIENT_API_TOKEN: TOKEN, METRICS_ADDR: '0', PROBE_ADDR: '0', LOG_LEVEL: 'warn', ...extra}
+  return {
+    HOME: home,
+    XDG_CONFIG_HOME: undefined,
+    AMBIENT_API_SERVER_URL: api.url,
+    AMBIENT_GRPC_SERVER_ADDR: api.grpcAddress,
+    AMBIENT_API_TOKEN: TOKEN,
+    METRICS_ADDR: '0',
+    PROBE_ADDR: '0',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  }
 }
 
 const ok = (r: CliResult) => expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0)
@@ -62,12 +72,18 @@ describe('a HOME where nothing can be created', () => {
     const test = await runCli(['run', '--mode', 'test', '--once', '--json'], homeless())
     ok(test)
     expect(tallies(test)).toEqual(['sessions', 'projects', 'project_settings'])
-    const kubeRun = await runCli(['run', '--mode', 'kube', '--once', '--json', '--kubeconfig', kube.kubeconfigPath], homeless({NAMESPACE: 'ambient-code'}))
+    const kubeRun = await runCli(
+      ['run', '--mode', 'kube', '--once', '--json', '--kubeconfig', kube.kubeconfigPath],
+      homeless({NAMESPACE: 'ambient-code'}),
+    )
     ok(kubeRun)
     expect(tallies(kubeRun)).toEqual(['sessions', 'projects', 'project_settings'])
     // Local mode writes its state where it is told to (the image sets these under /tmp).
     const state = path.join(tmp, 'state')
-    const local = await runCli(['run', '--mode', 'local', '--once', '--json'], homeless({AMBIENT_STATE_DIR: state, LOCAL_WORKSPACE_ROOT: path.join(tmp, 'workspaces'), LOCAL_PROXY_ADDR: '127.0.0.1:0'}))
+    const local = await runCli(
+      ['run', '--mode', 'local', '--once', '--json'],
+      homeless({AMBIENT_STATE_DIR: state, LOCAL_WORKSPACE_ROOT: path.join(tmp, 'workspaces'), LOCAL_PROXY_ADDR: '127.0.0.1:0'}),
+    )
     ok(local)
     expect(fs.statSync(home).isFile()).toBe(true)
   })
@@ -81,7 +97,10 @@ describe('a HOME where nothing can be created', () => {
     const embedded = await runCli(['run', '--mode', 'test', '--embedded', '--once', '--json', '--api-port', '0', '--grpc-port', '0'], homeless())
     expect(embedded.code).toBe(2)
     expect(embedded.stderr).toContain('AMBIENT_CONFIG_DIR: cannot create')
-    const local = await runCli(['run', '--mode', 'local', '--once', '--json'], homeless({AMBIENT_STATE_DIR: under('state'), LOCAL_PROXY_ADDR: '127.0.0.1:0'}))
+    const local = await runCli(
+      ['run', '--mode', 'local', '--once', '--json'],
+      homeless({AMBIENT_STATE_DIR: under('state'), LOCAL_PROXY_ADDR: '127.0.0.1:0'}),
+    )
     expect(local.code).toBe(2)
     expect(local.stderr).toContain(`AMBIENT_STATE_DIR: cannot create ${under('state')}`)
   })
@@ -89,7 +108,10 @@ describe('a HOME where nothing can be created', () => {
   it('lets run --embedded use its own token when AMBIENT_API_TOKEN_FILE is set (the Deployment sets one)', async () => {
     const tokenFile = path.join(tmp, 'token')
     fs.writeFileSync(tokenFile, 'the-cluster-token\n')
-    const r = await runCli(['run', '--mode', 'test', '--embedded', '--once', '--json', '--api-port', '0', '--grpc-port', '0'], homeless({AMBIENT_CONFIG_DIR: path.join(tmp, 'config'), AMBIENT_API_TOKEN: undefined, AMBIENT_API_TOKEN_FILE: tokenFile}))
+    const r = await runCli(
+      ['run', '--mode', 'test', '--embedded', '--once', '--json', '--api-port', '0', '--grpc-port', '0'],
+      homeless({AMBIENT_CONFIG_DIR: path.join(tmp, 'config'), AMBIENT_API_TOKEN: undefined, AMBIENT_API_TOKEN_FILE: tokenFile}),
+    )
     ok(r)
     expect(tallies(r)).toEqual(['sessions', 'projects', 'project_settings'])
   })
@@ -110,8 +132,11 @@ describe('a uid without a passwd entry', () => {
 
   it.runIf(process.getuid?.() === 0)('starts as uid 10001 with HOME / (as root only: needs setuid)', async () => {
     const r = await new Promise<{code: number; stdout: string; stderr: string}>((resolve) => {
-      execFile(process.execPath, [path.join(root, 'bin/run.js'), '--version'], {cwd: root, uid: 10001, gid: 10001, env: {PATH: process.env.PATH, HOME: '/'}, timeout: 60_000}, (err, stdout, stderr) =>
-        resolve({code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr}),
+      execFile(
+        process.execPath,
+        [path.join(root, 'bin/run.js'), '--version'],
+        {cwd: root, uid: 10001, gid: 10001, env: {PATH: process.env.PATH, HOME: '/'}, timeout: 60_000},
+        (err, stdout, stderr) => resolve({code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr}),
       )
     })
     expect(r.code, r.stderr).toBe(0)

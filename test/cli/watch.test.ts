@@ -28,10 +28,14 @@ interface Line {
 }
 
 function watch(server: ApiServer, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const child = spawn(path.join(root, 'node_modules/.bin/node'), [path.join(root, 'bin/run.js'), 'watch', ...args, '--server', server.url, '--token', token], {
-    env: {...process.env, AMBIENT_CONFIG_DIR: path.join(tmp, 'cfg'), AMBIENT_GRPC_SERVER_ADDR: server.grpcAddress, LOG_LEVEL: 'warn', ...extraEnv},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    path.join(root, 'node_modules/.bin/node'),
+    [path.join(root, 'bin/run.js'), 'watch', ...args, '--server', server.url, '--token', token],
+    {
+      env: {...process.env, AMBIENT_CONFIG_DIR: path.join(tmp, 'cfg'), AMBIENT_GRPC_SERVER_ADDR: server.grpcAddress, LOG_LEVEL: 'warn', ...extraEnv},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   const lines: Line[] = []
   let raw = ''
   let stderr = ''

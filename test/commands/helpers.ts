@@ -16,7 +16,9 @@ export interface CliResult {
 /** Fails early, with the fix, when the CLI has not been built with these commands. */
 export function assertBuilt(commands: readonly string[]): void {
   const manifestPath = path.join(root, 'oclif.manifest.json')
-  const manifest = fs.existsSync(manifestPath) ? (JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {commands: Record<string, unknown>}) : undefined
+  const manifest = fs.existsSync(manifestPath)
+    ? (JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {commands: Record<string, unknown>})
+    : undefined
   for (const id of commands) {
     const file = path.join(root, 'dist/commands', `${id.replaceAll(':', '/')}.js`)
     if (!fs.existsSync(file) || (manifest && !(id in manifest.commands))) {

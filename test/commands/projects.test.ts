@@ -11,7 +11,16 @@ let configDir: string
 let env: Record<string, string>
 
 beforeAll(async () => {
-  assertBuilt(['projects:ls', 'projects:get', 'projects:create', 'projects:rm', 'project-settings:ls', 'project-settings:get', 'project-settings:create', 'project-settings:rm'])
+  assertBuilt([
+    'projects:ls',
+    'projects:get',
+    'projects:create',
+    'projects:rm',
+    'project-settings:ls',
+    'project-settings:get',
+    'project-settings:create',
+    'project-settings:rm',
+  ])
   server = await startApiServer({host: '127.0.0.1', port: 0, grpcPort: 0, token: TOKEN})
   configDir = tempConfigDir()
   env = {AMBIENT_CONFIG_DIR: configDir, AMBIENT_API_SERVER_URL: server.url, AMBIENT_API_TOKEN: TOKEN}
@@ -67,7 +76,17 @@ describe('project-settings', () => {
   it('creates, gets, lists and deletes project settings', async () => {
     const project = server.store.create('projects', {name: 'team-b'})
     const created = await runCli(
-      ['project-settings', 'create', '--project-id', project.id, '--group-access', '[{"group": "devs", "role": "edit"}]', '--repositories', '[{"url": "https://github.com/acme/web"}]', '--json'],
+      [
+        'project-settings',
+        'create',
+        '--project-id',
+        project.id,
+        '--group-access',
+        '[{"group": "devs", "role": "edit"}]',
+        '--repositories',
+        '[{"url": "https://github.com/acme/web"}]',
+        '--json',
+      ],
       env,
     )
     expect(created.code, created.stderr).toBe(0)

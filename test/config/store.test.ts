@@ -107,6 +107,8 @@ describe('ensureDir', () => {
     expect(fs.statSync(dir).isDirectory()).toBe(true)
     fs.writeFileSync(path.join(tmp, 'file'), '')
     const err = configError(() => ensureDir({dir: path.join(tmp, 'file', 'state'), variable: 'AMBIENT_STATE_DIR', purpose: 'the runner registry'}))
-    expect(err.message).toMatch(/^AMBIENT_STATE_DIR: cannot create .*file\/state for the runner registry \(ENOTDIR: not a directory\); set AMBIENT_STATE_DIR to a writable folder$/)
+    expect(err.message).toMatch(
+      /^AMBIENT_STATE_DIR: cannot create .*file\/state for the runner registry \(ENOTDIR: not a directory\); set AMBIENT_STATE_DIR to a writable folder$/,
+    )
   })
 })

@@ -5,8 +5,14 @@
 import {execFileSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 import {fromBinary} from '@bufbuild/protobuf'
-import {BinaryReader, BinaryWriter} from '@bufbuild/protobuf/wire'
-import {FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorSetSchema, type DescriptorProto, type FileDescriptorSet} from '@bufbuild/protobuf/wkt'
+import {BinaryReader, type BinaryWriter} from '@bufbuild/protobuf/wire'
+import {
+  FieldDescriptorProto_Label,
+  FieldDescriptorProto_Type,
+  FileDescriptorSetSchema,
+  type DescriptorProto,
+  type FileDescriptorSet,
+} from '@bufbuild/protobuf/wkt'
 import {beforeAll, describe, expect, it} from 'vitest'
 import * as common from '../../src/gen/ambient/v1/common.js'
 import * as projectSettings from '../../src/gen/ambient/v1/project_settings.js'
@@ -38,53 +44,138 @@ const MESSAGES: Record<string, MessageSpec> = {
   Error: {fields: ['1 id string', '2 kind string', '3 href string', '4 code int32', '5 reason string', '6 operation_id string']},
   Session: {
     fields: [
-      '1 metadata ObjectReference', '2 name string', '3 repo_url string?', '4 prompt string?', '5 created_by_user_id string?',
-      '6 assigned_user_id string?', '7 workflow_id string?', '8 repos string?', '10 timeout int32?', '11 llm_model string?',
-      '12 llm_temperature double?', '13 llm_max_tokens int32?', '14 parent_session_id string?', '15 bot_account_name string?',
-      '16 resource_overrides string?', '17 environment_variables string?', '18 labels string?', '19 annotations string?',
-      '20 project_id string?', '21 phase string?', '22 start_time Timestamp?', '23 completion_time Timestamp?',
-      '24 sdk_session_id string?', '25 sdk_restart_count int32?', '26 conditions string?', '27 reconciled_repos string?',
-      '28 reconciled_workflow string?', '29 kube_cr_name string?', '30 kube_cr_uid string?', '31 kube_namespace string?',
+      '1 metadata ObjectReference',
+      '2 name string',
+      '3 repo_url string?',
+      '4 prompt string?',
+      '5 created_by_user_id string?',
+      '6 assigned_user_id string?',
+      '7 workflow_id string?',
+      '8 repos string?',
+      '10 timeout int32?',
+      '11 llm_model string?',
+      '12 llm_temperature double?',
+      '13 llm_max_tokens int32?',
+      '14 parent_session_id string?',
+      '15 bot_account_name string?',
+      '16 resource_overrides string?',
+      '17 environment_variables string?',
+      '18 labels string?',
+      '19 annotations string?',
+      '20 project_id string?',
+      '21 phase string?',
+      '22 start_time Timestamp?',
+      '23 completion_time Timestamp?',
+      '24 sdk_session_id string?',
+      '25 sdk_restart_count int32?',
+      '26 conditions string?',
+      '27 reconciled_repos string?',
+      '28 reconciled_workflow string?',
+      '29 kube_cr_name string?',
+      '30 kube_cr_uid string?',
+      '31 kube_namespace string?',
     ],
     reserved: INTERACTIVE(9),
   },
   UpdateSessionStatusRequest: {
     fields: [
-      '1 id string', '2 phase string?', '3 start_time Timestamp?', '4 completion_time Timestamp?', '5 sdk_session_id string?',
-      '6 sdk_restart_count int32?', '7 conditions string?', '8 reconciled_repos string?', '9 reconciled_workflow string?',
-      '10 kube_cr_uid string?', '11 kube_namespace string?',
+      '1 id string',
+      '2 phase string?',
+      '3 start_time Timestamp?',
+      '4 completion_time Timestamp?',
+      '5 sdk_session_id string?',
+      '6 sdk_restart_count int32?',
+      '7 conditions string?',
+      '8 reconciled_repos string?',
+      '9 reconciled_workflow string?',
+      '10 kube_cr_uid string?',
+      '11 kube_namespace string?',
     ],
   },
   ListSessionsRequest: listRequest,
   ListSessionsResponse: listResponse('Session'),
   WatchSessionsRequest: empty,
   SessionWatchEvent: watchEvent('session', 'Session'),
-  Project: {fields: ['1 metadata ObjectReference', '2 name string', '3 display_name string?', '4 description string?', '5 labels string?', '6 annotations string?', '7 status string?']},
+  Project: {
+    fields: [
+      '1 metadata ObjectReference',
+      '2 name string',
+      '3 display_name string?',
+      '4 description string?',
+      '5 labels string?',
+      '6 annotations string?',
+      '7 status string?',
+    ],
+  },
   ProjectWatchEvent: watchEvent('project', 'Project'),
-  ProjectSettings: {fields: ['1 metadata ObjectReference', '2 project_id string', '3 group_access string?', '5 repositories string?'], reserved: RUNNER_SECRETS(4)},
+  ProjectSettings: {
+    fields: ['1 metadata ObjectReference', '2 project_id string', '3 group_access string?', '5 repositories string?'],
+    reserved: RUNNER_SECRETS(4),
+  },
   ProjectSettingsWatchEvent: watchEvent('project_settings', 'ProjectSettings'),
   CreateSessionRequest: {
     fields: [
-      '1 name string', '2 repo_url string?', '3 prompt string?', '4 created_by_user_id string?', '5 assigned_user_id string?',
-      '6 workflow_id string?', '7 repos string?', '9 timeout int32?', '10 llm_model string?', '11 llm_temperature double?',
-      '12 llm_max_tokens int32?', '13 parent_session_id string?', '14 bot_account_name string?', '15 resource_overrides string?',
-      '16 environment_variables string?', '17 labels string?', '18 annotations string?', '19 project_id string?',
+      '1 name string',
+      '2 repo_url string?',
+      '3 prompt string?',
+      '4 created_by_user_id string?',
+      '5 assigned_user_id string?',
+      '6 workflow_id string?',
+      '7 repos string?',
+      '9 timeout int32?',
+      '10 llm_model string?',
+      '11 llm_temperature double?',
+      '12 llm_max_tokens int32?',
+      '13 parent_session_id string?',
+      '14 bot_account_name string?',
+      '15 resource_overrides string?',
+      '16 environment_variables string?',
+      '17 labels string?',
+      '18 annotations string?',
+      '19 project_id string?',
     ],
     reserved: INTERACTIVE(8),
   },
   UpdateSessionRequest: {
     fields: [
-      '1 id string', '2 name string?', '3 repo_url string?', '4 prompt string?', '5 assigned_user_id string?', '6 workflow_id string?',
-      '7 repos string?', '9 timeout int32?', '10 llm_model string?', '11 llm_temperature double?', '12 llm_max_tokens int32?',
-      '13 parent_session_id string?', '14 bot_account_name string?', '15 resource_overrides string?', '16 environment_variables string?',
-      '17 labels string?', '18 annotations string?', '19 project_id string?',
+      '1 id string',
+      '2 name string?',
+      '3 repo_url string?',
+      '4 prompt string?',
+      '5 assigned_user_id string?',
+      '6 workflow_id string?',
+      '7 repos string?',
+      '9 timeout int32?',
+      '10 llm_model string?',
+      '11 llm_temperature double?',
+      '12 llm_max_tokens int32?',
+      '13 parent_session_id string?',
+      '14 bot_account_name string?',
+      '15 resource_overrides string?',
+      '16 environment_variables string?',
+      '17 labels string?',
+      '18 annotations string?',
+      '19 project_id string?',
     ],
     reserved: INTERACTIVE(8),
   },
   CreateProjectRequest: {fields: ['1 name string', '2 display_name string?', '3 description string?', '4 labels string?', '5 annotations string?']},
-  UpdateProjectRequest: {fields: ['1 id string', '2 name string?', '3 display_name string?', '4 description string?', '5 labels string?', '6 annotations string?', '7 status string?']},
+  UpdateProjectRequest: {
+    fields: [
+      '1 id string',
+      '2 name string?',
+      '3 display_name string?',
+      '4 description string?',
+      '5 labels string?',
+      '6 annotations string?',
+      '7 status string?',
+    ],
+  },
   CreateProjectSettingsRequest: {fields: ['1 project_id string', '2 group_access string?', '4 repositories string?'], reserved: RUNNER_SECRETS(3)},
-  UpdateProjectSettingsRequest: {fields: ['1 id string', '2 project_id string?', '3 group_access string?', '5 repositories string?'], reserved: RUNNER_SECRETS(4)},
+  UpdateProjectSettingsRequest: {
+    fields: ['1 id string', '2 project_id string?', '3 group_access string?', '5 repositories string?'],
+    reserved: RUNNER_SECRETS(4),
+  },
   GetSessionRequest: idOnly,
   DeleteSessionRequest: idOnly,
   DeleteSessionResponse: empty,
@@ -241,7 +332,13 @@ describe('contract 2: gRPC messages', () => {
     it(`2 ${name}: ${summary}${reservedText}`, () => {
       // In proto/.
       const d = messageDescriptor(name)
-      const actual = d.field.map((f) => ({number: f.number, name: f.name, type: typeOf(f), optional: f.proto3Optional, repeated: f.label === FieldDescriptorProto_Label.REPEATED}))
+      const actual = d.field.map((f) => ({
+        number: f.number,
+        name: f.name,
+        type: typeOf(f),
+        optional: f.proto3Optional,
+        repeated: f.label === FieldDescriptorProto_Label.REPEATED,
+      }))
       expect(actual).toEqual(fields)
       expect(d.reservedRange.flatMap((r) => Array.from({length: r.end - r.start}, (_, i) => r.start + i))).toEqual(reserved.numbers)
       expect(d.reservedName).toEqual(reserved.names)
@@ -260,13 +357,19 @@ describe('contract 2: gRPC services', () => {
     it(`2 ${service}: ${Object.keys(methods).join(', ')}`, () => {
       const d = descriptors.file.flatMap((f) => f.service).find((s) => s.name === service)
       expect(d, service).toBeDefined()
-      const actual = Object.fromEntries((d?.method ?? []).map((m) => [m.name, [m.inputType.split('.').at(-1), m.outputType.split('.').at(-1), m.serverStreaming]]))
+      const actual = Object.fromEntries(
+        (d?.method ?? []).map((m) => [m.name, [m.inputType.split('.').at(-1), m.outputType.split('.').at(-1), m.serverStreaming]]),
+      )
       expect(actual).toEqual(methods)
       // The generated service definition grpc-js serves and calls: the same paths and streaming.
       const generated = GENERATED[`${service}Service`] as Record<string, {path: string; requestStream: boolean; responseStream: boolean}> | undefined
       expect(generated, `${service}Service in src/gen`).toBeDefined()
       const paths = Object.values(generated ?? {}).map((m) => [m.path, m.requestStream, m.responseStream])
-      expect(paths.sort()).toEqual(Object.entries(methods).map(([m, [, , stream]]) => [`/ambient.v1.${service}/${m}`, false, stream]).sort())
+      expect(paths.sort()).toEqual(
+        Object.entries(methods)
+          .map(([m, [, , stream]]) => [`/ambient.v1.${service}/${m}`, false, stream])
+          .sort(),
+      )
     })
   }
 })

@@ -28,7 +28,11 @@ describe('contract 2: SessionService unary calls', () => {
     expect(s.metadata?.kind).toBe('Session')
     expect(s.kube_cr_name).toBe(s.metadata?.id)
     expect(s).toMatchObject({llm_model: 'sonnet', llm_temperature: 0.7, llm_max_tokens: 4000})
-    expect(await createSession({llm_model: 'opus', llm_temperature: 0, llm_max_tokens: 1})).toMatchObject({llm_model: 'opus', llm_temperature: 0, llm_max_tokens: 1})
+    expect(await createSession({llm_model: 'opus', llm_temperature: 0, llm_max_tokens: 1})).toMatchObject({
+      llm_model: 'opus',
+      llm_temperature: 0,
+      llm_max_tokens: 1,
+    })
   })
 
   it('2 CreateSession requires a name', async () => {
@@ -44,7 +48,9 @@ describe('contract 2: SessionService unary calls', () => {
 
   it('2 UpdateSession changes the fields that are set and keeps the others', async () => {
     const s = await createSession({prompt: 'keep', timeout: 5})
-    const u = await unary<Session>((cb) => ctx.grpc.sessions.updateSession({id: s.metadata?.id ?? '', name: 'renamed', llm_temperature: 0.1}, md(), cb))
+    const u = await unary<Session>((cb) =>
+      ctx.grpc.sessions.updateSession({id: s.metadata?.id ?? '', name: 'renamed', llm_temperature: 0.1}, md(), cb),
+    )
     expect(u).toMatchObject({name: 'renamed', prompt: 'keep', timeout: 5, llm_temperature: 0.1})
     expect(micros(u.metadata?.updated_at)).toBeGreaterThan(micros(s.metadata?.updated_at))
   })
@@ -55,17 +61,28 @@ describe('contract 2: SessionService unary calls', () => {
     const err = await grpcFailure(unary((cb) => ctx.grpc.sessions.updateSession({id, project_id: 'away'}, md(), cb)))
     expect(err.code).toBe(grpcStatus.INVALID_ARGUMENT)
     expect(err.details).toContain('immutable')
-    expect(await unary<Session>((cb) => ctx.grpc.sessions.updateSession({id, project_id: 'home', prompt: 'x'}, md(), cb))).toMatchObject({project_id: 'home', prompt: 'x'})
+    expect(await unary<Session>((cb) => ctx.grpc.sessions.updateSession({id, project_id: 'home', prompt: 'x'}, md(), cb))).toMatchObject({
+      project_id: 'home',
+      prompt: 'x',
+    })
   })
 
   it('2 UpdateSessionStatus writes status fields and returns the Session with a new updated_at', async () => {
     const s = await createSession({})
     const id = s.metadata?.id ?? ''
-    const u = await unary<Session>((cb) => ctx.grpc.sessions.updateSessionStatus({id, phase: 'Running', kube_cr_uid: 'uid', sdk_restart_count: 1, start_time: {seconds: 100, nanos: 5000}}, md(), cb))
+    const u = await unary<Session>((cb) =>
+      ctx.grpc.sessions.updateSessionStatus(
+        {id, phase: 'Running', kube_cr_uid: 'uid', sdk_restart_count: 1, start_time: {seconds: 100, nanos: 5000}},
+        md(),
+        cb,
+      ),
+    )
     expect(u).toMatchObject({phase: 'Running', kube_cr_uid: 'uid', sdk_restart_count: 1, start_time: {seconds: 100, nanos: 5000}, name: 'grpc'})
     expect(micros(u.metadata?.updated_at)).toBeGreaterThan(micros(s.metadata?.updated_at))
     expect((await grpcFailure(unary((cb) => ctx.grpc.sessions.updateSessionStatus({id}, md(), cb)))).code).toBe(grpcStatus.INVALID_ARGUMENT)
-    expect((await grpcFailure(unary((cb) => ctx.grpc.sessions.updateSessionStatus({id, phase: 'Exploded'}, md(), cb)))).code).toBe(grpcStatus.INVALID_ARGUMENT)
+    expect((await grpcFailure(unary((cb) => ctx.grpc.sessions.updateSessionStatus({id, phase: 'Exploded'}, md(), cb)))).code).toBe(
+      grpcStatus.INVALID_ARGUMENT,
+    )
   })
 
   it('2 DeleteSession deletes and answers the empty DeleteSessionResponse', async () => {
@@ -79,17 +96,25 @@ describe('contract 2: SessionService unary calls', () => {
     for (let i = 0; i < 4; i++) await createSession({})
     const before = await unary<{metadata?: {total: number}}>((cb) => ctx.grpc.sessions.listSessions({page: 1, size: 1}, md(), cb))
     const total = before.metadata?.total ?? 0
-    const page = await unary<{items: Session[]; metadata?: {page: number; size: number; total: number}}>((cb) => ctx.grpc.sessions.listSessions({page: 2, size: 2}, md(), cb))
+    const page = await unary<{items: Session[]; metadata?: {page: number; size: number; total: number}}>((cb) =>
+      ctx.grpc.sessions.listSessions({page: 2, size: 2}, md(), cb),
+    )
     expect(page.metadata).toEqual({page: 2, size: 2, total})
     // A short page: size is what was sent, not what was asked for.
-    const all = await unary<{items: Session[]; metadata?: {page: number; size: number; total: number}}>((cb) => ctx.grpc.sessions.listSessions({page: 1, size: total + 5}, md(), cb))
+    const all = await unary<{items: Session[]; metadata?: {page: number; size: number; total: number}}>((cb) =>
+      ctx.grpc.sessions.listSessions({page: 1, size: total + 5}, md(), cb),
+    )
     expect(all.metadata).toEqual({page: 1, size: total, total})
     expect(all.items).toHaveLength(total)
   })
 
   it('2 a call without the bearer token, or with a wrong one, is UNAUTHENTICATED', async () => {
-    expect((await grpcFailure(unary((cb) => ctx.grpc.sessions.listSessions({page: 1, size: 1}, new Metadata(), cb)))).code).toBe(grpcStatus.UNAUTHENTICATED)
-    expect((await grpcFailure(unary((cb) => ctx.grpc.sessions.listSessions({page: 1, size: 1}, authMetadata('wrong'), cb)))).code).toBe(grpcStatus.UNAUTHENTICATED)
+    expect((await grpcFailure(unary((cb) => ctx.grpc.sessions.listSessions({page: 1, size: 1}, new Metadata(), cb)))).code).toBe(
+      grpcStatus.UNAUTHENTICATED,
+    )
+    expect((await grpcFailure(unary((cb) => ctx.grpc.sessions.listSessions({page: 1, size: 1}, authMetadata('wrong'), cb)))).code).toBe(
+      grpcStatus.UNAUTHENTICATED,
+    )
   })
 })
 
@@ -124,7 +149,11 @@ describe('contract 2: ProjectService and ProjectSettingsService unary calls', ()
   it('2 ProjectService: UpdateProject, ListProjects and DeleteProject', async () => {
     const p = await createProject(projectName('crud'))
     const id = p.metadata?.id ?? ''
-    expect(await unary<Project>((cb) => ctx.grpc.projects.updateProject({id, description: 'd', status: 'Active'}, md(), cb))).toMatchObject({description: 'd', status: 'Active', name: p.name})
+    expect(await unary<Project>((cb) => ctx.grpc.projects.updateProject({id, description: 'd', status: 'Active'}, md(), cb))).toMatchObject({
+      description: 'd',
+      status: 'Active',
+      name: p.name,
+    })
     const listed = await unary<{items: Project[]}>((cb) => ctx.grpc.projects.listProjects({page: 1, size: 500}, md(), cb))
     expect(listed.items.map((x) => x.metadata?.id)).toContain(id)
     expect(await unary((cb) => ctx.grpc.projects.deleteProject({id}, md(), cb))).toEqual({})
@@ -134,13 +163,21 @@ describe('contract 2: ProjectService and ProjectSettingsService unary calls', ()
   it('2 ProjectSettingsService: Create, Get, Update, List and Delete; one settings object per project', async () => {
     const project = await createProject(projectName('ps'))
     const projectId = project.metadata?.id ?? ''
-    const created = await unary<ProjectSettings>((cb) => ctx.grpc.settings.createProjectSettings({project_id: projectId, group_access: '[]'}, md(), cb))
+    const created = await unary<ProjectSettings>((cb) =>
+      ctx.grpc.settings.createProjectSettings({project_id: projectId, group_access: '[]'}, md(), cb),
+    )
     const id = created.metadata?.id ?? ''
     expect(created).toMatchObject({project_id: projectId, group_access: '[]'})
-    expect((await grpcFailure(unary((cb) => ctx.grpc.settings.createProjectSettings({project_id: projectId}, md(), cb)))).code).toBe(grpcStatus.ALREADY_EXISTS)
-    expect((await grpcFailure(unary((cb) => ctx.grpc.settings.createProjectSettings({project_id: ''}, md(), cb)))).code).toBe(grpcStatus.INVALID_ARGUMENT)
+    expect((await grpcFailure(unary((cb) => ctx.grpc.settings.createProjectSettings({project_id: projectId}, md(), cb)))).code).toBe(
+      grpcStatus.ALREADY_EXISTS,
+    )
+    expect((await grpcFailure(unary((cb) => ctx.grpc.settings.createProjectSettings({project_id: ''}, md(), cb)))).code).toBe(
+      grpcStatus.INVALID_ARGUMENT,
+    )
     expect(await unary<ProjectSettings>((cb) => ctx.grpc.settings.getProjectSettings({id}, md(), cb))).toEqual(created)
-    expect(await unary<ProjectSettings>((cb) => ctx.grpc.settings.updateProjectSettings({id, repositories: '[{"url":"u"}]'}, md(), cb))).toMatchObject({group_access: '[]', repositories: '[{"url":"u"}]'})
+    expect(
+      await unary<ProjectSettings>((cb) => ctx.grpc.settings.updateProjectSettings({id, repositories: '[{"url":"u"}]'}, md(), cb)),
+    ).toMatchObject({group_access: '[]', repositories: '[{"url":"u"}]'})
     const listed = await unary<{items: ProjectSettings[]}>((cb) => ctx.grpc.settings.listProjectSettings({page: 1, size: 500}, md(), cb))
     expect(listed.items.map((x) => x.metadata?.id)).toContain(id)
     expect(await unary((cb) => ctx.grpc.settings.deleteProjectSettings({id}, md(), cb))).toEqual({})

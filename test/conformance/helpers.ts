@@ -107,7 +107,12 @@ export function grpcClients(server: ApiServer): GrpcClients {
     settings: new ProjectSettingsServiceClient(server.grpcAddress, creds),
     users: new UserServiceClient(server.grpcAddress, creds),
   }
-  return {...clients, close: () => Object.values(clients).forEach((c) => c.close())}
+  return {
+    ...clients,
+    close: () => {
+      for (const c of Object.values(clients)) c.close()
+    },
+  }
 }
 
 /** A server and gRPC clients of it for one test file: started before its tests, closed after. */

@@ -41,7 +41,11 @@ async function refused(fn: () => Promise<unknown>): Promise<{code: number; reaso
     await fn()
   } catch (err) {
     if (!(err instanceof ApiException)) throw err
-    const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as {reason: string; message: string; details?: {causes?: {field: string}[]}}
+    const body = (typeof err.body === 'string' ? JSON.parse(err.body) : err.body) as {
+      reason: string
+      message: string
+      details?: {causes?: {field: string}[]}
+    }
     return {code: err.code, reason: body.reason, message: body.message, fields: (body.details?.causes ?? []).map((c) => c.field)}
   }
   throw new Error('expected the API server to refuse the call')
@@ -55,7 +59,11 @@ describe('3 the AgenticSession resource', () => {
   it('3 AgenticSession is served as vteam.ambient-code/v1alpha1 agenticsessions, kind AgenticSession, namespaced', async () => {
     const list = await custom.getAPIResources({group: 'vteam.ambient-code', version: 'v1alpha1'})
     expect(list.groupVersion).toBe('vteam.ambient-code/v1alpha1')
-    expect(list.resources.find((r) => r.name === 'agenticsessions')).toMatchObject({kind: 'AgenticSession', namespaced: true, singularName: 'agenticsession'})
+    expect(list.resources.find((r) => r.name === 'agenticsessions')).toMatchObject({
+      kind: 'AgenticSession',
+      namespaced: true,
+      singularName: 'agenticsession',
+    })
   })
 
   it('3 AgenticSession has the short name as', async () => {
@@ -93,7 +101,9 @@ describe('3 the AgenticSession resource', () => {
   it('3 AgenticSession structural schema silently drops spec fields it does not declare (the first generation project, botAccount, resourceOverrides)', async () => {
     const s = await create({displayName: 'x', project: 'p', botAccount: {name: 'bot'}, resourceOverrides: {cpu: '2'}, somethingElse: 1})
     expect(s.spec).toEqual({displayName: 'x', timeout: 300})
-    expect((await custom.getNamespacedCustomObject({...agenticSessions, namespace: NS, name: nameOf(s)})) as AgenticSession).toMatchObject({spec: {displayName: 'x', timeout: 300}})
+    expect((await custom.getNamespacedCustomObject({...agenticSessions, namespace: NS, name: nameOf(s)})) as AgenticSession).toMatchObject({
+      spec: {displayName: 'x', timeout: 300},
+    })
   })
 })
 
@@ -126,7 +136,11 @@ describe('3 AgenticSession spec', () => {
   })
 
   it('3 AgenticSession spec.llmSettings.model defaults to "claude-3-7-sonnet-latest"', async () => {
-    expect((await create({llmSettings: {temperature: 0.1, maxTokens: 1}})).spec?.llmSettings).toEqual({model: 'claude-3-7-sonnet-latest', temperature: 0.1, maxTokens: 1})
+    expect((await create({llmSettings: {temperature: 0.1, maxTokens: 1}})).spec?.llmSettings).toEqual({
+      model: 'claude-3-7-sonnet-latest',
+      temperature: 0.1,
+      maxTokens: 1,
+    })
   })
 
   it('3 AgenticSession spec.llmSettings.temperature defaults to 0.7', async () => {
@@ -167,7 +181,9 @@ describe('3 AgenticSession status', () => {
     }
     const bad = await refused(() => patchStatus(nameOf(s), {phase: 'Paused'}))
     expect(bad).toMatchObject({code: 422, reason: 'Invalid', fields: ['status.phase']})
-    expect(bad.message).toContain('Unsupported value: "Paused": supported values: "Pending", "Creating", "Running", "Stopping", "Stopped", "Completed", "Failed"')
+    expect(bad.message).toContain(
+      'Unsupported value: "Paused": supported values: "Pending", "Creating", "Running", "Stopping", "Stopped", "Completed", "Failed"',
+    )
   })
 
   it('3 AgenticSession status.phase defaults to Pending', async () => {
@@ -180,7 +196,10 @@ describe('3 AgenticSession status', () => {
     for (const status of ['Cloning', 'Ready', 'Failed']) {
       expect((await patchStatus(nameOf(s), {reconciledRepos: [{url: 'u', status}]})).status?.reconciledRepos).toEqual([{url: 'u', status}])
     }
-    expect(await refused(() => patchStatus(nameOf(s), {reconciledRepos: [{url: 'u', status: 'Active'}]}))).toMatchObject({code: 422, fields: ['status.reconciledRepos[0].status']})
+    expect(await refused(() => patchStatus(nameOf(s), {reconciledRepos: [{url: 'u', status: 'Active'}]}))).toMatchObject({
+      code: 422,
+      fields: ['status.reconciledRepos[0].status'],
+    })
   })
 
   it('3 AgenticSession status.reconciledWorkflow.status is Cloning | Active | Failed', async () => {
@@ -188,12 +207,16 @@ describe('3 AgenticSession status', () => {
     for (const status of ['Cloning', 'Active', 'Failed']) {
       expect((await patchStatus(nameOf(s), {reconciledWorkflow: {gitUrl: 'g', status}})).status?.reconciledWorkflow).toEqual({gitUrl: 'g', status})
     }
-    expect(await refused(() => patchStatus(nameOf(s), {reconciledWorkflow: {status: 'Ready'}}))).toMatchObject({code: 422, fields: ['status.reconciledWorkflow.status']})
+    expect(await refused(() => patchStatus(nameOf(s), {reconciledWorkflow: {status: 'Ready'}}))).toMatchObject({
+      code: 422,
+      fields: ['status.reconciledWorkflow.status'],
+    })
   })
 
   it('3 AgenticSession status.stoppedReason is user | inactivity', async () => {
     const s = await create({})
-    for (const stoppedReason of ['user', 'inactivity']) expect((await patchStatus(nameOf(s), {stoppedReason})).status?.stoppedReason).toBe(stoppedReason)
+    for (const stoppedReason of ['user', 'inactivity'])
+      expect((await patchStatus(nameOf(s), {stoppedReason})).status?.stoppedReason).toBe(stoppedReason)
     expect(await refused(() => patchStatus(nameOf(s), {stoppedReason: 'timeout'}))).toMatchObject({code: 422, fields: ['status.stoppedReason']})
   })
 
@@ -213,7 +236,14 @@ describe('3 AgenticSession status', () => {
 
   it('3 AgenticSession status.conditions[] hold type, status, reason, message, lastTransitionTime, observedGeneration', async () => {
     const s = await create({})
-    const condition = {type: 'Ready', status: 'True', reason: 'PodRunning', message: 'up', lastTransitionTime: '2026-01-02T03:04:05Z', observedGeneration: 1}
+    const condition = {
+      type: 'Ready',
+      status: 'True',
+      reason: 'PodRunning',
+      message: 'up',
+      lastTransitionTime: '2026-01-02T03:04:05Z',
+      observedGeneration: 1,
+    }
     expect((await patchStatus(nameOf(s), {conditions: [{...condition, extra: 'pruned'}]})).status?.conditions).toEqual([condition])
   })
 })

@@ -60,7 +60,11 @@ async function operatorRuns(world: World, sessions: readonly Session[]): Promise
     const name = (s.kube_cr_name || s.id).toLowerCase()
     world.kube.update('agenticsessions', namespace, name, (o) => {
       // No phase: the CRD's default (Pending) fills it, and is what must flow back.
-      o.status = {startTime: '2026-01-02T03:04:05Z', reconciledRepos: [{url: 'https://g/a', status: 'Cloning'}], reconciledWorkflow: {gitUrl: 'https://g/w', status: 'Cloning'}}
+      o.status = {
+        startTime: '2026-01-02T03:04:05Z',
+        reconciledRepos: [{url: 'https://g/a', status: 'Cloning'}],
+        reconciledWorkflow: {gitUrl: 'https://g/w', status: 'Cloning'},
+      }
     })
     await until('the operator status in the cache', () => world.caches.agenticSessions.get(namespace, name)?.status?.startTime)
   }

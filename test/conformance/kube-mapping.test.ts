@@ -4,7 +4,15 @@
 // defaults); the objects are read back through the fake API server serving deploy/crd.yaml.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Session} from '../../src/lib/api/types.js'
-import {LABEL_MANAGED, LABEL_MANAGED_BY, LABEL_PROJECT_ID, LABEL_PROJECT_SETTINGS_ID, LABEL_SESSION_ID, type NamespaceObject, type RoleBindingObject} from '../../src/lib/kube/types.js'
+import {
+  LABEL_MANAGED,
+  LABEL_MANAGED_BY,
+  LABEL_PROJECT_ID,
+  LABEL_PROJECT_SETTINGS_ID,
+  LABEL_SESSION_ID,
+  type NamespaceObject,
+  type RoleBindingObject,
+} from '../../src/lib/kube/types.js'
 import {desiredAgenticSession} from '../../src/lib/reconcilers/kube/desired.js'
 import {until} from '../helpers/wait.js'
 import {startWorld, type World} from './kube-world.js'
@@ -100,7 +108,11 @@ describe('3 what a session CR holds', () => {
   })
 
   it('3 spec.repos comes from the session repos JSON', async () => {
-    const s = await reconciled(real, {name: 'repos', repos: '[{"url":"https://g/a","branch":"dev","autoPush":true},{"url":"https://g/b","branch":"x"}]', repo_url: 'https://g/ignored'})
+    const s = await reconciled(real, {
+      name: 'repos',
+      repos: '[{"url":"https://g/a","branch":"dev","autoPush":true},{"url":"https://g/b","branch":"x"}]',
+      repo_url: 'https://g/ignored',
+    })
     expect(real.cr('default', s.id.toLowerCase())?.spec?.repos).toEqual([
       {url: 'https://g/a', branch: 'dev', autoPush: true},
       {url: 'https://g/b', branch: 'x', autoPush: false},
@@ -175,7 +187,11 @@ describe('3 projects and project settings', () => {
     const binding = real.kube.get('rolebindings.rbac.authorization.k8s.io', 'bound', 'ambient-devs-edit') as RoleBindingObject | undefined
     expect(binding?.roleRef).toEqual({apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit'})
     expect(binding?.subjects).toEqual([{kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'devs'}])
-    expect(binding?.metadata.labels).toMatchObject({[LABEL_MANAGED]: 'true', [LABEL_PROJECT_ID]: project.id, [LABEL_MANAGED_BY]: 'ambient-control-plane'})
+    expect(binding?.metadata.labels).toMatchObject({
+      [LABEL_MANAGED]: 'true',
+      [LABEL_PROJECT_ID]: project.id,
+      [LABEL_MANAGED_BY]: 'ambient-control-plane',
+    })
   })
 
   it('3 a role change in group_access deletes the old RoleBinding and creates the new one', async () => {
@@ -189,14 +205,21 @@ describe('3 projects and project settings', () => {
     const writes = real.kubeWritesSince(mark).filter((r) => r.resource === 'rolebindings')
     expect(writes.map((r) => `${r.verb} ${r.name ?? ''}`).sort()).toEqual(['create ', 'delete ambient-devs-view'])
     expect(real.kube.get('rolebindings.rbac.authorization.k8s.io', 'rebound', 'ambient-devs-view')).toBeUndefined()
-    expect((real.kube.get('rolebindings.rbac.authorization.k8s.io', 'rebound', 'ambient-devs-admin') as RoleBindingObject | undefined)?.roleRef.name).toBe('admin')
+    expect(
+      (real.kube.get('rolebindings.rbac.authorization.k8s.io', 'rebound', 'ambient-devs-admin') as RoleBindingObject | undefined)?.roleRef.name,
+    ).toBe('admin')
   })
 
   it('3 roleRef is immutable: a binding of the same name with another roleRef is deleted and created again', async () => {
     const project = await real.rest.create('projects', {name: 'reref'})
     await real.reconcileProject(project)
     const settings = await real.rest.create('project_settings', {project_id: project.id, group_access: '[{"group":"ops","role":"edit"}]'})
-    const labels = {[LABEL_MANAGED]: 'true', [LABEL_MANAGED_BY]: 'ambient-control-plane', [LABEL_PROJECT_ID]: project.id, [LABEL_PROJECT_SETTINGS_ID]: settings.id}
+    const labels = {
+      [LABEL_MANAGED]: 'true',
+      [LABEL_MANAGED_BY]: 'ambient-control-plane',
+      [LABEL_PROJECT_ID]: project.id,
+      [LABEL_PROJECT_SETTINGS_ID]: settings.id,
+    }
     const stale = real.kube.put('rolebindings.rbac.authorization.k8s.io', 'reref', 'ambient-ops-edit', {
       metadata: {name: 'ambient-ops-edit', namespace: 'reref', labels},
       roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view'},
@@ -245,7 +268,13 @@ describe('3 status copied back to the API server', () => {
     await waitForCache(real, name, 'Completed')
     await real.reconcileSession(s.id)
     const after = await real.rest.get('sessions', s.id)
-    expect(after).toMatchObject({phase: 'Completed', start_time: '2026-01-02T03:04:05.000000Z', completion_time: '2026-01-02T04:04:05.000000Z', sdk_session_id: 'sdk-1', sdk_restart_count: 2})
+    expect(after).toMatchObject({
+      phase: 'Completed',
+      start_time: '2026-01-02T03:04:05.000000Z',
+      completion_time: '2026-01-02T04:04:05.000000Z',
+      sdk_session_id: 'sdk-1',
+      sdk_restart_count: 2,
+    })
     expect(JSON.parse(after.conditions ?? 'null')).toEqual(status.conditions)
     expect(JSON.parse(after.reconciled_repos ?? 'null')).toEqual(status.reconciledRepos)
     expect(JSON.parse(after.reconciled_workflow ?? 'null')).toEqual(status.reconciledWorkflow)

@@ -62,9 +62,20 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 
   const projectsById = new Map<string, Project>()
   const projectLookup = {get: (id: string) => projectsById.get(id), list: () => [...projectsById.values()]}
-  const sessions = new SessionReconciler({kube: client, cache: caches.agenticSessions, status: rest, projects: projectLookup, controlPlaneNamespace: CONTROL_PLANE_NAMESPACE})
+  const sessions = new SessionReconciler({
+    kube: client,
+    cache: caches.agenticSessions,
+    status: rest,
+    projects: projectLookup,
+    controlPlaneNamespace: CONTROL_PLANE_NAMESPACE,
+  })
   const projects = new ProjectReconciler({kube: client, cache: caches.namespaces, controlPlaneNamespace: CONTROL_PLANE_NAMESPACE})
-  const settings = new ProjectSettingsReconciler({kube: client, cache: caches.roleBindings, projects: projectLookup, controlPlaneNamespace: CONTROL_PLANE_NAMESPACE})
+  const settings = new ProjectSettingsReconciler({
+    kube: client,
+    cache: caches.roleBindings,
+    projects: projectLookup,
+    controlPlaneNamespace: CONTROL_PLANE_NAMESPACE,
+  })
 
   const world: World = {
     kube,
@@ -115,6 +126,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 
 /** Same sessions with the same updated_at: the API server saw no write. */
 export function sameVersions(a: readonly Session[], b: readonly Session[]): boolean {
-  const key = (list: readonly Session[]) => list.map((s) => `${s.id}@${s.updated_at}`).sort().join()
+  const key = (list: readonly Session[]) =>
+    list
+      .map((s) => `${s.id}@${s.updated_at}`)
+      .sort()
+      .join()
   return key(a) === key(b)
 }

@@ -50,7 +50,13 @@ describe('contract 1: REST', () => {
 
   it('1 every call needs Authorization: Bearer <token>; a bad token is 401', async () => {
     const s = await create(server, 'sessions', {name: 'auth'})
-    for (const [method, path] of [['GET', '/sessions'], ['POST', '/sessions'], ['GET', `/sessions/${String(s.id)}`], ['DELETE', `/sessions/${String(s.id)}`], ['POST', `/sessions/${String(s.id)}/start`]]) {
+    for (const [method, path] of [
+      ['GET', '/sessions'],
+      ['POST', '/sessions'],
+      ['GET', `/sessions/${String(s.id)}`],
+      ['DELETE', `/sessions/${String(s.id)}`],
+      ['POST', `/sessions/${String(s.id)}/start`],
+    ]) {
       expect((await call(server, method, path, {token: null})).status, `${method} ${path} without a token`).toBe(401)
       expect((await call(server, method, path, {token: 'wrong'})).status, `${method} ${path} with a wrong token`).toBe(401)
     }
@@ -109,7 +115,10 @@ describe('contract 1: REST', () => {
     for (const [resource, body] of Object.entries(bodies)) {
       const created = await create(server, resource, body())
       const id = String(created.id)
-      expect(itemsOf(expectStatus(await call(server, 'GET', `/${resource}?size=65500`), 200)).map((o) => o.id), resource).toContain(id)
+      expect(
+        itemsOf(expectStatus(await call(server, 'GET', `/${resource}?size=65500`), 200)).map((o) => o.id),
+        resource,
+      ).toContain(id)
       expectStatus(await call(server, 'GET', `/${resource}/${id}`), 200)
       expectStatus(await call(server, 'PATCH', `/${resource}/${id}`, {body: {}}), 200)
       expect((await call(server, 'DELETE', `/${resource}/${id}`)).status, resource).toBe(204)

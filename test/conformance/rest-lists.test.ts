@@ -12,7 +12,8 @@ beforeAll(async () => {
   server = await startServer()
   ids = []
   server.store.transaction(() => {
-    for (let i = 0; i < 250; i++) ids.push(server.store.create('sessions', {name: `item-${String(i).padStart(3, '0')}`, project_id: PROJECT, timeout: i % 7}).id)
+    for (let i = 0; i < 250; i++)
+      ids.push(server.store.create('sessions', {name: `item-${String(i).padStart(3, '0')}`, project_id: PROJECT, timeout: i % 7}).id)
   })
 })
 afterAll(async () => {
@@ -23,7 +24,12 @@ const list = async (query: string): Promise<Json> => expectStatus(await call(ser
 
 describe('contract 1.1: lists', () => {
   it('1.1 the envelope is {kind, page, size, total, items}, kind named after the resource', async () => {
-    for (const [resource, kind] of [['sessions', 'SessionList'], ['projects', 'ProjectList'], ['project_settings', 'ProjectSettingsList'], ['users', 'UserList']]) {
+    for (const [resource, kind] of [
+      ['sessions', 'SessionList'],
+      ['projects', 'ProjectList'],
+      ['project_settings', 'ProjectSettingsList'],
+      ['users', 'UserList'],
+    ]) {
       const body = expectStatus(await call(server, 'GET', `/${resource}`), 200)
       expect(Object.keys(body).sort(), resource).toEqual(['items', 'kind', 'page', 'size', 'total'])
       expect(body.kind).toBe(kind)
@@ -66,7 +72,9 @@ describe('contract 1.1: lists', () => {
 
   it('1.1 search takes an SQL-like filter', async () => {
     const body = await list(`search=${encodeURIComponent("name like 'item-24%' and timeout >= 3")}&size=100`)
-    const expected = Array.from({length: 10}, (_, k) => 240 + k).filter((i) => i % 7 >= 3).map((i) => `item-${i}`)
+    const expected = Array.from({length: 10}, (_, k) => 240 + k)
+      .filter((i) => i % 7 >= 3)
+      .map((i) => `item-${i}`)
     expect(itemsOf(body).map((s) => s.name)).toEqual(expected)
     expect(body.total).toBe(expected.length)
   })
@@ -78,7 +86,10 @@ describe('contract 1.1: lists', () => {
 
   it('1.1 fields picks the fields sent (id always)', async () => {
     const body = await list(`project_id=${PROJECT}&fields=name&size=2`)
-    expect(itemsOf(body)).toEqual([{id: ids[0], name: 'item-000'}, {id: ids[1], name: 'item-001'}])
+    expect(itemsOf(body)).toEqual([
+      {id: ids[0], name: 'item-000'},
+      {id: ids[1], name: 'item-001'},
+    ])
   })
 
   it('1.1 sessions accept project_id', async () => {

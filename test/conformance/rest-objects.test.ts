@@ -42,7 +42,10 @@ describe('contract 1.2: common object fields', () => {
       expect(created.updated_at, resource).toMatch(MICROS)
     }
     const s = objects.sessions
-    const status = expectStatus(await call(server, 'PATCH', `/sessions/${String(s.id)}/status`, {body: {start_time: '2026-05-06T07:08:09.1234567+02:00'}}), 200)
+    const status = expectStatus(
+      await call(server, 'PATCH', `/sessions/${String(s.id)}/status`, {body: {start_time: '2026-05-06T07:08:09.1234567+02:00'}}),
+      200,
+    )
     expect(status.start_time).toMatch(MICROS)
     expect(status.updated_at).toMatch(MICROS)
   })

@@ -37,7 +37,8 @@ describe('contract 1.4: Project and ProjectSettings', () => {
   })
 
   it('1.4 name is required', async () => {
-    for (const body of [{}, {name: ''}, {display_name: 'no name'}]) expect((await call(server, 'POST', '/projects', {body})).status, JSON.stringify(body)).toBe(400)
+    for (const body of [{}, {name: ''}, {display_name: 'no name'}])
+      expect((await call(server, 'POST', '/projects', {body})).status, JSON.stringify(body)).toBe(400)
   })
 
   it('1.4 a project name is 2 to 63 characters matching ^[a-z][a-z0-9-]*[a-z0-9]$, checked on create, else 400', async () => {
@@ -47,7 +48,8 @@ describe('contract 1.4: Project and ProjectSettings', () => {
 
   it('1.4 the name rule is checked on rename too', async () => {
     const p = await create(server, 'projects', {name: projectName('rename')})
-    for (const [name, why] of BAD_NAMES) expect((await call(server, 'PATCH', `/projects/${String(p.id)}`, {body: {name}})).status, `${name} (${why})`).toBe(400)
+    for (const [name, why] of BAD_NAMES)
+      expect((await call(server, 'PATCH', `/projects/${String(p.id)}`, {body: {name}})).status, `${name} (${why})`).toBe(400)
     const renamed = expectStatus(await call(server, 'PATCH', `/projects/${String(p.id)}`, {body: {name: projectName('renamed')}}), 200)
     // The id stays what it was: it is set once, on create.
     expect(renamed.id).toBe(p.id)
@@ -62,7 +64,14 @@ describe('contract 1.4: Project and ProjectSettings', () => {
   })
 
   it('1.4 a project has name, display_name, description, labels, annotations and status', async () => {
-    const fields: Json = {name: projectName('fields'), display_name: 'Team', description: 'd', labels: '{"a":"b"}', annotations: '{"c":"d"}', status: 'Active'}
+    const fields: Json = {
+      name: projectName('fields'),
+      display_name: 'Team',
+      description: 'd',
+      labels: '{"a":"b"}',
+      annotations: '{"c":"d"}',
+      status: 'Active',
+    }
     const p = await create(server, 'projects', fields)
     expect(p).toMatchObject(fields)
     const changes = {display_name: 'Team 2', description: 'd2', labels: '{}', annotations: '{}', status: 'Archived'}
@@ -72,9 +81,15 @@ describe('contract 1.4: Project and ProjectSettings', () => {
   it('1.4 ProjectSettings has project_id (required), group_access and repositories (JSON strings)', async () => {
     const project = await create(server, 'projects', {name: projectName('settings')})
     expect((await call(server, 'POST', '/project_settings', {body: {group_access: '[]'}})).status).toBe(400)
-    const body = {project_id: String(project.id), group_access: '[{"group":"devs","role":"edit"}]', repositories: '[{"url":"https://github.com/acme/web"}]'}
+    const body = {
+      project_id: String(project.id),
+      group_access: '[{"group":"devs","role":"edit"}]',
+      repositories: '[{"url":"https://github.com/acme/web"}]',
+    }
     expect(await create(server, 'project_settings', body)).toMatchObject({kind: 'ProjectSettings', ...body})
-    expect((await call(server, 'POST', '/project_settings', {body: {project_id: 'x', group_access: [{group: 'devs', role: 'edit'}]}})).status).toBe(400)
+    expect((await call(server, 'POST', '/project_settings', {body: {project_id: 'x', group_access: [{group: 'devs', role: 'edit'}]}})).status).toBe(
+      400,
+    )
     expect((await call(server, 'POST', '/project_settings', {body: {project_id: 'x', runner_secrets: '{}'}})).status).toBe(400)
   })
 })

@@ -53,7 +53,8 @@ const sessionPath = (s: Json, sub = '') => `/sessions/${String(s.id)}${sub}`
 
 describe('contract 1.3: Session', () => {
   it('1.3 name is required', async () => {
-    for (const body of [{}, {name: ''}, {prompt: 'no name'}]) expect((await call(server, 'POST', '/sessions', {body})).status, JSON.stringify(body)).toBe(400)
+    for (const body of [{}, {name: ''}, {prompt: 'no name'}])
+      expect((await call(server, 'POST', '/sessions', {body})).status, JSON.stringify(body)).toBe(400)
   })
 
   it('1.3 every spec field can be set on create', async () => {
@@ -89,7 +90,11 @@ describe('contract 1.3: Session', () => {
 
   it('1.3 create fills llm_model "sonnet", llm_temperature 0.7 and llm_max_tokens 4000 when absent', async () => {
     expect(await create(server, 'sessions', {name: 'defaults'})).toMatchObject({llm_model: 'sonnet', llm_temperature: 0.7, llm_max_tokens: 4000})
-    expect(await create(server, 'sessions', {name: 'given', llm_model: 'opus', llm_temperature: 0, llm_max_tokens: 1})).toMatchObject({llm_model: 'opus', llm_temperature: 0, llm_max_tokens: 1})
+    expect(await create(server, 'sessions', {name: 'given', llm_model: 'opus', llm_temperature: 0, llm_max_tokens: 1})).toMatchObject({
+      llm_model: 'opus',
+      llm_temperature: 0,
+      llm_max_tokens: 1,
+    })
   })
 
   it('1.3 create bodies: a key the resource does not declare at all is 400', async () => {
@@ -99,7 +104,16 @@ describe('contract 1.3: Session', () => {
   })
 
   it('1.3 create bodies: declared read-only keys (created_by_user_id, status fields) are accepted and dropped', async () => {
-    const body: Json = {name: 'dropped', created_by_user_id: 'mallory', kube_cr_name: 'mine', ...STATUS, kind: 'Session', href: '/x', created_at: '2020-01-01T00:00:00Z', updated_at: '2020-01-01T00:00:00Z'}
+    const body: Json = {
+      name: 'dropped',
+      created_by_user_id: 'mallory',
+      kube_cr_name: 'mine',
+      ...STATUS,
+      kind: 'Session',
+      href: '/x',
+      created_at: '2020-01-01T00:00:00Z',
+      updated_at: '2020-01-01T00:00:00Z',
+    }
     const s = await create(server, 'sessions', body)
     expect(s.created_by_user_id).toBe(USERNAME)
     expect(s.kube_cr_name).toBe(s.id)
@@ -128,7 +142,12 @@ describe('contract 1.3: Session', () => {
     const s = await create(server, 'sessions', {name: 'round', prompt: 'one'})
     expectStatus(await call(server, 'PATCH', sessionPath(s, '/status'), {body: {phase: 'Running', kube_cr_uid: 'uid'}}), 200)
     const fetched = expectStatus(await call(server, 'GET', sessionPath(s)), 200)
-    const back = expectStatus(await call(server, 'PATCH', sessionPath(s), {body: {...fetched, prompt: 'two', id: 'other', phase: 'Failed', kube_cr_uid: 'x', unknown_key: {deep: [1]}}}), 200)
+    const back = expectStatus(
+      await call(server, 'PATCH', sessionPath(s), {
+        body: {...fetched, prompt: 'two', id: 'other', phase: 'Failed', kube_cr_uid: 'x', unknown_key: {deep: [1]}},
+      }),
+      200,
+    )
     expect(back).toMatchObject({id: s.id, prompt: 'two', phase: 'Running', kube_cr_uid: 'uid', created_at: s.created_at})
     expect(back.unknown_key).toBeUndefined()
   })
@@ -136,7 +155,12 @@ describe('contract 1.3: Session', () => {
   it('1.3 the status PATCH is decoded leniently too: keys it does not take are ignored', async () => {
     const s = await create(server, 'sessions', {name: 'lenient', prompt: 'keep'})
     const fetched = expectStatus(await call(server, 'GET', sessionPath(s)), 200)
-    const res = expectStatus(await call(server, 'PATCH', sessionPath(s, '/status'), {body: {...fetched, phase: 'Creating', prompt: 'changed', kube_cr_name: 'x', whatever: true}}), 200)
+    const res = expectStatus(
+      await call(server, 'PATCH', sessionPath(s, '/status'), {
+        body: {...fetched, phase: 'Creating', prompt: 'changed', kube_cr_name: 'x', whatever: true},
+      }),
+      200,
+    )
     expect(res).toMatchObject({phase: 'Creating', prompt: 'keep', kube_cr_name: s.id})
     // A body with nothing the status PATCH takes sets nothing: 400, like the real server.
     expect((await call(server, 'PATCH', sessionPath(s, '/status'), {body: {prompt: 'x'}})).status).toBe(400)
@@ -164,9 +188,11 @@ describe('contract 1.3: Session', () => {
 
   it('1.3 the phases are Pending, Creating, Running, Stopping, Stopped, Completed and Failed', async () => {
     const s = await create(server, 'sessions', {name: 'phases'})
-    for (const phase of SESSION_PHASES) expect(expectStatus(await call(server, 'PATCH', sessionPath(s, '/status'), {body: {phase}}), 200).phase).toBe(phase)
+    for (const phase of SESSION_PHASES)
+      expect(expectStatus(await call(server, 'PATCH', sessionPath(s, '/status'), {body: {phase}}), 200).phase).toBe(phase)
     expect(SESSION_PHASES).toEqual(['Pending', 'Creating', 'Running', 'Stopping', 'Stopped', 'Completed', 'Failed'])
-    for (const phase of ['Exploded', 'running', '']) expect((await call(server, 'PATCH', sessionPath(s, '/status'), {body: {phase}})).status, phase).toBe(400)
+    for (const phase of ['Exploded', 'running', ''])
+      expect((await call(server, 'PATCH', sessionPath(s, '/status'), {body: {phase}})).status, phase).toBe(400)
   })
 
   it('1.3 timeout, llm_max_tokens and sdk_restart_count are integers; llm_temperature is a double', async () => {

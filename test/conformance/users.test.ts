@@ -3,12 +3,26 @@
 import {describe, expect, it} from 'vitest'
 import {EventType} from '../../src/gen/ambient/v1/common.js'
 import type {User, UserWatchEvent} from '../../src/gen/ambient/v1/users.js'
-import {authMetadata, call, create, expectStatus, grpcFailure, grpcStatus, itemsOf, startServer, useServerWithGrpc, unary, USERNAME, waitFor} from './helpers.js'
+import {
+  authMetadata,
+  call,
+  create,
+  expectStatus,
+  grpcFailure,
+  grpcStatus,
+  itemsOf,
+  startServer,
+  useServerWithGrpc,
+  unary,
+  USERNAME,
+  waitFor,
+} from './helpers.js'
 
 const ctx = useServerWithGrpc()
 
 const md = () => authMetadata()
-const createUser = (username: string, name: string, email?: string) => unary<User>((cb) => ctx.grpc.users.createUser({username, name, email}, md(), cb))
+const createUser = (username: string, name: string, email?: string) =>
+  unary<User>((cb) => ctx.grpc.users.createUser({username, name, email}, md(), cb))
 
 describe('contract 2: UserService', () => {
   it('2 CreateUser and GetUser: User {metadata, username, name, optional email}', async () => {
@@ -28,15 +42,25 @@ describe('contract 2: UserService', () => {
   it('2 UpdateUser changes the optional fields that are set', async () => {
     const u = await createUser('carol', 'Carol', 'c@example.com')
     const id = u.metadata?.id ?? ''
-    expect(await unary<User>((cb) => ctx.grpc.users.updateUser({id, name: 'Carol C.'}, md(), cb))).toMatchObject({username: 'carol', name: 'Carol C.', email: 'c@example.com'})
-    expect(await unary<User>((cb) => ctx.grpc.users.updateUser({id, username: 'carol2', email: 'c2@example.com'}, md(), cb))).toMatchObject({username: 'carol2', name: 'Carol C.', email: 'c2@example.com'})
+    expect(await unary<User>((cb) => ctx.grpc.users.updateUser({id, name: 'Carol C.'}, md(), cb))).toMatchObject({
+      username: 'carol',
+      name: 'Carol C.',
+      email: 'c@example.com',
+    })
+    expect(await unary<User>((cb) => ctx.grpc.users.updateUser({id, username: 'carol2', email: 'c2@example.com'}, md(), cb))).toMatchObject({
+      username: 'carol2',
+      name: 'Carol C.',
+      email: 'c2@example.com',
+    })
     expect((await grpcFailure(unary((cb) => ctx.grpc.users.updateUser({id, name: ''}, md(), cb)))).code).toBe(grpcStatus.INVALID_ARGUMENT)
   })
 
   it('2 ListUsers answers items and ListMeta; DeleteUser answers the empty DeleteUserResponse', async () => {
     const u = await createUser('dave', 'Dave')
     const id = u.metadata?.id ?? ''
-    const listed = await unary<{items: User[]; metadata?: {page: number; size: number; total: number}}>((cb) => ctx.grpc.users.listUsers({page: 1, size: 500}, md(), cb))
+    const listed = await unary<{items: User[]; metadata?: {page: number; size: number; total: number}}>((cb) =>
+      ctx.grpc.users.listUsers({page: 1, size: 500}, md(), cb),
+    )
     expect(listed.items.map((x) => x.metadata?.id)).toContain(id)
     expect(listed.metadata).toMatchObject({page: 1, size: listed.items.length, total: listed.items.length})
     expect(await unary((cb) => ctx.grpc.users.deleteUser({id}, md(), cb))).toEqual({})

@@ -33,7 +33,13 @@ const servers: {name: string; start(): Promise<Target>}[] = [
     name: 'embedded server',
     start: async () => {
       const api = await startApiServer({host: '127.0.0.1', port: 0, grpcPort: 0, token: 'conformance'})
-      return {grpcAddress: api.grpcAddress, token: 'conformance', store: api.store, killStreams: () => api.killWatchStreams(), close: () => api.close()}
+      return {
+        grpcAddress: api.grpcAddress,
+        token: 'conformance',
+        store: api.store,
+        killStreams: () => api.killWatchStreams(),
+        close: () => api.close(),
+      }
     },
   },
   {
@@ -146,7 +152,13 @@ describe('2 watch semantics: the older generation', () => {
     const api = await startApiServer({host: '127.0.0.1', port: 0, grpcPort: 0, token: 'conformance'})
     cleanups.push(() => api.close())
     api.setWatchMode('unimplemented')
-    const {seen} = rawWatch({grpcAddress: api.grpcAddress, token: 'conformance', store: api.store, killStreams: () => api.killWatchStreams(), close: () => api.close()})
+    const {seen} = rawWatch({
+      grpcAddress: api.grpcAddress,
+      token: 'conformance',
+      store: api.store,
+      killStreams: () => api.killWatchStreams(),
+      close: () => api.close(),
+    })
     await waitFor(() => seen.error, 'the call to fail')
     expect(seen.error?.code).toBe(status.UNIMPLEMENTED)
   })

@@ -17,7 +17,10 @@ afterEach(() => {
   for (const p of plans.splice(0)) p.remove()
 })
 
-function deployment(pod: Partial<DeploymentDoc['spec']['template']['spec']>, container: Partial<DeploymentDoc['spec']['template']['spec']['containers'][number]> = {}): DeploymentDoc {
+function deployment(
+  pod: Partial<DeploymentDoc['spec']['template']['spec']>,
+  container: Partial<DeploymentDoc['spec']['template']['spec']['containers'][number]> = {},
+): DeploymentDoc {
   return {
     kind: 'Deployment',
     metadata: {name: 'cp', namespace: 'ns'},
@@ -86,8 +89,18 @@ describe('planRun', () => {
 
   it('mounts emptyDir as a world-writable tmpfs and secret items as read-only 0644 files', () => {
     const doc = deployment(
-      {volumes: [{name: 'tmp', emptyDir: {}}, {name: 'tok', secret: {secretName: 'api', items: [{key: 'token', path: 'token'}]}}]},
-      {volumeMounts: [{name: 'tmp', mountPath: '/tmp'}, {name: 'tok', mountPath: '/var/run/secrets/x', readOnly: true}]},
+      {
+        volumes: [
+          {name: 'tmp', emptyDir: {}},
+          {name: 'tok', secret: {secretName: 'api', items: [{key: 'token', path: 'token'}]}},
+        ],
+      },
+      {
+        volumeMounts: [
+          {name: 'tmp', mountPath: '/tmp'},
+          {name: 'tok', mountPath: '/var/run/secrets/x', readOnly: true},
+        ],
+      },
     )
     const p = plan(doc)
     expect(values(p.options, '--mount')).toEqual(['type=tmpfs,destination=/tmp,tmpfs-mode=1777'])
@@ -99,11 +112,20 @@ describe('planRun', () => {
     expect(p.volumePaths).toEqual(['/tmp', '/var/run/secrets/x'])
     p.remove()
     expect(fs.existsSync(hostDir)).toBe(false)
-    expect(() => plan(deployment({volumes: [{name: 'cm', configMap: {name: 'x'}}]}, {volumeMounts: [{name: 'cm', mountPath: '/cm'}]}))).toThrow(/only emptyDir and secret/)
+    expect(() => plan(deployment({volumes: [{name: 'cm', configMap: {name: 'x'}}]}, {volumeMounts: [{name: 'cm', mountPath: '/cm'}]}))).toThrow(
+      /only emptyDir and secret/,
+    )
   })
 
   it('finds the probes on their named ports', () => {
-    const doc = deployment({}, {ports: [{name: 'probes', containerPort: 8081}], readinessProbe: {httpGet: {path: '/readyz', port: 'probes'}}, livenessProbe: {httpGet: {path: '/healthz', port: 8081}}})
+    const doc = deployment(
+      {},
+      {
+        ports: [{name: 'probes', containerPort: 8081}],
+        readinessProbe: {httpGet: {path: '/readyz', port: 'probes'}},
+        livenessProbe: {httpGet: {path: '/healthz', port: 8081}},
+      },
+    )
     expect(plan(doc).probes).toEqual({readiness: {url: 'http://127.0.0.1:38081/readyz'}, liveness: {url: 'http://127.0.0.1:38081/healthz'}})
   })
 
@@ -119,7 +141,11 @@ describe('planRun', () => {
 
 describe('the base image', () => {
   it('is the one image the stages start from, fully qualified', () => {
-    expect(baseImageOf('FROM node:24-bookworm-slim AS deps\nFROM node:24-bookworm-slim AS build\nFROM deps AS x\n')).toEqual({name: 'docker.io/library/node:24-bookworm-slim', nodeMajor: 24, debianSuite: 'bookworm'})
+    expect(baseImageOf('FROM node:24-bookworm-slim AS deps\nFROM node:24-bookworm-slim AS build\nFROM deps AS x\n')).toEqual({
+      name: 'docker.io/library/node:24-bookworm-slim',
+      nodeMajor: 24,
+      debianSuite: 'bookworm',
+    })
     expect(() => baseImageOf('FROM node:24-slim AS a\nFROM node:22-slim\n')).toThrow(/one base image/)
     expect(() => baseImageOf('FROM alpine:3\n')).toThrow(/node:<major>-<debian>-slim/)
     expect(baseImageOf(fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8')).name).toBe('docker.io/library/node:24-bookworm-slim')
@@ -132,7 +158,7 @@ describe('the base image', () => {
 describe('writes outside the volumes', () => {
   const p = {volumePaths: ['/tmp', '/var/run/secrets/x'], resolve: (c: string) => c.replace(/^\/var\/run\//, '/run/')}
 
-  it('allows only the runtime\'s mount points and the folders they were created in', () => {
+  it("allows only the runtime's mount points and the folders they were created in", () => {
     const changes = [
       {kind: 'changed', path: '/etc'},
       {kind: 'added', path: '/run/secrets'},
@@ -141,10 +167,14 @@ describe('writes outside the volumes', () => {
       {kind: 'changed', path: '/app'},
       {kind: 'deleted', path: '/run/secrets'},
     ] as const
-    expect(writesOutsideVolumes([...changes], p).map((c) => `${c.kind} ${c.path}`)).toEqual(['added /etc/ambient', 'changed /app', 'deleted /run/secrets'])
+    expect(writesOutsideVolumes([...changes], p).map((c) => `${c.kind} ${c.path}`)).toEqual([
+      'added /etc/ambient',
+      'changed /app',
+      'deleted /run/secrets',
+    ])
   })
 
-  it('resolves paths through the image\'s symlinks', () => {
+  it("resolves paths through the image's symlinks", () => {
     const image = fs.mkdtempSync(path.join(os.tmpdir(), 'ambient-image-'))
     try {
       fs.mkdirSync(path.join(image, 'run'))
@@ -160,7 +190,7 @@ describe('writes outside the volumes', () => {
     }
   })
 
-  it('reads HOME from the image\'s passwd, `/` without an entry', () => {
+  it("reads HOME from the image's passwd, `/` without an entry", () => {
     const passwd = 'root:x:0:0:root:/root:/bin/bash\nnode:x:1000:1000::/home/node:/bin/bash\n'
     expect(homeFromPasswd(passwd, 1000)).toBe('/home/node')
     expect(homeFromPasswd(passwd, 10001)).toBe('/')
@@ -173,7 +203,9 @@ describe('output checks', () => {
   })
 
   it('finds the fatal log line a failed command ends with', () => {
-    expect(fatalMessage('{"level":30,"msg":"started"}\n{"level":60,"msg":"AMBIENT_CONFIG_DIR: cannot create"}\n')).toBe('AMBIENT_CONFIG_DIR: cannot create')
+    expect(fatalMessage('{"level":30,"msg":"started"}\n{"level":60,"msg":"AMBIENT_CONFIG_DIR: cannot create"}\n')).toBe(
+      'AMBIENT_CONFIG_DIR: cannot create',
+    )
     expect(fatalMessage('plain text\n')).toBeUndefined()
   })
 })

@@ -108,15 +108,20 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
   const image = await inspectImage(IMAGE)
   report.image = image
   const lock = JSON.parse(fs.readFileSync(path.join(context.dir, 'package-lock.json'), 'utf8')) as {packages: Record<string, {dev?: boolean}>}
-  const devOnly = Object.entries(lock.packages).filter(([p, v]) => p && v.dev).map(([p]) => p)
+  const devOnly = Object.entries(lock.packages)
+    .filter(([p, v]) => p && v.dev)
+    .map(([p]) => p)
   let passwd = ''
   let resolve = (p: string) => p
   await check('image: config and content', async () => {
     const problems: string[] = []
     const labels = image.labels
-    for (const key of ['title', 'description', 'licenses', 'version', 'revision']) if (!labels[`org.opencontainers.image.${key}`]) problems.push(`label org.opencontainers.image.${key} missing`)
-    if (labels['org.opencontainers.image.version'] !== context.version) problems.push(`version label ${labels['org.opencontainers.image.version']}, package.json says ${context.version}`)
-    if (labels['org.opencontainers.image.revision'] !== context.revision) problems.push(`revision label ${labels['org.opencontainers.image.revision']}, built from ${context.revision}`)
+    for (const key of ['title', 'description', 'licenses', 'version', 'revision'])
+      if (!labels[`org.opencontainers.image.${key}`]) problems.push(`label org.opencontainers.image.${key} missing`)
+    if (labels['org.opencontainers.image.version'] !== context.version)
+      problems.push(`version label ${labels['org.opencontainers.image.version']}, package.json says ${context.version}`)
+    if (labels['org.opencontainers.image.revision'] !== context.revision)
+      problems.push(`revision label ${labels['org.opencontainers.image.revision']}, built from ${context.revision}`)
     if (image.healthcheck) problems.push('the image has a HEALTHCHECK (Kubernetes probes are in the Deployment)')
     if (image.entrypoint[0] !== 'node') problems.push(`ENTRYPOINT ${JSON.stringify(image.entrypoint)} does not run node directly (exec form)`)
     if (/^#\s*syntax\s*=/im.test(context.dockerfile)) problems.push('the Dockerfile has a # syntax line (BuildKit would pull a frontend)')
@@ -158,12 +163,23 @@ export async function checkImage(prepared: Prepared): Promise<SmokeReport> {
       extraMounts: {[kube.kubeconfig]: KUBECONFIG_IN_CONTAINER},
     })
     const p = plan
-    log(`run as uid ${p.uid}, HOME=${p.env.HOME}, read-only root: ${p.readOnlyRoot}, volumes ${p.volumePaths.join(' ')}; overridden: ${p.overridden.join(', ')}`)
+    log(
+      `run as uid ${p.uid}, HOME=${p.env.HOME}, read-only root: ${p.readOnlyRoot}, volumes ${p.volumePaths.join(' ')}; overridden: ${p.overridden.join(', ')}`,
+    )
     await check('--version', () => checkVersion(IMAGE, p, context.version))
     await check('run --mode test --embedded --once --json', () => checkEmbeddedOnce(IMAGE, p, 'test'))
     await check('run --mode local --embedded --once --json', () => checkEmbeddedOnce(IMAGE, p, 'local'))
     await check(`${p.args.join(' ')} (the Deployment's args)`, async () => {
-      const r = await checkKube({image: IMAGE, plan: p, api, kube, podName, namespace, rbacFile: path.join(deployDir, 'rbac.yaml'), stopGraceSeconds: 10})
+      const r = await checkKube({
+        image: IMAGE,
+        plan: p,
+        api,
+        kube,
+        podName,
+        namespace,
+        rbacFile: path.join(deployDir, 'rbac.yaml'),
+        stopGraceSeconds: 10,
+      })
       report.stopMs = r.stopMs
       return r.detail
     })
@@ -189,7 +205,9 @@ async function main(): Promise<void> {
     log(`built in ${(built.ms / 1000).toFixed(1)} s`)
     const report = await checkImage(prepared)
     const failed = report.checks.filter((c) => !c.ok)
-    log(`${report.checks.length - failed.length}/${report.checks.length} checks passed in ${((performance.now() - started) / 1000).toFixed(1)} s; image ${report.image ? mb(report.image.size) : '?'}`)
+    log(
+      `${report.checks.length - failed.length}/${report.checks.length} checks passed in ${((performance.now() - started) / 1000).toFixed(1)} s; image ${report.image ? mb(report.image.size) : '?'}`,
+    )
     if (failed.length) process.exitCode = 1
   } finally {
     prepared.cleanup()

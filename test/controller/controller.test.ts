@@ -144,7 +144,7 @@ describe('Controller', () => {
 
   it('requeues after requeueAfterMs without counting an error', async () => {
     const server = new MemoryServer()
-    const [a] = seed(server, 1)
+    const [_a] = seed(server, 1)
     const h = await harness({server, handle: async (_req, _signal, attempt) => (attempt < 3 ? {requeueAfterMs: 1000} : undefined)})
     await settle(h, () => h.calls.length === 1)
     h.clock.advance(999)

@@ -80,10 +80,13 @@ export async function startHarness(options: {
 /** Polls until nothing is queued or in flight and `done()` holds. */
 export async function settle(h: Harness, done: () => boolean = () => true): Promise<void> {
   await expect
-    .poll(() => {
-      const s = h.controller.stats()
-      return s.queueDepth === 0 && s.inFlight === 0 && done()
-    }, {timeout: 20_000, interval: 5})
+    .poll(
+      () => {
+        const s = h.controller.stats()
+        return s.queueDepth === 0 && s.inFlight === 0 && done()
+      },
+      {timeout: 20_000, interval: 5},
+    )
     .toBe(true)
 }
 

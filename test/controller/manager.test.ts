@@ -100,7 +100,11 @@ describe('Manager', () => {
       const mgr = new Manager({metricsAddr: {host: '127.0.0.1', port, variable: 'METRICS_ADDR'}})
       const err = await mgr.start(new AbortController().signal).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(ConfigError)
-      expect(err).toMatchObject({variable: 'METRICS_ADDR', exitCode: 2, message: expect.stringMatching(/^METRICS_ADDR: cannot listen on 127\.0\.0\.1:\d+: the address is in use/)})
+      expect(err).toMatchObject({
+        variable: 'METRICS_ADDR',
+        exitCode: 2,
+        message: expect.stringMatching(/^METRICS_ADDR: cannot listen on 127\.0\.0\.1:\d+: the address is in use/),
+      })
     } finally {
       busy.close()
     }
@@ -109,12 +113,15 @@ describe('Manager', () => {
   it('fails when a component fails on its own, stopping the rest', async () => {
     const {log, runnable, cache, markSynced} = recorder()
     markSynced()
-    const mgr = new Manager().addCache(cache).add(runnable('proxy')).add({
-      name: 'broken',
-      start: async () => {
-        throw new Error('boom')
-      },
-    })
+    const mgr = new Manager()
+      .addCache(cache)
+      .add(runnable('proxy'))
+      .add({
+        name: 'broken',
+        start: async () => {
+          throw new Error('boom')
+        },
+      })
     await expect(mgr.start(new AbortController().signal)).rejects.toThrow('boom')
     expect(log).toContain('stop proxy')
     expect(log).toContain('stop cache')

@@ -26,7 +26,8 @@ describe('ControllerMetrics', () => {
     metrics.registerController('sessions')
     const text = await registry.metrics()
     for (const type of ['ADDED', 'MODIFIED', 'DELETED']) expect(text).toContain(`ambient_informer_events_total{resource="sessions",type="${type}"} 0`)
-    for (const result of ['success', 'error', 'requeue', 'terminal']) expect(text).toContain(`ambient_reconcile_total{controller="sessions",result="${result}"} 0`)
+    for (const result of ['success', 'error', 'requeue', 'terminal'])
+      expect(text).toContain(`ambient_reconcile_total{controller="sessions",result="${result}"} 0`)
     for (const line of [
       'ambient_informer_reconnects_total{resource="sessions"} 0',
       'ambient_informer_cache_size{resource="sessions"} 0',
@@ -93,7 +94,13 @@ describe('ControllerMetrics', () => {
     const queue = metrics.forQueue('q', () => ({unfinishedSeconds: 0, longestSeconds: 0}))
     const reference = new Registry()
     const buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
-    const expected = new Histogram({name: 'workqueue_queue_duration_seconds', help: 'How long a key stays in the queue before a worker takes it.', labelNames: ['name'], buckets, registers: [reference]})
+    const expected = new Histogram({
+      name: 'workqueue_queue_duration_seconds',
+      help: 'How long a key stays in the queue before a worker takes it.',
+      labelNames: ['name'],
+      buckets,
+      registers: [reference],
+    })
     expected.zero({name: 'q'})
     for (const seconds of [0, 0.001, 0.0011, 0.004, 0.3, 1, 299, 300, 301, 1e6, 0.05]) {
       queue.queued(seconds)

@@ -49,7 +49,11 @@ beforeAll(async () => {
   mode = createKubeMode({namespace: 'ambient-code', kubeConfig: kube.kubeConfig(), rest, informers, cacheBackoff: {initialMs: 20, maxMs: 500}})
   const sessions = new Controller<Session>({name: 'sessions', informer: informers.sessions, reconciler: mode.reconcilers.sessions, workers: 2})
   const projects = new Controller<Project>({name: 'projects', informer: informers.projects, reconciler: mode.reconcilers.projects})
-  const settings = new Controller<ProjectSettings>({name: 'project_settings', informer: informers.project_settings, reconciler: mode.reconcilers.project_settings})
+  const settings = new Controller<ProjectSettings>({
+    name: 'project_settings',
+    informer: informers.project_settings,
+    reconciler: mode.reconcilers.project_settings,
+  })
   controllers = [sessions, projects, settings] as unknown as Controller<ObjectMeta>[]
   mode.connect({sessions: (id) => sessions.enqueue(id), project_settings: (id) => settings.enqueue(id)})
   const manager = new Manager({gracePeriodMs: 10_000})
@@ -86,14 +90,18 @@ function idle(): boolean {
 async function settled(): Promise<void> {
   let quiet = 0
   let last = ''
-  await until('the control plane to settle', async () => {
-    const writes = kube.requests.filter((r) => !['get', 'list', 'watch', 'nonresource'].includes(r.verb)).length
-    const sessions = await rest.listAll('sessions')
-    const mark = `${writes}|${sessions.map((s) => s.updated_at).join()}`
-    quiet = idle() && mark === last ? quiet + 1 : 0
-    last = mark
-    return quiet >= 20
-  }, 60_000)
+  await until(
+    'the control plane to settle',
+    async () => {
+      const writes = kube.requests.filter((r) => !['get', 'list', 'watch', 'nonresource'].includes(r.verb)).length
+      const sessions = await rest.listAll('sessions')
+      const mark = `${writes}|${sessions.map((s) => s.updated_at).join()}`
+      quiet = idle() && mark === last ? quiet + 1 : 0
+      last = mark
+      return quiet >= 20
+    },
+    60_000,
+  )
 }
 
 describe('ambient diff after the kube reconcilers converged', () => {
@@ -110,7 +118,8 @@ describe('ambient diff after the kube reconcilers converged', () => {
           prompt: `prompt ${i}`,
           timeout: i % 4 ? 600 + i : undefined,
           repo_url: i % 5 === 0 ? 'https://github.com/acme/web' : undefined,
-          repos: i % 5 === 1 ? '[{"url":"https://github.com/acme/api"},{"url":"https://github.com/acme/x","branch":"dev","autoPush":true}]' : undefined,
+          repos:
+            i % 5 === 1 ? '[{"url":"https://github.com/acme/api"},{"url":"https://github.com/acme/x","branch":"dev","autoPush":true}]' : undefined,
           labels: i % 2 ? JSON.stringify({team: 'a', index: String(i)}) : undefined,
           annotations: i % 3 ? JSON.stringify({note: `n${i}`}) : undefined,
           environment_variables: i % 2 ? undefined : JSON.stringify({INDEX: String(i)}),
@@ -123,7 +132,12 @@ describe('ambient diff after the kube reconcilers converged', () => {
     const [first, second] = await rest.listAll('sessions')
     for (const s of [first, second]) {
       kube.update('agenticsessions', s.kube_namespace ?? '', s.id.toLowerCase(), (o) => {
-        o.status = {phase: 'Running', startTime: '2026-01-02T03:04:05Z', sdkSessionId: 'sdk', conditions: [{type: 'Ready', status: 'True', reason: 'Up', lastTransitionTime: '2026-01-02T03:04:05Z'}]}
+        o.status = {
+          phase: 'Running',
+          startTime: '2026-01-02T03:04:05Z',
+          sdkSessionId: 'sdk',
+          conditions: [{type: 'Ready', status: 'True', reason: 'Up', lastTransitionTime: '2026-01-02T03:04:05Z'}],
+        }
       })
       await until('status copied back', async () => (await rest.get('sessions', s.id)).phase === 'Running')
     }
@@ -133,7 +147,13 @@ describe('ambient diff after the kube reconcilers converged', () => {
 
     const entries = await computeKubeDiff({rest, kube: reader, resources: ['sessions', 'projects', 'project_settings']})
     expect(entries).toEqual([])
-    const cli = await runCli(['diff'], {AMBIENT_CONFIG_DIR: configDir, AMBIENT_STATE_DIR: configDir, AMBIENT_API_SERVER_URL: api.url, AMBIENT_API_TOKEN: TOKEN, KUBECONFIG: kube.kubeconfigPath})
+    const cli = await runCli(['diff'], {
+      AMBIENT_CONFIG_DIR: configDir,
+      AMBIENT_STATE_DIR: configDir,
+      AMBIENT_API_SERVER_URL: api.url,
+      AMBIENT_API_TOKEN: TOKEN,
+      KUBECONFIG: kube.kubeconfigPath,
+    })
     expect(cli.code, `${cli.stdout}${cli.stderr}`).toBe(0)
     expect(made).toHaveLength(12)
   })

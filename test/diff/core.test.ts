@@ -2,10 +2,27 @@
 // that the end-to-end tests do not reach, and the renderers.
 import {describe, expect, it} from 'vitest'
 import type {Project, ProjectSettings, Session} from '../../src/lib/api/types.js'
-import {diffKube, diffLocal, renderEntry, renderNdjson, renderText, summarize, type DiffEntry, type DiffResource, type KubeActualState} from '../../src/lib/diff/index.js'
+import {
+  diffKube,
+  diffLocal,
+  renderEntry,
+  renderNdjson,
+  renderText,
+  summarize,
+  type DiffEntry,
+  type DiffResource,
+  type KubeActualState,
+} from '../../src/lib/diff/index.js'
 import {diffLines} from '../../src/lib/diff/line-diff.js'
 import {LABEL_PROJECT_ID, LABEL_SESSION_ID, type AgenticSession, type NamespaceObject, type RoleBindingObject} from '../../src/lib/kube/types.js'
-import {applyCrdDefaults, desiredAgenticSession, desiredNamespace, desiredRoleBindings, managedLabels, statusToApi} from '../../src/lib/reconcilers/kube/desired.js'
+import {
+  applyCrdDefaults,
+  desiredAgenticSession,
+  desiredNamespace,
+  desiredRoleBindings,
+  managedLabels,
+  statusToApi,
+} from '../../src/lib/reconcilers/kube/desired.js'
 
 const T0 = '2026-01-01T00:00:00.000000Z'
 let seq = 0
@@ -20,14 +37,27 @@ function project(name: string, id = name): Project {
 }
 
 function settings(projectId: string, groupAccess: unknown, id = `ps-${projectId}`): ProjectSettings {
-  return {id, kind: 'ProjectSettings', href: `/project_settings/${id}`, created_at: T0, updated_at: T0, project_id: projectId, group_access: JSON.stringify(groupAccess)}
+  return {
+    id,
+    kind: 'ProjectSettings',
+    href: `/project_settings/${id}`,
+    created_at: T0,
+    updated_at: T0,
+    project_id: projectId,
+    group_access: JSON.stringify(groupAccess),
+  }
 }
 
 /** The CR as the API server stores it after the reconciler's create: defaults filled, uid set. */
 function crFor(s: Session, projects: Project[] = [], status?: AgenticSession['status']): AgenticSession {
   const d = desiredAgenticSession(s, {projectNamespace: (id) => projects.find((p) => p.id === id)?.name.toLowerCase()})
   if (!d.ok) throw new Error(d.message)
-  return {...d.object, metadata: {...d.object.metadata, uid: `uid-${s.id}`, resourceVersion: '1', generation: 1}, spec: applyCrdDefaults(d.object.spec), ...(status ? {status} : {})}
+  return {
+    ...d.object,
+    metadata: {...d.object.metadata, uid: `uid-${s.id}`, resourceVersion: '1', generation: 1},
+    spec: applyCrdDefaults(d.object.spec),
+    ...(status ? {status} : {}),
+  }
 }
 
 /** The session after the control plane copied the CR's status back. */
@@ -35,7 +65,11 @@ function copied(s: Session, cr: AgenticSession): Session {
   return {...s, ...statusToApi(cr.status, cr)}
 }
 
-function kubeDiff(sessions: Session[], crs: AgenticSession[], more: Partial<KubeActualState> & {projects?: Project[]; settings?: ProjectSettings[]; project?: string; resources?: DiffResource[]} = {}): DiffEntry[] {
+function kubeDiff(
+  sessions: Session[],
+  crs: AgenticSession[],
+  more: Partial<KubeActualState> & {projects?: Project[]; settings?: ProjectSettings[]; project?: string; resources?: DiffResource[]} = {},
+): DiffEntry[] {
   return diffKube({
     desired: {sessions, projects: more.projects ?? [], projectSettings: more.settings ?? []},
     actual: {agenticSessions: crs, namespaces: more.namespaces ?? [], roleBindings: more.roleBindings ?? []},
@@ -58,14 +92,24 @@ describe('sessions vs AgenticSessions', () => {
     const cr = crFor(s, [], {phase: 'Running'})
     const entries = kubeDiff([{...copied(s, cr), phase: 'Stopping'}], [cr])
     expect(entries).toHaveLength(1)
-    expect(entries[0]).toMatchObject({action: 'update', reason: 'StopRequested', fields: [{path: 'status.phase', desired: 'Stopping', actual: 'Running'}]})
+    expect(entries[0]).toMatchObject({
+      action: 'update',
+      reason: 'StopRequested',
+      fields: [{path: 'status.phase', desired: 'Stopping', actual: 'Running'}],
+    })
   })
 
   it('forwards a restart (Pending after the CR finished)', () => {
     const s = session({name: 'a'})
     const cr = crFor(s, [], {phase: 'Completed', completionTime: '2026-01-01T02:00:00Z'})
     const restarted = {...copied(s, cr), phase: 'Pending', completion_time: undefined, updated_at: '2026-01-01T03:00:00.000000Z'}
-    expect(kubeDiff([restarted], [cr])).toEqual([expect.objectContaining({action: 'update', reason: 'RestartRequested', fields: [expect.objectContaining({path: 'status.phase', desired: 'Pending'})]})])
+    expect(kubeDiff([restarted], [cr])).toEqual([
+      expect.objectContaining({
+        action: 'update',
+        reason: 'RestartRequested',
+        fields: [expect.objectContaining({path: 'status.phase', desired: 'Pending'})],
+      }),
+    ])
   })
 
   it('keeps the CR found by label when the project was renamed, and deletes duplicates', () => {
@@ -92,20 +136,30 @@ describe('sessions vs AgenticSessions', () => {
     const s = session({name: 'a'})
     const cr = crFor(s)
     const entries = kubeDiff([{...copied(s, cr), environment_variables: '[1]'}], [cr])
-    expect(entries).toEqual([expect.objectContaining({action: 'invalid', reason: 'InvalidSpec', message: expect.stringContaining('environment_variables')})])
+    expect(entries).toEqual([
+      expect.objectContaining({action: 'invalid', reason: 'InvalidSpec', message: expect.stringContaining('environment_variables')}),
+    ])
   })
 
   it('reports a vanished CR of a stopping session as Stopped, of a terminal one as nothing', () => {
     const s = session({name: 'a'})
     const cr = crFor(s, [], {phase: 'Running'})
-    expect(kubeDiff([{...copied(s, cr), phase: 'Stopping'}], [])[0]).toMatchObject({action: 'status', fields: [{path: 'phase', desired: 'Stopped', actual: 'Stopping'}]})
+    expect(kubeDiff([{...copied(s, cr), phase: 'Stopping'}], [])[0]).toMatchObject({
+      action: 'status',
+      fields: [{path: 'phase', desired: 'Stopped', actual: 'Stopping'}],
+    })
     expect(kubeDiff([{...copied(s, cr), phase: 'Completed'}], [])).toEqual([])
   })
 
-  it("drops an old Reconciled=False verdict of a finished, valid session with no CR", () => {
+  it('drops an old Reconciled=False verdict of a finished, valid session with no CR', () => {
     const conditions = JSON.stringify([{type: 'Reconciled', status: 'False', reason: 'InvalidSpec', message: 'x', lastTransitionTime: T0}])
     const entries = kubeDiff([session({name: 'a', phase: 'Failed', conditions})], [])
-    expect(entries).toEqual([expect.objectContaining({action: 'status', fields: [expect.objectContaining({path: 'conditions', desired: [], actual: [expect.objectContaining({type: 'Reconciled'})]})]})])
+    expect(entries).toEqual([
+      expect.objectContaining({
+        action: 'status',
+        fields: [expect.objectContaining({path: 'conditions', desired: [], actual: [expect.objectContaining({type: 'Reconciled'})]})],
+      }),
+    ])
   })
 
   it('shows label and annotation drift only for the keys the session owns', () => {
@@ -117,17 +171,27 @@ describe('sessions vs AgenticSessions', () => {
     expect(entries[0].fields.map((f) => [f.path, f.desired, f.actual])).toEqual([
       ['metadata.labels.gone', undefined, 'x'],
       ['metadata.labels.team', 'b', 'a'],
-      ['metadata.annotations["ambient-code.io/session-metadata-keys"]', '{"labels":["team"],"annotations":[]}', '{"labels":["gone","team"],"annotations":[]}'],
+      [
+        'metadata.annotations["ambient-code.io/session-metadata-keys"]',
+        '{"labels":["team"],"annotations":[]}',
+        '{"labels":["gone","team"],"annotations":[]}',
+      ],
     ])
   })
 
   it('limits orphans to the project asked for', () => {
-    const orphan = (id: string, projectId: string): AgenticSession => ({apiVersion: 'vteam.ambient-code/v1alpha1', kind: 'AgenticSession', metadata: {name: id, namespace: projectId, labels: managedLabels({[LABEL_SESSION_ID]: id, [LABEL_PROJECT_ID]: projectId})}})
+    const orphan = (id: string, projectId: string): AgenticSession => ({
+      apiVersion: 'vteam.ambient-code/v1alpha1',
+      kind: 'AgenticSession',
+      metadata: {name: id, namespace: projectId, labels: managedLabels({[LABEL_SESSION_ID]: id, [LABEL_PROJECT_ID]: projectId})},
+    })
     const unlabelled: AgenticSession = {metadata: {name: 'x', namespace: 'a', labels: managedLabels()}}
     const crs = [orphan('o1', 'a'), orphan('o2', 'b'), unlabelled]
     expect(brief(kubeDiff([], crs))).toEqual(['delete AgenticSession a/o1', 'delete AgenticSession b/o2'])
     expect(brief(kubeDiff([], crs, {project: 'a'}))).toEqual(['delete AgenticSession a/o1'])
-    expect(brief(kubeDiff([], crs, {project: 'B-name', projects: [project('B-name', 'b')], resources: ['sessions']}))).toEqual(['delete AgenticSession b/o2'])
+    expect(brief(kubeDiff([], crs, {project: 'B-name', projects: [project('B-name', 'b')], resources: ['sessions']}))).toEqual([
+      'delete AgenticSession b/o2',
+    ])
   })
 })
 
@@ -149,7 +213,9 @@ describe('projects vs Namespaces', () => {
     const held = ns()
     held.metadata.labels = {...held.metadata.labels, [LABEL_PROJECT_ID]: 'other'}
     expect(kubeDiff([], [], {projects: [p], namespaces: [held]})).toEqual([expect.objectContaining({action: 'invalid', reason: 'NamespaceConflict'})])
-    expect(kubeDiff([], [], {projects: [project('no spaces', 'p2')]})).toEqual([expect.objectContaining({action: 'invalid', reason: 'InvalidName', name: 'no spaces'})])
+    expect(kubeDiff([], [], {projects: [project('no spaces', 'p2')]})).toEqual([
+      expect.objectContaining({action: 'invalid', reason: 'InvalidName', name: 'no spaces'}),
+    ])
   })
 })
 
@@ -166,9 +232,16 @@ describe('project settings vs RoleBindings', () => {
     const ps = settings('p1', [{group: 'devs', role: 'edit'}])
     const [rb] = bindings(ps)
     const otherSubject = {...rb, subjects: [{kind: 'User', name: 'mallory', apiGroup: 'rbac.authorization.k8s.io'}]}
-    expect(kubeDiff([], [], {projects: [p], settings: [ps], roleBindings: [otherSubject], resources: only})[0]).toMatchObject({action: 'update', replace: true, fields: [{path: 'subjects'}]})
+    expect(kubeDiff([], [], {projects: [p], settings: [ps], roleBindings: [otherSubject], resources: only})[0]).toMatchObject({
+      action: 'update',
+      replace: true,
+      fields: [{path: 'subjects'}],
+    })
     const unlabelled = {...rb, metadata: {...rb.metadata, labels: managedLabels()}}
-    expect(kubeDiff([], [], {projects: [p], settings: [ps], roleBindings: [unlabelled], resources: only})[0]).toMatchObject({action: 'update', fields: [{path: 'metadata.labels["ambient-code.io/project-id"]'}, {path: 'metadata.labels["ambient-code.io/project-settings-id"]'}]})
+    expect(kubeDiff([], [], {projects: [p], settings: [ps], roleBindings: [unlabelled], resources: only})[0]).toMatchObject({
+      action: 'update',
+      fields: [{path: 'metadata.labels["ambient-code.io/project-id"]'}, {path: 'metadata.labels["ambient-code.io/project-settings-id"]'}],
+    })
     // Server fields and labels others add are not drift.
     const stored = {...rb, metadata: {...rb.metadata, uid: 'u1', resourceVersion: '7', labels: {...rb.metadata.labels, extra: 'x'}}}
     expect(kubeDiff([], [], {projects: [p], settings: [ps], roleBindings: [stored], resources: only})).toEqual([])
@@ -177,7 +250,9 @@ describe('project settings vs RoleBindings', () => {
   it('reports settings of an unknown project and malformed group_access as invalid', () => {
     expect(kubeDiff([], [], {settings: [settings('nope', [])]})).toEqual([expect.objectContaining({action: 'invalid', reason: 'ProjectMissing'})])
     const bad = {...settings('p1', []), group_access: '{"group":"x"}'}
-    expect(kubeDiff([], [], {projects: [p], settings: [bad], resources: only})).toEqual([expect.objectContaining({action: 'invalid', reason: 'InvalidSpec'})])
+    expect(kubeDiff([], [], {projects: [p], settings: [bad], resources: only})).toEqual([
+      expect.objectContaining({action: 'invalid', reason: 'InvalidSpec'}),
+    ])
   })
 })
 
@@ -186,10 +261,16 @@ describe('local mode', () => {
 
   it('leaves kube sessions, healthy runners and in-flight health checks alone', () => {
     // Every session has a kube_cr_name (the real server sets it); only kube_cr_uid means a CR exists.
-    const sessions = [session({name: 'k', phase: 'Running', kube_cr_uid: 'uid-k'}), session({name: 'r', phase: 'Running', kube_cr_name: 'r'}), session({name: 'c', phase: 'Creating'})]
+    const sessions = [
+      session({name: 'k', phase: 'Running', kube_cr_uid: 'uid-k'}),
+      session({name: 'r', phase: 'Running', kube_cr_name: 'r'}),
+      session({name: 'c', phase: 'Creating'}),
+    ]
     expect(diffLocal({sessions, runners: [runner(sessions[1].id), runner(sessions[2].id)]})).toEqual([])
     // A kube_cr_name alone does not hand a session to Kubernetes: its missing runner is reported.
-    expect(diffLocal({sessions: [session({name: 'n', phase: 'Pending', kube_cr_name: 'n'})], runners: []})).toEqual([expect.objectContaining({action: 'create', reason: 'RunnerMissing'})])
+    expect(diffLocal({sessions: [session({name: 'n', phase: 'Pending', kube_cr_name: 'n'})], runners: []})).toEqual([
+      expect.objectContaining({action: 'create', reason: 'RunnerMissing'}),
+    ])
   })
 
   it('reports a spawned runner whose phase was not advanced, and a session that cannot get a workspace', () => {
@@ -200,7 +281,10 @@ describe('local mode', () => {
       ['invalid', '../escape', 'InvalidSession'],
       ['status', pending.id, 'RunnerSpawned'],
     ])
-    expect(diffLocal({sessions: [session({name: 'x', phase: 'Stopping'})], runners: []})[0]).toMatchObject({action: 'status', fields: [{path: 'phase', desired: 'Stopped'}]})
+    expect(diffLocal({sessions: [session({name: 'x', phase: 'Stopping'})], runners: []})[0]).toMatchObject({
+      action: 'status',
+      fields: [{path: 'phase', desired: 'Stopped'}],
+    })
   })
 })
 
@@ -220,7 +304,18 @@ describe('rendering', () => {
 
   it('renders -/+ lines under shared context, coloured only when asked', () => {
     const plain = renderEntry(entry)
-    expect(plain).toBe(['update AgenticSession team/s1  (session S1)', '--- desired AgenticSession team/s1', '+++ live AgenticSession team/s1', ' spec:', '-  timeout: 600', '-  llmSettings:', '-    model: opus', '+  timeout: 999'].join('\n'))
+    expect(plain).toBe(
+      [
+        'update AgenticSession team/s1  (session S1)',
+        '--- desired AgenticSession team/s1',
+        '+++ live AgenticSession team/s1',
+        ' spec:',
+        '-  timeout: 600',
+        '-  llmSettings:',
+        '-    model: opus',
+        '+  timeout: 999',
+      ].join('\n'),
+    )
     const colored = renderEntry(entry, {color: true})
     expect(colored).toContain('\u001B[31m-  timeout: 600\u001B[0m')
     expect(colored).toContain('\u001B[32m+  timeout: 999\u001B[0m')
@@ -240,7 +335,15 @@ describe('rendering', () => {
         {path: 'spec.llmSettings.model', desired: 'opus', actual: null},
       ],
     })
-    expect(Object.keys(JSON.parse(renderNdjson([entry]).trim()) as object)).toEqual(['action', 'resource', 'id', 'kind', 'namespace', 'name', 'fields'])
+    expect(Object.keys(JSON.parse(renderNdjson([entry]).trim()) as object)).toEqual([
+      'action',
+      'resource',
+      'id',
+      'kind',
+      'namespace',
+      'name',
+      'fields',
+    ])
     expect(renderNdjson([])).toBe('')
   })
 

@@ -14,7 +14,12 @@ import {startFakeKube, type FakeKube} from '../fake-kube/index.js'
 import {ndjson, summaryKeys, writeConverged} from './helpers.js'
 
 const TOKEN = 'diff-cli-token'
-const RUNNING = {phase: 'Running', startTime: '2026-01-02T03:04:05Z', sdkSessionId: 'sdk-1', conditions: [{type: 'Ready', status: 'True' as const, reason: 'Up', lastTransitionTime: '2026-01-02T03:04:05Z'}]}
+const RUNNING = {
+  phase: 'Running',
+  startTime: '2026-01-02T03:04:05Z',
+  sdkSessionId: 'sdk-1',
+  conditions: [{type: 'Ready', status: 'True' as const, reason: 'Up', lastTransitionTime: '2026-01-02T03:04:05Z'}],
+}
 
 let api: ApiServer
 let kube: FakeKube
@@ -34,11 +39,20 @@ beforeAll(async () => {
   rest = new RestClient({baseUrl: api.url, token: () => TOKEN})
   client = new KubeClient({kubeConfig: kube.kubeConfig()})
   configDir = tempConfigDir()
-  env = {AMBIENT_CONFIG_DIR: configDir, AMBIENT_STATE_DIR: configDir, AMBIENT_API_SERVER_URL: api.url, AMBIENT_API_TOKEN: TOKEN, KUBECONFIG: kube.kubeconfigPath}
+  env = {
+    AMBIENT_CONFIG_DIR: configDir,
+    AMBIENT_STATE_DIR: configDir,
+    AMBIENT_API_SERVER_URL: api.url,
+    AMBIENT_API_TOKEN: TOKEN,
+    KUBECONFIG: kube.kubeconfigPath,
+  }
   for (const r of ['sessions', 'projects', 'project_settings'] as const) api.store.on(r, () => apiWrites++)
 
   for (const name of ['alpha', 'beta', 'gamma', 'delta']) projects[name] = await rest.create('projects', {name})
-  settings.alpha = await rest.create('project_settings', {project_id: projects.alpha.id, group_access: '[{"group":"devs","role":"edit"},{"group":"qa","role":"view"}]'})
+  settings.alpha = await rest.create('project_settings', {
+    project_id: projects.alpha.id,
+    group_access: '[{"group":"devs","role":"edit"},{"group":"qa","role":"view"}]',
+  })
   settings.delta = await rest.create('project_settings', {project_id: projects.delta.id, group_access: '[{"group":"ops","role":"admin"}]'})
   const alpha = projects.alpha.id
   const beta = projects.beta.id
@@ -84,7 +98,14 @@ describe('ambient diff --mode kube', () => {
 
     const requests = kube.requests
     expect(requests.map((r) => r.verb)).toEqual(Array(6).fill('list'))
-    expect(requests.map((r) => r.resource).sort()).toEqual(['agenticsessions', 'agenticsessions', 'namespaces', 'namespaces', 'rolebindings', 'rolebindings'])
+    expect(requests.map((r) => r.resource).sort()).toEqual([
+      'agenticsessions',
+      'agenticsessions',
+      'namespaces',
+      'namespaces',
+      'rolebindings',
+      'rolebindings',
+    ])
     for (const r of requests) expect(new URLSearchParams(r.query).get('labelSelector')).toBe('ambient-code.io/managed=true')
     expect(apiWrites).toBe(writesBefore)
   })
@@ -130,7 +151,11 @@ describe('ambient diff --mode kube', () => {
       const binding = kube.get('rolebindings.rbac.authorization.k8s.io', 'alpha', 'ambient-devs-edit')
       if (!binding) throw new Error('fixture binding missing')
       kube.delete('rolebindings.rbac.authorization.k8s.io', 'alpha', 'ambient-devs-edit')
-      kube.put('rolebindings.rbac.authorization.k8s.io', 'alpha', 'ambient-devs-edit', {...binding, metadata: {name: 'ambient-devs-edit', namespace: 'alpha', labels: binding.metadata.labels}, roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view'}})
+      kube.put('rolebindings.rbac.authorization.k8s.io', 'alpha', 'ambient-devs-edit', {
+        ...binding,
+        metadata: {name: 'ambient-devs-edit', namespace: 'alpha', labels: binding.metadata.labels},
+        roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view'},
+      })
       // Group access no longer lists qa: its binding is extra.
       await rest.patch('project_settings', settings.alpha.id, {group_access: '[{"group":"devs","role":"edit"}]'})
       // The operator finished a session; its status was not copied back yet.
@@ -165,10 +190,21 @@ describe('ambient diff --mode kube', () => {
         if (!line) throw new Error(`no ${action} ${name}`)
         return line
       }
-      expect(find('update', crName(sessions.a1))).toMatchObject({resource: 'sessions', id: sessions.a1.id, kind: 'AgenticSession', namespace: 'alpha', fields: [{path: 'spec.timeout', desired: 600, actual: 999}]})
+      expect(find('update', crName(sessions.a1))).toMatchObject({
+        resource: 'sessions',
+        id: sessions.a1.id,
+        kind: 'AgenticSession',
+        namespace: 'alpha',
+        fields: [{path: 'spec.timeout', desired: 600, actual: 999}],
+      })
       const created = find('create', crName(added))
       expect(created).toMatchObject({resource: 'sessions', id: added.id, namespace: 'alpha'})
-      expect(created.fields).toEqual(expect.arrayContaining([{path: 'spec.displayName', desired: 'added', actual: null}, {path: 'spec.initialPrompt', desired: 'new', actual: null}]))
+      expect(created.fields).toEqual(
+        expect.arrayContaining([
+          {path: 'spec.displayName', desired: 'added', actual: null},
+          {path: 'spec.initialPrompt', desired: 'new', actual: null},
+        ]),
+      )
       expect(find('delete', 'ghost')).toMatchObject({id: 'ghost-session', reason: 'SessionDeleted'})
       expect(find('invalid', crName(invalid))).toMatchObject({id: invalid.id, reason: 'InvalidSpec', message: expect.stringContaining('labels')})
       const status = find('status', crName(sessions.b1))
@@ -176,9 +212,22 @@ describe('ambient diff --mode kube', () => {
         {path: 'phase', desired: 'Completed', actual: 'Running'},
         {path: 'completion_time', desired: '2026-01-02T04:00:00.000000Z', actual: null},
       ])
-      expect(find('status', crName(sessions.r1))).toMatchObject({reason: 'CustomResourceDeleted', fields: [{path: 'phase', desired: 'Failed', actual: 'Running'}]})
-      expect(find('update', 'beta')).toMatchObject({resource: 'projects', id: projects.beta.id, kind: 'Namespace', fields: [{path: 'metadata.labels["ambient-code.io/managed-by"]', desired: 'ambient-control-plane', actual: 'someone-else'}]})
-      expect(find('update', 'ambient-devs-edit')).toMatchObject({resource: 'project_settings', id: settings.alpha.id, replace: true, fields: [{path: 'roleRef.name', desired: 'edit', actual: 'view'}]})
+      expect(find('status', crName(sessions.r1))).toMatchObject({
+        reason: 'CustomResourceDeleted',
+        fields: [{path: 'phase', desired: 'Failed', actual: 'Running'}],
+      })
+      expect(find('update', 'beta')).toMatchObject({
+        resource: 'projects',
+        id: projects.beta.id,
+        kind: 'Namespace',
+        fields: [{path: 'metadata.labels["ambient-code.io/managed-by"]', desired: 'ambient-control-plane', actual: 'someone-else'}],
+      })
+      expect(find('update', 'ambient-devs-edit')).toMatchObject({
+        resource: 'project_settings',
+        id: settings.alpha.id,
+        replace: true,
+        fields: [{path: 'roleRef.name', desired: 'edit', actual: 'view'}],
+      })
       expect(find('delete', 'ambient-qa-view')).toMatchObject({resource: 'project_settings', id: settings.alpha.id, namespace: 'alpha'})
     })
 
@@ -204,7 +253,12 @@ describe('ambient diff --mode kube', () => {
       const alpha = await runCli(['diff', '--project', 'alpha', '--json'], env)
       expect(alpha.code).toBe(1)
       expect(summaryKeys(ndjson(alpha.stdout))).toEqual(
-        [`create AgenticSession alpha/${crName(added)}`, `update AgenticSession alpha/${crName(sessions.a1)}`, 'update RoleBinding alpha/ambient-devs-edit', 'delete RoleBinding alpha/ambient-qa-view'].sort(),
+        [
+          `create AgenticSession alpha/${crName(added)}`,
+          `update AgenticSession alpha/${crName(sessions.a1)}`,
+          'update RoleBinding alpha/ambient-devs-edit',
+          'delete RoleBinding alpha/ambient-qa-view',
+        ].sort(),
       )
       const settingsOnly = await runCli(['diff', 'project-settings', '-p', projects.beta.id, '--json'], env)
       expect(settingsOnly.code, settingsOnly.stderr).toBe(0)

@@ -90,7 +90,13 @@ describe('ambient diff --mode local', () => {
     expect(endedPid).toBeGreaterThan(0)
     // Running, no runner, but `ambient runners kill` left a stop request: it reads as Stopped.
     s.killed = await running('killed')
-    await new StopRequests({dir: stopRequestsDir(stateDir)}).write({sessionId: s.killed.id, pid: 1, signal: 'SIGTERM', requestedBy: 'test', requestedAt: '2026-01-02T05:00:00Z'})
+    await new StopRequests({dir: stopRequestsDir(stateDir)}).write({
+      sessionId: s.killed.id,
+      pid: 1,
+      signal: 'SIGTERM',
+      requestedBy: 'test',
+      requestedAt: '2026-01-02T05:00:00Z',
+    })
     // Never started: a runner would be spawned.
     s.pending = await rest.create('sessions', {name: 'pending'})
     // Over, but its runner still runs; and a runner whose session does not exist.
@@ -104,19 +110,35 @@ describe('ambient diff --mode local', () => {
     expect(result.code, result.stderr).toBe(1)
     const lines = ndjson(result.stdout)
     expect(summaryKeys(lines)).toEqual(
-      [`status Session ${s.lost.id}`, `status Session ${s.ended.id}`, `status Session ${s.killed.id}`, `create Runner ${s.pending.id}`, `delete Runner ${s.over.id}`, 'delete Runner ghost-session'].sort(),
+      [
+        `status Session ${s.lost.id}`,
+        `status Session ${s.ended.id}`,
+        `status Session ${s.killed.id}`,
+        `create Runner ${s.pending.id}`,
+        `delete Runner ${s.over.id}`,
+        'delete Runner ghost-session',
+      ].sort(),
     )
     const byId = (id: string) => lines.find((l) => l.id === id)
     expect(byId(s.lost.id)).toMatchObject({action: 'status', reason: 'RunnerLost', fields: [{path: 'phase', desired: 'Failed', actual: 'Running'}]})
     expect(byId(s.ended.id)).toMatchObject({action: 'status', reason: 'RunnerLost'})
     expect(byId(s.killed.id)).toMatchObject({fields: [{path: 'phase', desired: 'Stopped', actual: 'Running'}]})
     expect(byId(s.pending.id)).toMatchObject({action: 'create', kind: 'Runner', reason: 'RunnerMissing'})
-    expect(byId(s.over.id)).toMatchObject({action: 'delete', reason: 'SessionOver', fields: [{path: 'pid', desired: null}, {path: 'port', desired: null, actual: 9103}]})
+    expect(byId(s.over.id)).toMatchObject({
+      action: 'delete',
+      reason: 'SessionOver',
+      fields: [
+        {path: 'pid', desired: null},
+        {path: 'port', desired: null, actual: 9103},
+      ],
+    })
     expect(byId('ghost-session')).toMatchObject({action: 'delete', kind: 'Runner', reason: 'SessionDeleted'})
 
     const text = await runCli(['diff', 'sessions'], env)
     expect(text.code).toBe(1)
-    expect(text.stdout).toContain(`delete Runner ghost-session\n--- desired (absent)\n+++ live Runner ghost-session\n# SessionDeleted: session ghost-session does not exist: its runner would be stopped\n+pid: `)
+    expect(text.stdout).toContain(
+      `delete Runner ghost-session\n--- desired (absent)\n+++ live Runner ghost-session\n# SessionDeleted: session ghost-session does not exist: its runner would be stopped\n+pid: `,
+    )
     expect(text.stderr).toContain('6 changes: 1 create, 2 delete, 3 status')
     // Read-only: no status write, no runner touched, no record removed.
     expect(apiWrites).toBe(writes)
@@ -127,7 +149,9 @@ describe('ambient diff --mode local', () => {
   it('narrows to one project; other resources are refused in local mode (exit 2)', async () => {
     const scoped = await runCli(['diff', '--project', 'local-project', '--json'], env)
     expect(scoped.code).toBe(1)
-    expect(summaryKeys(ndjson(scoped.stdout))).toEqual([`status Session ${s.lost.id}`, `status Session ${s.ended.id}`, `status Session ${s.killed.id}`].sort())
+    expect(summaryKeys(ndjson(scoped.stdout))).toEqual(
+      [`status Session ${s.lost.id}`, `status Session ${s.ended.id}`, `status Session ${s.killed.id}`].sort(),
+    )
     const refused = await runCli(['diff', 'projects'], env)
     expect(refused.code).toBe(2)
     expect(refused.stderr).toContain('local mode compares sessions only')

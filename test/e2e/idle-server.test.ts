@@ -72,7 +72,11 @@ describe('ambient run against an idle grpc-go-like server (no headers, no events
     const server = await idleServer(500)
     const probe = await freePort()
     const cli = run(server, 'test', ['--json', '--metrics-addr', '0', '--probe-addr', `127.0.0.1:${probe}`])
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${probe}/readyz`).catch(() => undefined))?.status === 200, () => `/readyz\n${cli.stderr().slice(-2000)}`, 60_000)
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${probe}/readyz`).catch(() => undefined))?.status === 200,
+      () => `/readyz\n${cli.stderr().slice(-2000)}`,
+      60_000,
+    )
     const state = () => new Map(server.store.all('sessions').map((s) => [s.id, s.updated_at]))
     // Ready means listed: every session's line is written (it may still be on its way here).
     await waitFor(() => sorted(replayLines(cli.lines, 'sessions')) === sorted(state()), 'every session on stdout')
@@ -91,7 +95,11 @@ describe('ambient run against an idle grpc-go-like server (no headers, no events
     await waitFor(() => server.releaseRegistrations() > 0, 'the held registrations')
     server.holdRegistrations = false
     server.releaseRegistrations()
-    await waitFor(() => sorted(replayLines(cli.lines, 'sessions')) === sorted(state()), () => `the events to match the server\n${cli.stderr().slice(-2000)}`, 60_000)
+    await waitFor(
+      () => sorted(replayLines(cli.lines, 'sessions')) === sorted(state()),
+      () => `the events to match the server\n${cli.stderr().slice(-2000)}`,
+      60_000,
+    )
     cli.child.kill('SIGTERM')
     expect((await cli.exited).code).toBe(0)
   })
@@ -101,8 +109,14 @@ describe('ambient run against an idle grpc-go-like server (no headers, no events
     for (const name of ['alpha', 'beta']) server.store.create('projects', {name})
     const kube = await startFakeKube({namespaces: ['default', 'ambient-code']})
     cleanups.push(() => kube.close())
-    const cli = run(server, 'kube', ['--json', '--kubeconfig', kube.kubeconfigPath, '--metrics-addr', '0', '--probe-addr', '0'], {NAMESPACE: 'ambient-code'})
-    await waitFor(() => kube.list('agenticsessions').length === 40, () => `40 CRs\n${cli.stderr().slice(-2000)}`, 60_000)
+    const cli = run(server, 'kube', ['--json', '--kubeconfig', kube.kubeconfigPath, '--metrics-addr', '0', '--probe-addr', '0'], {
+      NAMESPACE: 'ambient-code',
+    })
+    await waitFor(
+      () => kube.list('agenticsessions').length === 40,
+      () => `40 CRs\n${cli.stderr().slice(-2000)}`,
+      60_000,
+    )
     for (const s of server.store.all('sessions')) {
       const namespace = s.project_id ?? 'default'
       expect(kube.get('agenticsessions', namespace, (s.kube_cr_name ?? s.id).toLowerCase()), `CR of ${s.name}`).toBeDefined()
@@ -128,7 +142,11 @@ describe('ambient run against an idle grpc-go-like server (no headers, no events
       LOCAL_PORT_RANGE: `${ports.from}-${ports.to}`,
       LOCAL_PROXY_ADDR: '127.0.0.1:0',
     })
-    await waitFor(() => server.store.all('sessions').every((s) => s.phase === 'Running'), () => `every session Running\n${cli.stderr().slice(-2000)}`, 60_000)
+    await waitFor(
+      () => server.store.all('sessions').every((s) => s.phase === 'Running'),
+      () => `every session Running\n${cli.stderr().slice(-2000)}`,
+      60_000,
+    )
     cli.child.kill('SIGTERM')
     expect((await cli.exited).code).toBe(0)
   })

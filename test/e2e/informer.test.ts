@@ -154,7 +154,10 @@ async function runScenario<R extends ResourceName>(s: Scenario & {resource: R}):
   // The informer lists without waiting for the watch to answer, so it may learn that the
   // server has no watch only after its first sync.
   const initialMode = s.variant.unimplementedFromStart || s.variant.watch === 'poll' ? 'poll' : 'stream'
-  await waitFor(() => informer.status().mode === initialMode, () => `mode ${initialMode} (${JSON.stringify(informer.status())})`)
+  await waitFor(
+    () => informer.status().mode === initialMode,
+    () => `mode ${initialMode} (${JSON.stringify(informer.status())})`,
+  )
 
   // ---- rounds of changes at the worst moments ----
   for (let r = 0; r < s.rounds; r++) {
@@ -183,7 +186,10 @@ async function runScenario<R extends ResourceName>(s: Scenario & {resource: R}):
       // ...and the page is held until the watch has delivered those changes, so they reach
       // the informer while it is still listing (its replay buffer), not after.
       const at = api.store.get(s.resource, last)?.updated_at ?? ''
-      await waitFor(() => observed.delivered(last, at), () => `the watch to deliver ${last} at ${at}`)
+      await waitFor(
+        () => observed.delivered(last, at),
+        () => `the watch to deliver ${last} at ${at}`,
+      )
     })
     try {
       s.variant.startRound(api, r)
@@ -297,11 +303,17 @@ describe('offset paging while objects are deleted', () => {
     const {api, informer, events, stop, deleteFirstAfterPage1} = await setup('stream')
     await informer.start(stop.signal)
     await informer.waitForSync()
-    await waitFor(() => informer.status().connection === 'watching', () => 'watching')
+    await waitFor(
+      () => informer.status().connection === 'watching',
+      () => 'watching',
+    )
     const from = events.length
     const hook = deleteFirstAfterPage1()
     api.killWatchStreams()
-    await waitFor(() => hook.deleted() !== undefined && !informer.get(hook.deleted() ?? '') && informer.status().connection === 'watching', () => 'the relist')
+    await waitFor(
+      () => hook.deleted() !== undefined && !informer.get(hook.deleted() ?? '') && informer.status().connection === 'watching',
+      () => 'the relist',
+    )
     const wronglyDeleted = events.slice(from).filter((e) => e.type === 'DELETED' && api.store.get('sessions', e.object.id))
     expect(wronglyDeleted.map((e) => e.object.id)).toEqual([])
     expect(stateDiff(cacheState(informer), serverState(api.store, 'sessions'))).toBe('')
@@ -313,7 +325,10 @@ describe('offset paging while objects are deleted', () => {
     await informer.waitForSync()
     const from = events.length
     const hook = deleteFirstAfterPage1()
-    await waitFor(() => hook.deleted() !== undefined && !informer.get(hook.deleted() ?? ''), () => 'the next poll')
+    await waitFor(
+      () => hook.deleted() !== undefined && !informer.get(hook.deleted() ?? ''),
+      () => 'the next poll',
+    )
     const wronglyDeleted = events.slice(from).filter((e) => e.type === 'DELETED' && api.store.get('sessions', e.object.id))
     expect(wronglyDeleted.map((e) => e.object.id)).toEqual([])
   })

@@ -79,7 +79,10 @@ describe('ambient run --mode test --once --json', () => {
       const {events, tallies} = split(parseNdjson(cli.lines))
       for (const resource of RESOURCES) {
         const lines = events.get(resource) ?? []
-        expect(lines.every((l) => l.type === 'ADDED'), `${resource}: only ADDED lines`).toBe(true)
+        expect(
+          lines.every((l) => l.type === 'ADDED'),
+          `${resource}: only ADDED lines`,
+        ).toBe(true)
         const byId = new Map(lines.map((l) => [l.id, l.updated_at]))
         expect(byId.size, `${resource}: one line per object`).toBe(lines.length)
         expect(byId).toEqual(new Map(api.store.all(resource).map((o) => [o.id, o.updated_at])))

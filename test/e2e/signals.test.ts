@@ -64,7 +64,13 @@ describe('ambient run: SIGTERM during start-up', () => {
       cli.child.kill('SIGTERM')
       const exit = await exitWithin(cli, DEADLINE_MS)
       outcomes.push(`${delayMs} ms: ${exit.code ?? exit.signal}`)
-      expect([{code: 0, signal: null}, {code: null, signal: 'SIGTERM'}], `${delayMs} ms: ${cli.stderr().slice(-1000)}`).toContainEqual(exit)
+      expect(
+        [
+          {code: 0, signal: null},
+          {code: null, signal: 'SIGTERM'},
+        ],
+        `${delayMs} ms: ${cli.stderr().slice(-1000)}`,
+      ).toContainEqual(exit)
     }
     // Not a timing assertion: just what happened, for the log of a failing run.
     expect(outcomes).toHaveLength(12)

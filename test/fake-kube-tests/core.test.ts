@@ -86,9 +86,7 @@ describe('namespaces', () => {
   })
 
   it('refuses namespaced writes into a namespace that does not exist', async () => {
-    const {code, status} = await apiError(() =>
-      coord.createNamespacedLease({namespace: 'ghost', body: {metadata: {name: 'l'}, spec: {}}}),
-    )
+    const {code, status} = await apiError(() => coord.createNamespacedLease({namespace: 'ghost', body: {metadata: {name: 'l'}, spec: {}}}))
     expect(code).toBe(404)
     expect(status.message).toBe('namespaces "ghost" not found')
   })
@@ -125,9 +123,7 @@ describe('rolebindings', () => {
   it('roleRef is immutable: an update changing it is 422 Invalid', async () => {
     const created = await rbac.createNamespacedRoleBinding({namespace: ns, body: binding('ambient-devs-view', 'view')})
     created.roleRef.name = 'admin'
-    const {code, status} = await apiError(() =>
-      rbac.replaceNamespacedRoleBinding({namespace: ns, name: 'ambient-devs-view', body: created}),
-    )
+    const {code, status} = await apiError(() => rbac.replaceNamespacedRoleBinding({namespace: ns, name: 'ambient-devs-view', body: created}))
     expect(code).toBe(422)
     expect(status.reason).toBe('Invalid')
     expect(status.message).toContain('cannot change roleRef')
@@ -236,9 +232,7 @@ describe('events', () => {
       events.createNamespacedEvent({namespace: ns, body: {metadata: {name: 'ev-bad'}, eventTime: new Date(), reason: 'X'}}),
     )
     expect(code).toBe(422)
-    expect(status.details?.causes?.map((c) => c.field)).toEqual(
-      expect.arrayContaining(['reportingController', 'reportingInstance', 'action']),
-    )
+    expect(status.details?.causes?.map((c) => c.field)).toEqual(expect.arrayContaining(['reportingController', 'reportingInstance', 'action']))
   })
 })
 
@@ -250,7 +244,12 @@ describe('discovery and KubernetesObjectApi', () => {
 
   it('KubernetesObjectApi finds resources through discovery and does CRUD on built-ins and CRs', async () => {
     const client = KubernetesObjectApi.makeApiClient(kube.kubeConfig())
-    const lease: KubernetesObject = await client.create({apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: {name: 'obj-api', namespace: ns}, spec: {holderIdentity: 'h'}})
+    const lease: KubernetesObject = await client.create({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {name: 'obj-api', namespace: ns},
+      spec: {holderIdentity: 'h'},
+    })
     expect(lease.metadata?.uid).toBeTruthy()
     const session: KubernetesObject = await client.create({
       apiVersion: 'vteam.ambient-code/v1alpha1',
@@ -265,7 +264,12 @@ describe('discovery and KubernetesObjectApi', () => {
     expect(list.items.map((i) => i.metadata?.name)).toContain('obj-api')
     // Its default patch type, strategic merge, is refused for custom resources, as on a cluster.
     const {code} = await apiError(() =>
-      client.patch({apiVersion: 'vteam.ambient-code/v1alpha1', kind: 'AgenticSession', metadata: {name: 'obj-api', namespace: ns}, spec: {displayName: 'y'}}),
+      client.patch({
+        apiVersion: 'vteam.ambient-code/v1alpha1',
+        kind: 'AgenticSession',
+        metadata: {name: 'obj-api', namespace: ns},
+        spec: {displayName: 'y'},
+      }),
     )
     expect(code).toBe(415)
     await client.delete({apiVersion: 'vteam.ambient-code/v1alpha1', kind: 'AgenticSession', metadata: {name: 'obj-api', namespace: ns}})

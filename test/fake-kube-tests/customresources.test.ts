@@ -183,10 +183,7 @@ describe('get and delete', () => {
     expect(marked.metadata.deletionTimestamp).toBeTruthy()
     expect(marked.metadata.generation).toBe(2)
     expect((await read('finalized')).metadata.deletionTimestamp).toBe(marked.metadata.deletionTimestamp)
-    await custom.patchNamespacedCustomObject(
-      {...sessions, namespace: ns, name: 'finalized', body: {metadata: {finalizers: null}}},
-      mergePatch,
-    )
+    await custom.patchNamespacedCustomObject({...sessions, namespace: ns, name: 'finalized', body: {metadata: {finalizers: null}}}, mergePatch)
     expect((await apiError(() => read('finalized'))).code).toBe(404)
   })
 })
@@ -194,9 +191,19 @@ describe('get and delete', () => {
 describe('update (PUT)', () => {
   it('a stale resourceVersion is a 409 Conflict Status', async () => {
     const s = await create('conflict')
-    await custom.replaceNamespacedCustomObject({...sessions, namespace: ns, name: 'conflict', body: {...s, spec: {...(s.spec as object), displayName: 'v2'}}})
+    await custom.replaceNamespacedCustomObject({
+      ...sessions,
+      namespace: ns,
+      name: 'conflict',
+      body: {...s, spec: {...(s.spec as object), displayName: 'v2'}},
+    })
     const {code, status} = await apiError(() =>
-      custom.replaceNamespacedCustomObject({...sessions, namespace: ns, name: 'conflict', body: {...s, spec: {...(s.spec as object), displayName: 'v3'}}}),
+      custom.replaceNamespacedCustomObject({
+        ...sessions,
+        namespace: ns,
+        name: 'conflict',
+        body: {...s, spec: {...(s.spec as object), displayName: 'v3'}},
+      }),
     )
     expect(code).toBe(409)
     expect(status).toEqual({
@@ -225,9 +232,7 @@ describe('update (PUT)', () => {
   })
 
   it('PUT on a missing custom resource is 404 (no create-on-update)', async () => {
-    const {code} = await apiError(() =>
-      custom.replaceNamespacedCustomObject({...sessions, namespace: ns, name: 'ghost', body: session('ghost')}),
-    )
+    const {code} = await apiError(() => custom.replaceNamespacedCustomObject({...sessions, namespace: ns, name: 'ghost', body: session('ghost')}))
     expect(code).toBe(404)
   })
 
@@ -259,7 +264,12 @@ describe('generation', () => {
     expect(Number(s.metadata.resourceVersion)).toBeGreaterThan(Number(rvAfterLabels))
     s = (await custom.patchNamespacedCustomObject({...sessions, namespace: ns, name: 'gen', body: {spec: {timeout: 600}}}, mergePatch)) as KubeObject
     expect(s.metadata.generation).toBe(2)
-    s = (await custom.replaceNamespacedCustomObject({...sessions, namespace: ns, name: 'gen', body: {...s, spec: {...(s.spec as object), initialPrompt: 'again'}}})) as KubeObject
+    s = (await custom.replaceNamespacedCustomObject({
+      ...sessions,
+      namespace: ns,
+      name: 'gen',
+      body: {...s, spec: {...(s.spec as object), initialPrompt: 'again'}},
+    })) as KubeObject
     expect(s.metadata.generation).toBe(3)
   })
 
@@ -300,7 +310,12 @@ describe('status subresource', () => {
       ...sessions,
       namespace: ns,
       name: 'iso-status',
-      body: {...s, metadata: {...s.metadata, labels: {sneaky: 'yes'}}, spec: {displayName: 'hijack'}, status: {phase: 'Creating', sdkRestartCount: 0}},
+      body: {
+        ...s,
+        metadata: {...s.metadata, labels: {sneaky: 'yes'}},
+        spec: {displayName: 'hijack'},
+        status: {phase: 'Creating', sdkRestartCount: 0},
+      },
     })) as KubeObject
     expect(updated.status).toEqual({phase: 'Creating', sdkRestartCount: 0})
     expect(updated.spec).toEqual(s.spec)
@@ -346,11 +361,17 @@ describe('status subresource', () => {
     expect(badPhase.status.details?.causes?.[0]).toMatchObject({reason: 'FieldValueNotSupported', field: 'status.phase'})
     expect(badPhase.status.message).toContain('Unsupported value: "Exploded": supported values: "Pending", "Creating"')
     const badReason = await apiError(() =>
-      custom.patchNamespacedCustomObjectStatus({...sessions, namespace: ns, name: 'status-schema', body: {status: {stoppedReason: 'bored'}}}, mergePatch),
+      custom.patchNamespacedCustomObjectStatus(
+        {...sessions, namespace: ns, name: 'status-schema', body: {status: {stoppedReason: 'bored'}}},
+        mergePatch,
+      ),
     )
     expect(badReason.code).toBe(422)
     const badTime = await apiError(() =>
-      custom.patchNamespacedCustomObjectStatus({...sessions, namespace: ns, name: 'status-schema', body: {status: {completionTime: 'yesterday'}}}, mergePatch),
+      custom.patchNamespacedCustomObjectStatus(
+        {...sessions, namespace: ns, name: 'status-schema', body: {status: {completionTime: 'yesterday'}}},
+        mergePatch,
+      ),
     )
     expect(badTime.code).toBe(422)
   })
@@ -453,7 +474,9 @@ describe('CRDs through the API', () => {
         group: 'example.io',
         scope: 'Cluster',
         names: {plural: 'widgets', singular: 'widget', kind: 'Widget'},
-        versions: [{name: 'v1', served: true, storage: true, schema: {openAPIV3Schema: {type: 'object', properties: {spec: {type: 'object', x_: 1}}}}}],
+        versions: [
+          {name: 'v1', served: true, storage: true, schema: {openAPIV3Schema: {type: 'object', properties: {spec: {type: 'object', x_: 1}}}}},
+        ],
       },
     }
     expect((await fetch(base, {method: 'POST', headers: auth, body: JSON.stringify(crd)})).status).toBe(201)

@@ -38,7 +38,10 @@ export const strategicPatch: ConfigurationOptions = setHeaderOptions('Content-Ty
 /** Polls `check` until it returns true; fails after `timeoutMs` (generous: the machine is shared). */
 export {waitFor} from '../helpers/wait.js'
 
-export function session(name: string, spec: Record<string, unknown> = {}): {
+export function session(
+  name: string,
+  spec: Record<string, unknown> = {},
+): {
   apiVersion: string
   kind: string
   metadata: {name: string; namespace: string; labels?: Record<string, string>}

@@ -94,7 +94,10 @@ describe('list responses', () => {
     expect(list.apiVersion).toBe('vteam.ambient-code/v1alpha1')
     expect(list.metadata.resourceVersion).toBe(kube.resourceVersion())
     expect(list.items[0]).toMatchObject({apiVersion: 'vteam.ambient-code/v1alpha1', kind: 'AgenticSession'})
-    await kube.kubeConfig().makeApiClient(CoordinationV1Api).createNamespacedLease({namespace: ns, body: {metadata: {name: 'l'}, spec: {}}})
+    await kube
+      .kubeConfig()
+      .makeApiClient(CoordinationV1Api)
+      .createNamespacedLease({namespace: ns, body: {metadata: {name: 'l'}, spec: {}}})
     const raw = (await (
       await fetch(`${kube.url}/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`, {headers: {authorization: `Bearer ${kube.token}`}})
     ).json()) as List

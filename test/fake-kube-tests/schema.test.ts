@@ -68,7 +68,13 @@ async function replaceCrd(name: string, mutate: (spec: Record<string, unknown>) 
 
 describe('defaults and pruning on read', () => {
   it('an object stored without the defaults reads with them, and the read writes nothing', async () => {
-    const raw = kube.put('agenticsessions', ns, 'stored-raw', {...session('stored-raw', {repos: [{url: 'https://g/r'}], llmSettings: {}})}, {raw: true})
+    const raw = kube.put(
+      'agenticsessions',
+      ns,
+      'stored-raw',
+      {...session('stored-raw', {repos: [{url: 'https://g/r'}], llmSettings: {}})},
+      {raw: true},
+    )
     const got = await read('stored-raw')
     expect(got.spec).toEqual({
       displayName: 'stored-raw',
@@ -85,7 +91,10 @@ describe('defaults and pruning on read', () => {
   it('a default added to the CRD later shows on objects stored before it, in gets and watch events', async () => {
     expect((await postCrd(widgetCrd('gadgets', {type: 'object', properties: {size: {type: 'integer'}, color: {type: 'string'}}}))).status).toBe(201)
     const gadgets = {group: 'example.io', version: 'v1', plural: 'gadgets'}
-    await custom.createClusterCustomObject({...gadgets, body: {apiVersion: 'example.io/v1', kind: 'Gadget', metadata: {name: 'g1'}, spec: {color: 'red'}}})
+    await custom.createClusterCustomObject({
+      ...gadgets,
+      body: {apiVersion: 'example.io/v1', kind: 'Gadget', metadata: {name: 'g1'}, spec: {color: 'red'}},
+    })
     expect(
       await replaceCrd('gadgets.example.io', (spec) => {
         const versions = spec.versions as {schema: {openAPIV3Schema: {properties: {spec: {properties: Record<string, unknown>}}}}}[]
@@ -95,7 +104,12 @@ describe('defaults and pruning on read', () => {
     const got = (await custom.getClusterCustomObject({...gadgets, name: 'g1'})) as KubeObject
     expect(got.spec).toEqual({color: 'red', size: 3})
     const events: KubeObject[] = []
-    const controller = await new Watch(kube.kubeConfig()).watch('/apis/example.io/v1/gadgets', {}, (_type, obj: KubeObject) => events.push(obj), () => undefined)
+    const controller = await new Watch(kube.kubeConfig()).watch(
+      '/apis/example.io/v1/gadgets',
+      {},
+      (_type, obj: KubeObject) => events.push(obj),
+      () => undefined,
+    )
     try {
       await waitFor(() => events.length === 1, 'the synthetic ADDED event')
       expect(events[0].spec).toEqual({color: 'red', size: 3})
@@ -107,7 +121,10 @@ describe('defaults and pruning on read', () => {
   it('a field removed from the CRD is pruned from objects stored before, on read', async () => {
     expect((await postCrd(widgetCrd('sprockets', {type: 'object', properties: {size: {type: 'integer'}, color: {type: 'string'}}}))).status).toBe(201)
     const sprockets = {group: 'example.io', version: 'v1', plural: 'sprockets'}
-    await custom.createClusterCustomObject({...sprockets, body: {apiVersion: 'example.io/v1', kind: 'Sprocket', metadata: {name: 's1'}, spec: {color: 'red', size: 2}}})
+    await custom.createClusterCustomObject({
+      ...sprockets,
+      body: {apiVersion: 'example.io/v1', kind: 'Sprocket', metadata: {name: 's1'}, spec: {color: 'red', size: 2}},
+    })
     await replaceCrd('sprockets.example.io', (spec) => {
       const versions = spec.versions as {schema: {openAPIV3Schema: {properties: {spec: {properties: Record<string, unknown>}}}}}[]
       delete versions[0].schema.openAPIV3Schema.properties.spec.properties.size
@@ -122,9 +139,30 @@ describe('the one-walk decoder of the read path', () => {
     const schema = parseSchema(crd.spec.versions[0].schema.openAPIV3Schema)
     const samples: Record<string, unknown>[] = [
       {apiVersion: 'v', kind: 'K', metadata: {name: 'a', labels: {x: 'y'}}, junk: 1},
-      {metadata: {}, spec: {timeout: null, displayName: null, repos: [{url: 'u', extra: 1}, {url: 'v', branch: null}], llmSettings: {}, project: 'p'}},
+      {
+        metadata: {},
+        spec: {
+          timeout: null,
+          displayName: null,
+          repos: [
+            {url: 'u', extra: 1},
+            {url: 'v', branch: null},
+          ],
+          llmSettings: {},
+          project: 'p',
+        },
+      },
       {metadata: {}, spec: {environmentVariables: {A: '1', B: null}, activeWorkflow: {gitUrl: 'g'}, userContext: {groups: ['a'], other: 1}}},
-      {metadata: {}, status: {phase: null, reconciledRepos: [{url: 'u', anything: {deep: [1, {x: null}]}}], reconciledWorkflow: {free: {form: true}}, conditions: [{type: 't', status: 'True', junk: 1}], unknown: 1}},
+      {
+        metadata: {},
+        status: {
+          phase: null,
+          reconciledRepos: [{url: 'u', anything: {deep: [1, {x: null}]}}],
+          reconciledWorkflow: {free: {form: true}},
+          conditions: [{type: 't', status: 'True', junk: 1}],
+          unknown: 1,
+        },
+      },
       {metadata: {}, spec: {}, status: {}},
     ]
     for (const sample of samples) {
@@ -141,7 +179,11 @@ describe('the one-walk decoder of the read path', () => {
 describe('nulls', () => {
   it('a null for a field with a default gets the default; a null without one is dropped', async () => {
     const s = await create('nulls', {timeout: null, displayName: null, llmSettings: {model: null, temperature: 0.2}})
-    expect(s.spec).toEqual({initialPrompt: 'hello', timeout: 300, llmSettings: {model: 'claude-3-7-sonnet-latest', temperature: 0.2, maxTokens: 4000}})
+    expect(s.spec).toEqual({
+      initialPrompt: 'hello',
+      timeout: 300,
+      llmSettings: {model: 'claude-3-7-sonnet-latest', temperature: 0.2, maxTokens: 4000},
+    })
   })
 
   it('a merge patch with null removes a field, and the default comes back', async () => {
@@ -196,7 +238,11 @@ describe('validation of the AgenticSession schema (422 Invalid)', () => {
     const {code, status} = await apiError(() => create('env-number', {environmentVariables: {A: 1}}))
     expect(code).toBe(422)
     expect(status.details?.causes).toEqual([
-      {reason: 'FieldValueTypeInvalid', message: 'Invalid value: "integer": spec.environmentVariables.A in body must be of type string: "integer"', field: 'spec.environmentVariables.A'},
+      {
+        reason: 'FieldValueTypeInvalid',
+        message: 'Invalid value: "integer": spec.environmentVariables.A in body must be of type string: "integer"',
+        field: 'spec.environmentVariables.A',
+      },
     ])
   })
 
@@ -217,7 +263,11 @@ describe('validation of the AgenticSession schema (422 Invalid)', () => {
     )
     const workflow = await apiError(() => patchStatus('status-enums', {reconciledWorkflow: {status: 'Ready'}}))
     expect(workflow.status.details?.causes).toEqual([
-      {reason: 'FieldValueNotSupported', message: 'Unsupported value: "Ready": supported values: "Cloning", "Active", "Failed"', field: 'status.reconciledWorkflow.status'},
+      {
+        reason: 'FieldValueNotSupported',
+        message: 'Unsupported value: "Ready": supported values: "Cloning", "Active", "Failed"',
+        field: 'status.reconciledWorkflow.status',
+      },
     ])
   })
 
@@ -252,10 +302,20 @@ describe('CRD schemas the server refuses', () => {
     )
     const causes = (body.details as {causes: {field: string; message: string}[]}).causes
     expect(causes).toHaveLength(2)
-    expect(causes).toEqual(expect.arrayContaining([
-      {reason: 'FieldValueNotSupported', field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[phase].default', message: 'Unsupported value: "C": supported values: "A", "B"'},
-      {reason: 'FieldValueInvalid', field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[opts].default', message: 'Invalid value: {"x":"a","y":"b"}: must not have unknown fields'},
-    ]))
+    expect(causes).toEqual(
+      expect.arrayContaining([
+        {
+          reason: 'FieldValueNotSupported',
+          field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[phase].default',
+          message: 'Unsupported value: "C": supported values: "A", "B"',
+        },
+        {
+          reason: 'FieldValueInvalid',
+          field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[opts].default',
+          message: 'Invalid value: {"x":"a","y":"b"}: must not have unknown fields',
+        },
+      ]),
+    )
   })
 
   it('a node without a type, and an array without items (not structural)', async () => {
@@ -263,10 +323,20 @@ describe('CRD schemas the server refuses', () => {
     expect(status).toBe(422)
     const causes = (body.details as {causes: {field: string; message: string}[]}).causes
     expect(causes).toHaveLength(2)
-    expect(causes).toEqual(expect.arrayContaining([
-      {reason: 'FieldValueRequired', field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[size].type', message: 'Required value: must not be empty for specified object fields'},
-      {reason: 'FieldValueRequired', field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[list].items', message: 'Required value: must be specified'},
-    ]))
+    expect(causes).toEqual(
+      expect.arrayContaining([
+        {
+          reason: 'FieldValueRequired',
+          field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[size].type',
+          message: 'Required value: must not be empty for specified object fields',
+        },
+        {
+          reason: 'FieldValueRequired',
+          field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[list].items',
+          message: 'Required value: must be specified',
+        },
+      ]),
+    )
   })
 
   it('deploy/crd.yaml passes every one of these checks (it is loaded through the same API)', async () => {

@@ -130,7 +130,11 @@ describe('Watch', () => {
     const w = await watch({allowWatchBookmarks: true, resourceVersion: kube.resourceVersion()})
     await waitFor(() => w.events.some((e) => e.type === 'BOOKMARK'), 'a bookmark')
     const bookmark = w.events.find((e) => e.type === 'BOOKMARK')
-    expect(bookmark?.object).toEqual({kind: 'AgenticSession', apiVersion: 'vteam.ambient-code/v1alpha1', metadata: {resourceVersion: kube.resourceVersion()}})
+    expect(bookmark?.object).toEqual({
+      kind: 'AgenticSession',
+      apiVersion: 'vteam.ambient-code/v1alpha1',
+      metadata: {resourceVersion: kube.resourceVersion()},
+    })
     const plain = await watch({resourceVersion: kube.resourceVersion()})
     await create('after-bookmark')
     await waitFor(() => plain.events.length >= 1, 'event on the plain watch')

@@ -138,10 +138,22 @@ function labelErrors(meta: ObjectMeta): FieldError[] {
     const prefix = slash >= 0 ? key.slice(0, slash) : ''
     const name = slash >= 0 ? key.slice(slash + 1) : key
     if ((slash >= 0 && (prefix.length > 253 || !subdomainRe.test(prefix))) || name.length > 63 || !nameCharsRe.test(name)) {
-      errors.push(fieldInvalid('metadata.labels', key, `name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`))
+      errors.push(
+        fieldInvalid(
+          'metadata.labels',
+          key,
+          `name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+        ),
+      )
     }
     if (typeof value !== 'string' || value.length > 63 || !labelValueRe.test(value)) {
-      errors.push(fieldInvalid('metadata.labels', value, `a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`))
+      errors.push(
+        fieldInvalid(
+          'metadata.labels',
+          value,
+          `a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+        ),
+      )
     }
   }
   return errors
@@ -166,7 +178,10 @@ export class Api {
   }
 
   timestamp(): string {
-    return this.opts.now().toISOString().replace(/\.\d+Z$/, 'Z')
+    return this.opts
+      .now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z')
   }
 
   private nsKey(def: ResourceDef, namespace: string | undefined): string {
@@ -260,24 +275,13 @@ export class Api {
     const schemaErrors = def.schema ? validateSchema(obj, def.schema) : []
     const stored = def.toStorage(obj)
     def.prepareForCreate?.(stored)
-    this.throwIfInvalid(def, name, [
-      ...nameErrors(def, name),
-      ...labelErrors(m),
-      ...schemaErrors,
-      ...(def.validate?.(stored, undefined) ?? []),
-    ])
+    this.throwIfInvalid(def, name, [...nameErrors(def, name), ...labelErrors(m), ...schemaErrors, ...(def.validate?.(stored, undefined) ?? [])])
     if (this.store.get(def.storageKey, this.nsKey(def, namespace), name)) throw alreadyExists(resourceOf(def), name)
     if (dryRun) return {code: 201, body: def.fromStorage(stored)}
     return {code: 201, body: def.fromStorage(this.store.write(def.storageKey, stored))}
   }
 
-  update(
-    def: ResourceDef,
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    opts: {subresource?: string; dryRun?: boolean} = {},
-  ): Result {
+  update(def: ResourceDef, namespace: string | undefined, name: string, body: unknown, opts: {subresource?: string; dryRun?: boolean} = {}): Result {
     const obj = this.decode(def, body)
     return this.applyUpdate(def, namespace, name, obj, {...opts, fromPatch: false})
   }
@@ -372,7 +376,11 @@ export class Api {
       : [PatchType.json, PatchType.merge, PatchType.strategic, PatchType.apply]
     if (!accepted.includes(type)) {
       throw new ApiError(
-        failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`),
+        failure(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+        ),
       )
     }
     let document: unknown
@@ -403,7 +411,7 @@ export class Api {
     const oldView = def.fromStorage(oldStored)
     let patched: unknown
     if (type === PatchType.json) {
-      let ops
+      let ops: ReturnType<typeof parseJsonPatch>
       try {
         ops = parseJsonPatch(document)
       } catch (err) {
@@ -472,7 +480,12 @@ export class Api {
   }
 
   private deleteNamespaceContents(namespace: string): void {
-    const keys = new Set(this.opts.registry.all().filter((d) => d.namespaced).map((d) => d.storageKey))
+    const keys = new Set(
+      this.opts.registry
+        .all()
+        .filter((d) => d.namespaced)
+        .map((d) => d.storageKey),
+    )
     for (const key of keys) {
       for (const obj of this.store.list(key, namespace)) this.store.remove(key, namespace, obj.metadata.name ?? '')
     }

@@ -47,7 +47,8 @@ function nodeErrors(node: unknown, path: string, level: Level, depth: number, er
   if (type === 'array' && node.items === undefined) errors.push(fieldRequired(`${path}.items`, 'must be specified'))
   if (node.additionalProperties !== undefined) {
     if (level === 'root') errors.push(fieldForbidden(`${path}.additionalProperties`, 'must not be used at the root'))
-    if (isObject(node.properties)) errors.push(fieldForbidden(`${path}.additionalProperties`, 'additionalProperties and properties are mutual exclusive'))
+    if (isObject(node.properties))
+      errors.push(fieldForbidden(`${path}.additionalProperties`, 'additionalProperties and properties are mutual exclusive'))
   }
   if ('default' in node) defaultErrors(node, path, errors)
   if (node.items !== undefined) nodeErrors(node.items, `${path}.items`, 'item', depth + 1, errors)

@@ -25,10 +25,7 @@ export class Registry {
     if (dot < 0) return all.find((d) => d.plural === key && d.group === '') ?? all.find((d) => d.plural === key)
     const plural = key.slice(0, dot)
     const rest = key.slice(dot + 1)
-    return (
-      all.find((d) => d.plural === plural && d.group === rest) ??
-      all.find((d) => d.plural === plural && `${d.version}.${d.group}` === rest)
-    )
+    return all.find((d) => d.plural === plural && d.group === rest) ?? all.find((d) => d.plural === plural && `${d.version}.${d.group}` === rest)
   }
 
   setCrd(name: string, defs: ResourceDef[]): void {

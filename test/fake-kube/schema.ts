@@ -1,13 +1,7 @@
 // Structural-schema behaviour of a CRD-backed resource: pruning of undeclared fields, defaulting
 // (inside array items too) and the validation a real server does before storing.
 import {clone, isObject, type JsonObject} from './json.js'
-import {
-  fieldInvalid,
-  fieldNotSupported,
-  fieldRequired,
-  fieldTypeInvalid,
-  type FieldError,
-} from './status.js'
+import {fieldInvalid, fieldNotSupported, fieldRequired, fieldTypeInvalid, type FieldError} from './status.js'
 
 export interface Schema {
   type?: string
@@ -85,7 +79,7 @@ function pruneObject(obj: JsonObject, schema: Schema, root: boolean): void {
     if (root && rootKeep.has(key)) continue
     if (schema.embeddedResource && rootKeep.has(key)) continue
     const value = obj[key]
-    const child = schema.properties?.[key] ?? (additional(schema))
+    const child = schema.properties?.[key] ?? additional(schema)
     if (child) {
       if (value === null && !child.nullable) {
         delete obj[key]
@@ -218,7 +212,8 @@ export function validateValue(value: unknown, schema: Schema, path: string, erro
     }
   }
   if (Array.isArray(value)) {
-    if (schema.items) value.forEach((item, i) => validateValue(item, schema.items as Schema, `${path}[${i}]`, errors))
+    const items = schema.items
+    if (items) for (const [i, item] of value.entries()) validateValue(item, items, `${path}[${i}]`, errors)
     return
   }
   if (isObject(value)) {
@@ -226,7 +221,7 @@ export function validateValue(value: unknown, schema: Schema, path: string, erro
       if (value[req] === undefined) errors.push(fieldRequired(`${path}.${req}`))
     }
     for (const [key, child] of Object.entries(value)) {
-      const s = schema.properties?.[key] ?? (additional(schema))
+      const s = schema.properties?.[key] ?? additional(schema)
       if (s && child !== undefined) validateValue(child, s, `${path}.${key}`, errors)
     }
   }

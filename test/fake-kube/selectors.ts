@@ -36,7 +36,9 @@ function checkKey(key: string): string {
 
 function checkValue(value: string): string {
   if (!valueRe.test(value) || value.length > 63) {
-    throw badRequest(`unable to parse requirement: values[0][${value}]: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`)
+    throw badRequest(
+      `unable to parse requirement: values[0][${value}]: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`,
+    )
   }
   return value
 }
@@ -85,6 +87,8 @@ export function matchLabels(reqs: LabelRequirement[], labels: Record<string, str
         if (!has || !/^-?\d+$/.test(v)) return false
         return r.op === 'gt' ? Number(v) > Number(r.values[0]) : Number(v) < Number(r.values[0])
       }
+      default:
+        return false
     }
   })
 }

@@ -1,7 +1,7 @@
 // HTTP front of the fake: URL routing in the API server's layout, bearer-token auth, the
 // request log and fault injection, then dispatch to the registry semantics in api.ts.
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import {Api, type ListQuery} from './api.js'
+import type {Api, ListQuery} from './api.js'
 import * as discovery from './discovery.js'
 import type {Faults, Holds, RequestLog, RequestRecord, Verb} from './faults.js'
 import {isObject} from './json.js'
@@ -36,7 +36,7 @@ function sendJson(res: ServerResponse, code: number, body: unknown, headers: Rec
   res.end(text)
 }
 
-function sendStatus(res: ServerResponse, status: Status, headers?: Record<string, string>): void {
+function _sendStatus(res: ServerResponse, status: Status, headers?: Record<string, string>): void {
   sendJson(res, status.code, status, headers)
 }
 
@@ -57,9 +57,7 @@ function parseJsonBody(text: string): unknown {
   try {
     return JSON.parse(text)
   } catch (err) {
-    throw new ApiError(
-      failure(400, 'BadRequest', `couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`),
-    )
+    throw new ApiError(failure(400, 'BadRequest', `couldn't get version/kind; json parse error: ${err instanceof Error ? err.message : String(err)}`))
   }
 }
 
@@ -184,8 +182,7 @@ export function createHttpServer(deps: ServerDeps): Server {
       if (held) await held
       const injected = deps.faults.take(record)
       if (injected) {
-        const headers: Record<string, string> =
-          injected.retryAfterSeconds === undefined ? {} : {'Retry-After': String(injected.retryAfterSeconds)}
+        const headers: Record<string, string> = injected.retryAfterSeconds === undefined ? {} : {'Retry-After': String(injected.retryAfterSeconds)}
         reply(injected.error.status.code, injected.error.status, headers)
         return
       }
@@ -251,7 +248,13 @@ export function createHttpServer(deps: ServerDeps): Server {
         }
         case 'delete': {
           const options = parseJsonBody(text)
-          const result = api.delete(def, namespace, name ?? '', options, dryRun || (isObject(options) && Array.isArray(options.dryRun) && options.dryRun.includes('All')))
+          const result = api.delete(
+            def,
+            namespace,
+            name ?? '',
+            options,
+            dryRun || (isObject(options) && Array.isArray(options.dryRun) && options.dryRun.includes('All')),
+          )
           reply(result.code, result.body)
           return
         }

@@ -86,20 +86,11 @@ export function notFound(resource: Qualified, name: string): ApiError {
 }
 
 export function alreadyExists(resource: Qualified, name: string): ApiError {
-  return new ApiError(
-    failure(409, 'AlreadyExists', `${qualify(resource)} "${name}" already exists`, details(resource, name)),
-  )
+  return new ApiError(failure(409, 'AlreadyExists', `${qualify(resource)} "${name}" already exists`, details(resource, name)))
 }
 
 export function conflict(resource: Qualified, name: string, why: string): ApiError {
-  return new ApiError(
-    failure(
-      409,
-      'Conflict',
-      `Operation cannot be fulfilled on ${qualify(resource)} "${name}": ${why}`,
-      details(resource, name),
-    ),
-  )
+  return new ApiError(failure(409, 'Conflict', `Operation cannot be fulfilled on ${qualify(resource)} "${name}": ${why}`, details(resource, name)))
 }
 
 export const modifiedMessage = 'the object has been modified; please apply your changes to the latest version and try again'
@@ -145,9 +136,7 @@ export function invalid(kind: Qualified, name: string, errors: FieldError[]): Ap
   const texts = errors.map((e) => `${e.field}: ${e.detail}`)
   const joined = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`
   const causes = errors.map((e) => ({reason: e.type, message: e.detail, field: e.field}))
-  return new ApiError(
-    failure(422, 'Invalid', `${qualify(kind)} "${name}" is invalid: ${joined}`, details(kind, name, {causes})),
-  )
+  return new ApiError(failure(422, 'Invalid', `${qualify(kind)} "${name}" is invalid: ${joined}`, details(kind, name, {causes})))
 }
 
 export function badRequest(message: string): ApiError {
@@ -159,9 +148,7 @@ export function expired(message: string): ApiError {
 }
 
 export function internalError(message: string): ApiError {
-  return new ApiError(
-    failure(500, 'InternalError', `Internal error occurred: ${message}`, {causes: [{message}]}),
-  )
+  return new ApiError(failure(500, 'InternalError', `Internal error occurred: ${message}`, {causes: [{message}]}))
 }
 
 export function unknownResource(): ApiError {

@@ -64,8 +64,7 @@ export class WatchHub {
       if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({type, object})}\n`)
     }
     const wanted = (o: KubeObject): boolean =>
-      (params.namespace === undefined || (o.metadata.namespace ?? '') === params.namespace) &&
-      this.api.matches(def, params.selectors, o)
+      (params.namespace === undefined || (o.metadata.namespace ?? '') === params.namespace) && this.api.matches(def, params.selectors, o)
     const deliver = (e: StoreEvent): void => {
       if (e.storageKey !== def.storageKey) return
       const now = wanted(e.object)

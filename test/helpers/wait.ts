@@ -14,7 +14,11 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string | (()
 }
 
 /** Like waitFor, but a check that throws counts as "not yet" (its last error is reported). */
-export async function until<T>(what: string, check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  timeoutMs = 20_000,
+): Promise<T> {
   let last: unknown
   const value = await waitFor(
     async () => {

@@ -148,7 +148,16 @@ export class MemoryServer {
   create(name: string, phase?: string): Thing {
     const now = this.clock.next()
     const id = `id-${String(this.nextId++).padStart(6, '0')}`
-    const thing: Thing = {id, kind: 'Thing', href: `/things/${id}`, created_at: now, updated_at: now, name, generation: 1, ...(phase !== undefined && {phase})}
+    const thing: Thing = {
+      id,
+      kind: 'Thing',
+      href: `/things/${id}`,
+      created_at: now,
+      updated_at: now,
+      name,
+      generation: 1,
+      ...(phase !== undefined && {phase}),
+    }
     this.items.set(id, thing)
     this.broadcast({type: 'CREATED', id})
     return structuredClone(thing)

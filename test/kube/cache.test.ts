@@ -24,7 +24,6 @@ afterAll(async () => {
   await kube?.close()
 })
 
-
 function session(name: string, sessionId: string, namespace = 'team-a', managed = true): KubeObject {
   return {
     metadata: {
@@ -36,7 +35,12 @@ function session(name: string, sessionId: string, namespace = 'team-a', managed 
   }
 }
 
-async function started(): Promise<{caches: KubeCaches; cache: KubeCache<AgenticSession>; events: KubeCacheEvent<AgenticSession>[]; done: Promise<void>}> {
+async function started(): Promise<{
+  caches: KubeCaches
+  cache: KubeCache<AgenticSession>
+  events: KubeCacheEvent<AgenticSession>[]
+  done: Promise<void>
+}> {
   const caches = createKubeCaches({client, backoff: {initialMs: 20, maxMs: 100}})
   const cache = caches.agenticSessions
   const events: KubeCacheEvent<AgenticSession>[] = []

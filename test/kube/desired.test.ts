@@ -133,7 +133,9 @@ describe('desiredAgenticSession: spec', () => {
 
   it('falls back to repo_url when repos is empty, with the ambient/<cr-name> branch', () => {
     expect(ok(session({kube_cr_name: 'x', repo_url: 'https://g/r'})).object.spec?.repos).toEqual([{url: 'https://g/r', branch: 'ambient/x'}])
-    expect(ok(session({kube_cr_name: 'x', repos: '[]', repo_url: 'https://g/r'})).object.spec?.repos).toEqual([{url: 'https://g/r', branch: 'ambient/x'}])
+    expect(ok(session({kube_cr_name: 'x', repos: '[]', repo_url: 'https://g/r'})).object.spec?.repos).toEqual([
+      {url: 'https://g/r', branch: 'ambient/x'},
+    ])
     expect(ok(session({kube_cr_name: 'x', repos: '[{"url":"https://g/s","branch":""}]', repo_url: 'https://g/r'})).object.spec?.repos).toEqual([
       {url: 'https://g/s', branch: 'ambient/x'},
     ])
@@ -287,7 +289,12 @@ describe('specDrift', () => {
     )
     expect(driftPatch(drift)).toEqual({
       // The model the session no longer sets becomes the CRD's default, written explicitly.
-      spec: {initialPrompt: null, timeout: 60, llmSettings: {model: 'claude-3-7-sonnet-latest', maxTokens: 10}, environmentVariables: {A: null, B: '2'}},
+      spec: {
+        initialPrompt: null,
+        timeout: 60,
+        llmSettings: {model: 'claude-3-7-sonnet-latest', maxTokens: 10},
+        environmentVariables: {A: null, B: '2'},
+      },
       metadata: {
         labels: {team: null, tier: 'x'},
         annotations: {'ambient-code.io/session-metadata-keys': JSON.stringify({labels: ['tier'], annotations: []})},
@@ -304,7 +311,12 @@ describe('specDrift', () => {
   })
 
   it('reports nothing for llmSettings the server completed with its defaults', async () => {
-    for (const llm of [{llm_model: 'sonnet'}, {llm_temperature: 0.2}, {llm_max_tokens: 10}, {llm_model: 'sonnet', llm_temperature: 0.7, llm_max_tokens: 4000}]) {
+    for (const llm of [
+      {llm_model: 'sonnet'},
+      {llm_temperature: 0.2},
+      {llm_max_tokens: 10},
+      {llm_model: 'sonnet', llm_temperature: 0.7, llm_max_tokens: 4000},
+    ]) {
       const desired = ok(session({llm_model: undefined, ...llm})).object
       const stored = await serverStored(desired)
       expect(Object.keys(stored.spec?.llmSettings ?? {}).sort()).toEqual(['maxTokens', 'model', 'temperature'])
@@ -388,7 +400,9 @@ describe('statusToApi / statusPatchNeeded', () => {
   it('withCondition keeps the transition time while the status holds', () => {
     const first = withCondition(undefined, {type: 'Reconciled', status: 'False', reason: 'InvalidSpec', message: 'a'}, '2026-01-01T00:00:00.000000Z')
     const again = withCondition(first, {type: 'Reconciled', status: 'False', reason: 'InvalidSpec', message: 'b'}, '2026-02-01T00:00:00.000000Z')
-    expect(JSON.parse(again)).toEqual([{type: 'Reconciled', status: 'False', reason: 'InvalidSpec', message: 'b', lastTransitionTime: '2026-01-01T00:00:00.000000Z'}])
+    expect(JSON.parse(again)).toEqual([
+      {type: 'Reconciled', status: 'False', reason: 'InvalidSpec', message: 'b', lastTransitionTime: '2026-01-01T00:00:00.000000Z'},
+    ])
     const flipped = withCondition(again, {type: 'Reconciled', status: 'True'}, '2026-03-01T00:00:00.000000Z')
     expect(JSON.parse(flipped)[0].lastTransitionTime).toBe('2026-03-01T00:00:00.000000Z')
     expect(JSON.parse(withCondition('[{"type":"Other","status":"True"}]', {type: 'Reconciled', status: 'True'}, 't'))).toHaveLength(2)
@@ -396,7 +410,13 @@ describe('statusToApi / statusPatchNeeded', () => {
 })
 
 const project = (fields: Partial<Project> = {}): Project => ({...meta, kind: 'Project', id: 'p-123', name: 'Payments', ...fields})
-const settings = (fields: Partial<ProjectSettings> = {}): ProjectSettings => ({...meta, kind: 'ProjectSettings', id: 's-9', project_id: 'p-123', ...fields})
+const settings = (fields: Partial<ProjectSettings> = {}): ProjectSettings => ({
+  ...meta,
+  kind: 'ProjectSettings',
+  id: 's-9',
+  project_id: 'p-123',
+  ...fields,
+})
 
 describe('desiredNamespace', () => {
   it('is the lower-cased project name with the managed labels', () => {
@@ -424,7 +444,10 @@ describe('desiredNamespace', () => {
 
 describe('desiredRoleBindings', () => {
   it('makes one binding per group_access entry', () => {
-    const d = desiredRoleBindings(settings({group_access: '[{"group":"devs","role":"edit"},{"group":"ops","role":"admin"},{"group":"devs","role":"edit"}]'}), project())
+    const d = desiredRoleBindings(
+      settings({group_access: '[{"group":"devs","role":"edit"},{"group":"ops","role":"admin"},{"group":"devs","role":"edit"}]'}),
+      project(),
+    )
     if (!d.ok) throw new Error(d.message)
     expect(d.namespace).toBe('payments')
     expect(d.bindings.map((b) => b.metadata.name)).toEqual(['ambient-devs-edit', 'ambient-ops-admin'])
@@ -477,7 +500,9 @@ describe('desiredRoleBindings', () => {
     const want = d.bindings[0]
     expect(roleBindingAction(want, structuredClone(want))).toBe('none')
     expect(roleBindingAction(want, {...structuredClone(want), roleRef: {...want.roleRef, name: 'admin'}})).toBe('recreate')
-    expect(roleBindingAction(want, {...structuredClone(want), subjects: [{kind: 'Group', name: 'other', apiGroup: 'rbac.authorization.k8s.io'}]})).toBe('recreate')
+    expect(
+      roleBindingAction(want, {...structuredClone(want), subjects: [{kind: 'Group', name: 'other', apiGroup: 'rbac.authorization.k8s.io'}]}),
+    ).toBe('recreate')
     expect(roleBindingAction(want, {...structuredClone(want), metadata: {...want.metadata, labels: {}}})).toBe('patch-labels')
   })
 })

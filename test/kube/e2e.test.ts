@@ -53,13 +53,25 @@ beforeAll(async () => {
       return rest.patchStatus(id, patch, options)
     },
   }
-  mode = createKubeMode({namespace: 'ambient-code', kubeConfig: kube.kubeConfig(), rest: status, informers, registry, cacheBackoff: {initialMs: 20, maxMs: 500}})
+  mode = createKubeMode({
+    namespace: 'ambient-code',
+    kubeConfig: kube.kubeConfig(),
+    rest: status,
+    informers,
+    registry,
+    cacheBackoff: {initialMs: 20, maxMs: 500},
+  })
   // Short resyncs, so unchanged objects are reconciled again during the test (and must cost nothing).
   const resync = {attentionMs: 1500, stableMs: 1500, tickMs: 250}
   controllers = {
     sessions: new Controller<Session>({name: 'sessions', informer: informers.sessions, reconciler: mode.reconcilers.sessions, workers: 4, resync}),
     projects: new Controller<Project>({name: 'projects', informer: informers.projects, reconciler: mode.reconcilers.projects, resync}),
-    project_settings: new Controller<ProjectSettings>({name: 'project_settings', informer: informers.project_settings, reconciler: mode.reconcilers.project_settings, resync}),
+    project_settings: new Controller<ProjectSettings>({
+      name: 'project_settings',
+      informer: informers.project_settings,
+      reconciler: mode.reconcilers.project_settings,
+      resync,
+    }),
   }
   mode.connect({sessions: (id) => controllers.sessions.enqueue(id), project_settings: (id) => controllers.project_settings.enqueue(id)})
   const manager = new Manager({gracePeriodMs: 10_000})
@@ -132,17 +144,30 @@ describe('kube mode end to end', () => {
       const namespace = `team-${i % PROJECTS}`
       const object = cr(namespace, s.id.toLowerCase())
       expect(object, `CR of session ${i} in ${namespace}`).toBeDefined()
-      expect(object?.spec).toMatchObject({displayName: `session ${i}`, initialPrompt: `prompt ${i}`, timeout: 600 + i, environmentVariables: {INDEX: String(i)}})
+      expect(object?.spec).toMatchObject({
+        displayName: `session ${i}`,
+        initialPrompt: `prompt ${i}`,
+        timeout: 600 + i,
+        environmentVariables: {INDEX: String(i)},
+      })
       if (i % 2) expect(object?.spec?.repos).toEqual([{url: `https://g/r${i}`, branch: 'dev', autoPush: false}])
-      expect(object?.metadata.labels).toMatchObject({batch: 'e2e', index: String(i), 'ambient-code.io/session-id': s.id, 'ambient-code.io/project-id': projects[i % PROJECTS].id})
+      expect(object?.metadata.labels).toMatchObject({
+        batch: 'e2e',
+        index: String(i),
+        'ambient-code.io/session-id': s.id,
+        'ambient-code.io/project-id': projects[i % PROJECTS].id,
+      })
     }
-    for (let p = 0; p < PROJECTS; p++) expect(kube.get('namespaces', '', `team-${p}`)?.metadata.labels?.['ambient-code.io/project-id']).toBe(projects[p].id)
+    for (let p = 0; p < PROJECTS; p++)
+      expect(kube.get('namespaces', '', `team-${p}`)?.metadata.labels?.['ambient-code.io/project-id']).toBe(projects[p].id)
     // Every session learns its CR, with one status write each; nothing created twice.
     await until('kube_cr_uid on every session', async () => (await rest.listAll('sessions')).every((s) => s.kube_cr_uid))
     // The new-session path: one CR create and one status write per session, no patches (a create
     // may be retried while its project's namespace does not exist yet: 404, nothing written).
     expect(kube.count({verb: 'create', resource: 'agenticsessions', code: 201})).toBe(SESSIONS)
-    expect(kube.count({verb: 'create', resource: 'agenticsessions'}) - kube.count({verb: 'create', resource: 'agenticsessions', code: 404})).toBe(SESSIONS)
+    expect(kube.count({verb: 'create', resource: 'agenticsessions'}) - kube.count({verb: 'create', resource: 'agenticsessions', code: 404})).toBe(
+      SESSIONS,
+    )
     expect(kube.count({verb: 'patch', resource: 'agenticsessions'})).toBe(0)
     expect(created.map((s) => statusWrites.get(s.id)?.length ?? 0).filter((n) => n !== 1)).toEqual([])
   })
@@ -174,7 +199,12 @@ describe('kube mode end to end', () => {
     const ns = session.kube_namespace ?? ''
     const before = statusWrites.get(session.id)?.length ?? 0
     kube.update('agenticsessions', ns, name, (o) => {
-      o.status = {phase: 'Running', startTime: '2026-06-01T08:00:00Z', sdkSessionId: 'sdk-e2e', conditions: [{type: 'Ready', status: 'True', reason: 'Up'}]}
+      o.status = {
+        phase: 'Running',
+        startTime: '2026-06-01T08:00:00Z',
+        sdkSessionId: 'sdk-e2e',
+        conditions: [{type: 'Ready', status: 'True', reason: 'Up'}],
+      }
     })
     await until('phase Running on the API server', async () => (await rest.get('sessions', session.id)).phase === 'Running')
     const after = await rest.get('sessions', session.id)
@@ -196,8 +226,15 @@ describe('kube mode end to end', () => {
 
   it('rewrites RoleBindings when group access changes', async () => {
     const project = projects[0]
-    const settings = await rest.create('project_settings', {project_id: project.id, group_access: '[{"group":"devs","role":"edit"},{"group":"qa","role":"view"}]'})
-    const names = () => kube.list('rolebindings.rbac.authorization.k8s.io', 'team-0').map((o) => o.metadata.name).sort()
+    const settings = await rest.create('project_settings', {
+      project_id: project.id,
+      group_access: '[{"group":"devs","role":"edit"},{"group":"qa","role":"view"}]',
+    })
+    const names = () =>
+      kube
+        .list('rolebindings.rbac.authorization.k8s.io', 'team-0')
+        .map((o) => o.metadata.name)
+        .sort()
     await until('bindings created', () => names().join() === 'ambient-devs-edit,ambient-qa-view')
     await rest.patch('project_settings', settings.id, {group_access: '[{"group":"devs","role":"admin"}]'})
     await until('bindings rewritten', () => names().join() === 'ambient-devs-admin')
@@ -209,7 +246,11 @@ describe('kube mode end to end', () => {
     const sessions = (await rest.list('sessions', {size: 20, page: 2})).items
     kube.failNext({verb: 'patch', resource: 'agenticsessions', status: 409, times: 12})
     for (const s of sessions) await rest.patch('sessions', s.id, {prompt: `after conflict ${s.id}`})
-    await until('every edit landed', () => sessions.every((s) => cr(s.kube_namespace ?? '', s.id.toLowerCase())?.spec?.initialPrompt === `after conflict ${s.id}`), 30_000)
+    await until(
+      'every edit landed',
+      () => sessions.every((s) => cr(s.kube_namespace ?? '', s.id.toLowerCase())?.spec?.initialPrompt === `after conflict ${s.id}`),
+      30_000,
+    )
     expect(kube.count({verb: 'patch', resource: 'agenticsessions', code: 409})).toBe(12)
   })
 
@@ -232,7 +273,9 @@ describe('kube mode end to end', () => {
         return got.phase === 'Failed' && got
       })
       const conditions = JSON.parse(current.conditions ?? '[]') as {type: string; status: string; reason: string; message: string}[]
-      expect(conditions).toEqual([expect.objectContaining({type: 'Reconciled', status: 'False', reason: 'InvalidSpec', message: expect.stringContaining(field)})])
+      expect(conditions).toEqual([
+        expect.objectContaining({type: 'Reconciled', status: 'False', reason: 'InvalidSpec', message: expect.stringContaining(field)}),
+      ])
       expect(cr('team-1', s.id.toLowerCase())).toBeUndefined()
     }
     await until('Events for the malformed sessions', () => {
@@ -252,11 +295,22 @@ describe('kube mode end to end', () => {
 
   it('exports request counts and calls per reconcile as metrics', async () => {
     const text = await registry.metrics()
-    expect(text).toContain(`ambient_kube_requests_total{verb="create",resource="agenticsessions.vteam.ambient-code"} ${kube.count({verb: 'create', resource: 'agenticsessions'})}`)
-    const calls = ((await registry.getSingleMetric('ambient_kube_reconcile_calls')?.get())?.values ?? []) as {metricName?: string; value: number; labels: Record<string, string | number | undefined>}[]
-    const count = calls.find((v) => v.metricName === 'ambient_kube_reconcile_calls_count' && v.labels.resource === 'sessions' && v.labels.target === 'kube')
+    expect(text).toContain(
+      `ambient_kube_requests_total{verb="create",resource="agenticsessions.vteam.ambient-code"} ${kube.count({verb: 'create', resource: 'agenticsessions'})}`,
+    )
+    const calls = ((await registry.getSingleMetric('ambient_kube_reconcile_calls')?.get())?.values ?? []) as {
+      metricName?: string
+      value: number
+      labels: Record<string, string | number | undefined>
+    }[]
+    const count = calls.find(
+      (v) => v.metricName === 'ambient_kube_reconcile_calls_count' && v.labels.resource === 'sessions' && v.labels.target === 'kube',
+    )
     // Thousands of passes (resyncs included) for a few hundred writes: most reconciles cost nothing.
-    const zero = calls.find((v) => v.metricName === 'ambient_kube_reconcile_calls_bucket' && v.labels.resource === 'sessions' && v.labels.target === 'kube' && v.labels.le === 0)
+    const zero = calls.find(
+      (v) =>
+        v.metricName === 'ambient_kube_reconcile_calls_bucket' && v.labels.resource === 'sessions' && v.labels.target === 'kube' && v.labels.le === 0,
+    )
     expect(count?.value ?? 0).toBeGreaterThan(3 * SESSIONS)
     expect(zero?.value ?? 0).toBeGreaterThan(2 * SESSIONS)
   })

@@ -103,11 +103,15 @@ describe('LeaderElector', () => {
     expect(leader.leaderSignals[0].aborted).toBe(true)
     // A shutdown is not a loss: in-flight work was drained, not aborted.
     expect(leader.lostSignals[0].aborted).toBe(false)
-    expect((kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-1')?.spec as {holderIdentity?: string}).holderIdentity).not.toBe(leader.id)
+    expect(
+      (kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-1')?.spec as {holderIdentity?: string} | undefined)?.holderIdentity,
+    ).not.toBe(leader.id)
     await until('the other leads', () => other.elector.isLeader())
     // Released, not expired: the successor did not wait out the lease duration.
     expect(other.log[0].at - leader.log[leader.log.length - 1].at).toBeLessThan(timing.leaseDurationMs)
-    expect((kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-1')?.spec as {leaseTransitions?: number}).leaseTransitions).toBe(1)
+    expect(
+      (kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-1')?.spec as {leaseTransitions?: number} | undefined)?.leaseTransitions,
+    ).toBe(1)
   })
 
   it.each(['blackhole', 'reset'] as const)('a leader cut off (%s) stops leading before anyone else may start', async (mode) => {
@@ -182,7 +186,9 @@ describe('LeaderElector', () => {
     expect(() => c.elector.checkLeading()).not.toThrow()
     drained()
     await c.done
-    expect((kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-drain')?.spec as {holderIdentity?: string}).holderIdentity ?? '').toBe('')
+    expect(
+      (kube.get('leases.coordination.k8s.io', 'ambient-code', 'lease-drain')?.spec as {holderIdentity?: string} | undefined)?.holderIdentity ?? '',
+    ).toBe('')
     expect(() => c.elector.checkLeading()).toThrow(NotLeaderError)
   })
 
@@ -198,7 +204,9 @@ describe('LeaderElector', () => {
 
   it('validates its timing', () => {
     const kc = {leases: new KubeClient({kubeConfig: kube.kubeConfig()}).leases}
-    expect(() => new LeaderElector({kube: kc, namespace: 'n', name: 'l', identity: 'x', leaseDurationMs: 10, renewDeadlineMs: 10})).toThrow(/lease duration/)
+    expect(() => new LeaderElector({kube: kc, namespace: 'n', name: 'l', identity: 'x', leaseDurationMs: 10, renewDeadlineMs: 10})).toThrow(
+      /lease duration/,
+    )
     expect(() => new LeaderElector({kube: kc, namespace: 'n', name: 'l', identity: ''})).toThrow(/identity/)
   })
 })

@@ -70,7 +70,15 @@ describe('deploy/crd.yaml', () => {
   it('declares every spec field the desired-state builder can write', () => {
     const desired = desiredAgenticSession(everyField)
     if (!desired.ok) throw new Error(desired.message)
-    expect(Object.keys(desired.object.spec ?? {}).sort()).toEqual(['displayName', 'environmentVariables', 'initialPrompt', 'llmSettings', 'repos', 'timeout', 'userContext'])
+    expect(Object.keys(desired.object.spec ?? {}).sort()).toEqual([
+      'displayName',
+      'environmentVariables',
+      'initialPrompt',
+      'llmSettings',
+      'repos',
+      'timeout',
+      'userContext',
+    ])
     expect(undeclared(desired.object.spec, crdSchema().spec, 'spec')).toEqual([])
   })
 
@@ -89,10 +97,14 @@ describe('deploy/rbac.yaml', () => {
   it('binds the roles to the ServiceAccount the Deployment runs as, leases only in its namespace', () => {
     const docs = loadDocs('rbac.yaml')
     const sa = docs.find((d) => d.kind === 'ServiceAccount')
-    const deployment = loadDocs('deployment.yaml').find((d) => d.kind === 'Deployment') as K8sDoc & {spec: {template: {spec: {serviceAccountName: string}}}}
+    const deployment = loadDocs('deployment.yaml').find((d) => d.kind === 'Deployment') as K8sDoc & {
+      spec: {template: {spec: {serviceAccountName: string}}}
+    }
     expect(deployment.spec.template.spec.serviceAccountName).toBe(sa?.metadata?.name)
     for (const binding of docs.filter((d) => d.kind === 'ClusterRoleBinding' || d.kind === 'RoleBinding')) {
-      const role = docs.find((d) => d.kind === (binding.roleRef as {kind: string}).kind && d.metadata?.name === (binding.roleRef as {name: string}).name)
+      const role = docs.find(
+        (d) => d.kind === (binding.roleRef as {kind: string}).kind && d.metadata?.name === (binding.roleRef as {name: string}).name,
+      )
       expect(role, `role of ${binding.metadata?.name}`).toBeDefined()
       expect(binding.subjects).toEqual([{kind: 'ServiceAccount', name: sa?.metadata?.name, namespace: sa?.metadata?.namespace}])
     }
@@ -106,7 +118,10 @@ describe('deploy/rbac.yaml', () => {
 
 describe('deploy/deployment.yaml', () => {
   const deployment = loadDocs('deployment.yaml').find((d) => d.kind === 'Deployment') as K8sDoc & {
-    spec: {replicas: number; template: {spec: {containers: Container[]; volumes: {name: string; secret?: {secretName: string}}[]; securityContext: {runAsNonRoot: boolean}}}}
+    spec: {
+      replicas: number
+      template: {spec: {containers: Container[]; volumes: {name: string; secret?: {secretName: string}}[]; securityContext: {runAsNonRoot: boolean}}}
+    }
   }
   interface Container {
     args: string[]
@@ -136,7 +151,9 @@ describe('deploy/deployment.yaml', () => {
   it('uses only setting names the CLI knows, and reads the token from a mounted Secret file', () => {
     const names = container.env.map((e) => e.name)
     // Known: the settings table, and the env names of `ambient run`'s own flags (POD_NAME).
-    const manifest = JSON.parse(readFileSync(resolve(deployDir, '../oclif.manifest.json'), 'utf8')) as {commands: {run: {flags: Record<string, {env?: string}>}}}
+    const manifest = JSON.parse(readFileSync(resolve(deployDir, '../oclif.manifest.json'), 'utf8')) as {
+      commands: {run: {flags: Record<string, {env?: string}>}}
+    }
     const flagEnv = Object.values(manifest.commands.run.flags).flatMap((f) => (f.env ? [f.env] : []))
     expect(flagEnv).toContain('POD_NAME')
     const known = new Set<string>([...SETTING_NAMES, ...flagEnv])
@@ -161,7 +178,7 @@ describe('Dockerfile', () => {
     expect(lines.some((l) => /tsc -p tsconfig.json/.test(l))).toBe(true)
   })
 
-  it('asks no registry for a frontend, leaves health to the Deployment\'s probes, carries OCI labels', () => {
+  it("asks no registry for a frontend, leaves health to the Deployment's probes, carries OCI labels", () => {
     expect(text).not.toMatch(/^#\s*syntax\s*=/im)
     expect(lines.some((l) => /^HEALTHCHECK/.test(l))).toBe(false)
     for (const key of ['title', 'description', 'licenses', 'version', 'revision']) expect(text).toContain(`org.opencontainers.image.${key}=`)

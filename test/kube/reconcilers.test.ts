@@ -1,7 +1,7 @@
 // The kube reconcilers driven one reconcile at a time against real parts: the embedded Ambient
 // API server (REST), the fake Kubernetes API server through client-node, the real caches.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Project, ProjectSettings, Session} from '../../src/lib/api/types.js'
+import type {Project, ProjectSettings} from '../../src/lib/api/types.js'
 import {RestClient} from '../../src/lib/api/rest.js'
 import {createKubeCaches, type KubeCaches} from '../../src/lib/kube/caches.js'
 import {KubeClient} from '../../src/lib/kube/client.js'
@@ -40,9 +40,22 @@ beforeAll(async () => {
   for (const c of Object.values(caches)) await c.waitForSync(signal)
   recorder = new EventRecorder({events: client.events, instance: 'test'})
   const projectLookup = {get: (id: string) => projectById.get(id), list: () => [...projectById.values()]}
-  sessions = new SessionReconciler({kube: client, cache: caches.agenticSessions, status: rest, projects: projectLookup, recorder, controlPlaneNamespace: 'ambient-code'})
+  sessions = new SessionReconciler({
+    kube: client,
+    cache: caches.agenticSessions,
+    status: rest,
+    projects: projectLookup,
+    recorder,
+    controlPlaneNamespace: 'ambient-code',
+  })
   projects = new ProjectReconciler({kube: client, cache: caches.namespaces, recorder, controlPlaneNamespace: 'ambient-code'})
-  settingsReconciler = new ProjectSettingsReconciler({kube: client, cache: caches.roleBindings, projects: projectLookup, recorder, controlPlaneNamespace: 'ambient-code'})
+  settingsReconciler = new ProjectSettingsReconciler({
+    kube: client,
+    cache: caches.roleBindings,
+    projects: projectLookup,
+    recorder,
+    controlPlaneNamespace: 'ambient-code',
+  })
 })
 
 afterAll(async () => {
@@ -141,7 +154,12 @@ describe('SessionReconciler', () => {
     expect(scope.api).toBe(1)
     const name = session.id.toLowerCase()
     const cr = crOf('research', name)
-    expect(cr?.spec).toMatchObject({displayName: 'first', initialPrompt: 'hello', repos: [{url: 'https://g/r', branch: `ambient/${name}`, autoPush: false}], timeout: 300})
+    expect(cr?.spec).toMatchObject({
+      displayName: 'first',
+      initialPrompt: 'hello',
+      repos: [{url: 'https://g/r', branch: `ambient/${name}`, autoPush: false}],
+      timeout: 300,
+    })
     expect(cr?.metadata.labels).toMatchObject({'ambient-code.io/session-id': session.id, 'ambient-code.io/project-id': project.id})
     const after = await rest.get('sessions', session.id)
     expect(after).toMatchObject({kube_cr_uid: cr?.metadata.uid, kube_namespace: 'research'})
@@ -178,7 +196,11 @@ describe('SessionReconciler', () => {
     await until('status in cache', () => caches.agenticSessions.get('edits', name)?.status?.phase === 'Running')
     const copy = await reconcileSession(session.id)
     expect(copy).toMatchObject({kube: 0, api: 1})
-    expect(await rest.get('sessions', session.id)).toMatchObject({phase: 'Running', sdk_session_id: 'sdk-1', start_time: '2026-05-01T10:00:00.000000Z'})
+    expect(await rest.get('sessions', session.id)).toMatchObject({
+      phase: 'Running',
+      sdk_session_id: 'sdk-1',
+      start_time: '2026-05-01T10:00:00.000000Z',
+    })
     const quiet = await reconcileSession(session.id)
     expect(quiet.kube + quiet.api).toBe(0)
   })
@@ -202,7 +224,10 @@ describe('SessionReconciler', () => {
     const session = await rest.create('sessions', {name: 'raced', project_id: project.id, prompt: 'mine'})
     const name = session.id.toLowerCase()
     // Another writer created it first (not yet in our cache).
-    kube.put('agenticsessions', 'races', name, {metadata: {name, namespace: 'races', labels: {'ambient-code.io/session-id': session.id}}, spec: {displayName: 'old'}})
+    kube.put('agenticsessions', 'races', name, {
+      metadata: {name, namespace: 'races', labels: {'ambient-code.io/session-id': session.id}},
+      spec: {displayName: 'old'},
+    })
     const scope = await reconcileSession(session.id)
     expect(scope.kubeCalls.slice(0, 3)).toEqual([
       'create agenticsessions.vteam.ambient-code',
@@ -215,7 +240,10 @@ describe('SessionReconciler', () => {
     // A CR of that name that belongs to a different session is never taken over.
     const other = await rest.create('sessions', {name: 'squatter', project_id: project.id})
     const taken = other.id.toLowerCase()
-    kube.put('agenticsessions', 'races', taken, {metadata: {name: taken, namespace: 'races', labels: {'ambient-code.io/session-id': 'someone-else'}}, spec: {displayName: 'theirs'}})
+    kube.put('agenticsessions', 'races', taken, {
+      metadata: {name: taken, namespace: 'races', labels: {'ambient-code.io/session-id': 'someone-else'}},
+      spec: {displayName: 'theirs'},
+    })
     const refused = await reconcileSession(other.id)
     expect(nonEvents(refused)).toEqual(['create agenticsessions.vteam.ambient-code', 'get agenticsessions.vteam.ambient-code'])
     expect(crOf('races', taken)?.spec?.displayName).toBe('theirs')
@@ -232,7 +260,9 @@ describe('SessionReconciler', () => {
     const after = await rest.get('sessions', session.id)
     expect(after.phase).toBe('Failed')
     const conditions = JSON.parse(after.conditions ?? '[]') as {type: string; status: string; reason: string; message: string}[]
-    expect(conditions).toEqual([expect.objectContaining({type: 'Reconciled', status: 'False', reason: 'InvalidSpec', message: expect.stringContaining('repos')})])
+    expect(conditions).toEqual([
+      expect.objectContaining({type: 'Reconciled', status: 'False', reason: 'InvalidSpec', message: expect.stringContaining('repos')}),
+    ])
     await recorder.drain()
     const events = kube.list('events.events.k8s.io', 'ambient-code').filter((e) => (e.regarding as {name?: string}).name === session.id)
     expect(events).toHaveLength(1)
@@ -298,7 +328,10 @@ describe('SessionReconciler', () => {
     const b = await rest.create('sessions', {name: 'b', project_id: project.id})
     await reconcileSession(a.id)
     await reconcileSession(b.id)
-    await until('both cached', () => caches.agenticSessions.byIndex('session-id', a.id).length && caches.agenticSessions.byIndex('session-id', b.id).length)
+    await until(
+      'both cached',
+      () => caches.agenticSessions.byIndex('session-id', a.id).length && caches.agenticSessions.byIndex('session-id', b.id).length,
+    )
     await rest.delete('sessions', a.id)
     const scope = await reconcileSession(a.id)
     expect(scope.kubeCalls).toEqual(['delete agenticsessions.vteam.ambient-code'])
@@ -311,7 +344,10 @@ describe('SessionReconciler', () => {
 describe('ProjectSettingsReconciler', () => {
   it('creates, rewrites on a role change, and deletes RoleBindings', async () => {
     const project = await newProject('access')
-    const settings = await rest.create('project_settings', {project_id: project.id, group_access: '[{"group":"devs","role":"edit"},{"group":"ops","role":"admin"}]'})
+    const settings = await rest.create('project_settings', {
+      project_id: project.id,
+      group_access: '[{"group":"devs","role":"edit"},{"group":"ops","role":"admin"}]',
+    })
     const first = await reconcileSettings(settings)
     expect(first.kubeCalls).toEqual(['create rolebindings.rbac.authorization.k8s.io', 'create rolebindings.rbac.authorization.k8s.io'])
     const rb = kube.get('rolebindings.rbac.authorization.k8s.io', 'access', 'ambient-devs-edit') as unknown as RoleBindingObject
@@ -322,7 +358,11 @@ describe('ProjectSettingsReconciler', () => {
 
     const changed = await rest.patch('project_settings', settings.id, {group_access: '[{"group":"devs","role":"view"}]'})
     const second = await reconcileSettings(changed)
-    expect(second.kubeCalls.sort()).toEqual(['create rolebindings.rbac.authorization.k8s.io', 'delete rolebindings.rbac.authorization.k8s.io', 'delete rolebindings.rbac.authorization.k8s.io'])
+    expect(second.kubeCalls.sort()).toEqual([
+      'create rolebindings.rbac.authorization.k8s.io',
+      'delete rolebindings.rbac.authorization.k8s.io',
+      'delete rolebindings.rbac.authorization.k8s.io',
+    ])
     const names = kube.list('rolebindings.rbac.authorization.k8s.io', 'access').map((o) => o.metadata.name)
     expect(names).toEqual(['ambient-devs-view'])
 
@@ -332,8 +372,13 @@ describe('ProjectSettingsReconciler', () => {
       ;(o as unknown as RoleBindingObject).subjects = [{kind: 'User', name: 'mallory', apiGroup: 'rbac.authorization.k8s.io'}]
     })
     await until('cache saw it', () => caches.roleBindings.get('access', 'ambient-devs-view')?.subjects?.[0].name === 'mallory')
-    expect((await reconcileSettings(changed)).kubeCalls).toEqual(['delete rolebindings.rbac.authorization.k8s.io', 'create rolebindings.rbac.authorization.k8s.io'])
-    expect((kube.get('rolebindings.rbac.authorization.k8s.io', 'access', 'ambient-devs-view') as unknown as RoleBindingObject).subjects?.[0].name).toBe('devs')
+    expect((await reconcileSettings(changed)).kubeCalls).toEqual([
+      'delete rolebindings.rbac.authorization.k8s.io',
+      'create rolebindings.rbac.authorization.k8s.io',
+    ])
+    expect(
+      (kube.get('rolebindings.rbac.authorization.k8s.io', 'access', 'ambient-devs-view') as unknown as RoleBindingObject).subjects?.[0].name,
+    ).toBe('devs')
 
     // Deleted settings keep their bindings.
     await settingsReconciler.reconcile({key: settings.id, id: settings.id, object: undefined}, signal)

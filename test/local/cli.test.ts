@@ -62,7 +62,15 @@ describe('ambient runners', () => {
     expect(ls.code).toBe(0)
     const rows = json(ls) as Record<string, unknown>[]
     expect(rows).toHaveLength(1)
-    expect(rows[0]).toMatchObject({sessionId: session.id, pid: runner?.pid, port: runner?.port, alive: true, healthy: true, ownerPid: process.pid, ownerAlive: true})
+    expect(rows[0]).toMatchObject({
+      sessionId: session.id,
+      pid: runner?.pid,
+      port: runner?.port,
+      alive: true,
+      healthy: true,
+      ownerPid: process.pid,
+      ownerAlive: true,
+    })
     expect(JSON.stringify(rows)).not.toContain(runner?.token ?? 'no-token')
     const table = await cli('runners', 'ls')
     expect(table.stdout).toMatch(/^SESSION\s+PID\s+PORT\s+STATE\s+OWNER\s+UPTIME\s+WORKSPACE/)

@@ -71,7 +71,12 @@ describe('local mode', () => {
     expect(new Set(p.local.manager.list().map((r) => r.port)).size).toBe(20)
     // The TUI rows follow the informer, which may be a moment behind the server.
     await waitFor(() => p.local.runners().every((r) => r.phase === 'Running'), 'the runner rows to say Running')
-    expect(p.local.runners().map((r) => r.name).sort()).toEqual(sessions.map((s) => s.name).sort())
+    expect(
+      p.local
+        .runners()
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(sessions.map((s) => s.name).sort())
 
     // Exactly Creating and Running, once each: the echoes of our own writes caused nothing.
     await waitFor(() => p.controller.stats().queueDepth === 0 && p.controller.stats().inFlight === 0, 'the queue to drain')
@@ -141,7 +146,10 @@ describe('local mode', () => {
     await waitForPhase(api, stopped.id, 'Stopped')
     await waitFor(() => p.local.manager.list().length === 0, 'every runner to end')
     // The echoes of the final writes are the last passes; after them each run is dropped.
-    await waitFor(() => p.local.reconciler.trackedSessions === 0, () => `runs to be dropped (${p.local.reconciler.trackedSessions} left)`)
+    await waitFor(
+      () => p.local.reconciler.trackedSessions === 0,
+      () => `runs to be dropped (${p.local.reconciler.trackedSessions} left)`,
+    )
   })
 
   it('fails a session whose runner is killed by a signal nobody asked for', async () => {
@@ -214,7 +222,12 @@ describe('local mode', () => {
     await waitForPhase(api, first.id, 'Stopped')
     const running = await waitForPhase(api, third.id, 'Running')
     expect(condition(running, PROCESS_SPAWNED)?.status).toBe('True')
-    expect(p.local.manager.list().map((r) => r.sessionId).sort()).toEqual([second.id, third.id].sort())
+    expect(
+      p.local.manager
+        .list()
+        .map((r) => r.sessionId)
+        .sort(),
+    ).toEqual([second.id, third.id].sort())
   })
 
   it('fails a session with malformed repos on its own, with a condition naming the field', async () => {

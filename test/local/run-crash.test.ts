@@ -7,7 +7,20 @@ import path from 'node:path'
 import {RunnerRegistry, runnerRegistryDir} from '../../src/lib/process/index.js'
 import {RUNNER_STARTED} from '../../src/lib/reconcilers/local/index.js'
 import {assertBuilt, root as repoRoot} from '../commands/helpers.js'
-import {FIXTURE, TOKEN, condition, createSession, killGroups, leftovers, randomPortRange, startApi, tempDir, waitFor, waitForPhase, type Api} from './harness.js'
+import {
+  FIXTURE,
+  TOKEN,
+  condition,
+  createSession,
+  killGroups,
+  leftovers,
+  randomPortRange,
+  startApi,
+  tempDir,
+  waitFor,
+  waitForPhase,
+  type Api,
+} from './harness.js'
 
 let api: Api
 let dir: {dir: string; cleanup: () => Promise<void>}

@@ -1,16 +1,41 @@
 // The pure parts of local mode: verdicts from exits, session validation, condition merging.
 import {describe, expect, it} from 'vitest'
-import {mergeConditions, outcomeFromExit, lostOutcome, reposProblem, sessionProblem, type RecordedExit} from '../../src/lib/reconcilers/local/index.js'
+import {
+  mergeConditions,
+  outcomeFromExit,
+  lostOutcome,
+  reposProblem,
+  sessionProblem,
+  type RecordedExit,
+} from '../../src/lib/reconcilers/local/index.js'
 
 const at = new Date('2026-01-02T03:04:05.000Z')
-const exit = (over: Partial<RecordedExit>): RecordedExit => ({sessionId: 's1', pid: 10, exitCode: 0, signal: null, stderrTail: [], adopted: false, stopRequested: false, at, ...over})
-const stopRequest = {sessionId: 's1', pid: 10, signal: 'SIGTERM', requestedBy: '`ambient runners kill` (pid 7)', requestedAt: '2026-01-02T03:04:00.000Z'}
+const exit = (over: Partial<RecordedExit>): RecordedExit => ({
+  sessionId: 's1',
+  pid: 10,
+  exitCode: 0,
+  signal: null,
+  stderrTail: [],
+  adopted: false,
+  stopRequested: false,
+  at,
+  ...over,
+})
+const stopRequest = {
+  sessionId: 's1',
+  pid: 10,
+  signal: 'SIGTERM',
+  requestedBy: '`ambient runners kill` (pid 7)',
+  requestedAt: '2026-01-02T03:04:00.000Z',
+}
 
 describe('outcomeFromExit', () => {
   it('maps exit codes, signals and stop requests to phases', () => {
     expect(outcomeFromExit(exit({exitCode: 0}), 'T')).toMatchObject({phase: 'Completed', reason: 'Completed', completionTime: 'T'})
     expect(outcomeFromExit(exit({exitCode: 3, stderrTail: ['boom']}), 'T')).toMatchObject({phase: 'Failed', reason: 'ProcessExited: exit code 3'})
-    expect(outcomeFromExit(exit({exitCode: 3, stderrTail: ['boom']}), 'T').message).toBe('ProcessExited: exit code 3\nlast 1 line(s) of stderr:\nboom')
+    expect(outcomeFromExit(exit({exitCode: 3, stderrTail: ['boom']}), 'T').message).toBe(
+      'ProcessExited: exit code 3\nlast 1 line(s) of stderr:\nboom',
+    )
     expect(outcomeFromExit(exit({exitCode: null, signal: 'SIGKILL'}), 'T').reason).toBe('ProcessExited: signal SIGKILL')
     // Asked for: Stopped, whatever the code.
     expect(outcomeFromExit(exit({exitCode: null, signal: 'SIGKILL', stopRequested: true}), 'T').phase).toBe('Stopped')
@@ -24,7 +49,9 @@ describe('outcomeFromExit', () => {
 
   it('puts the verdict on RunnerStarted', () => {
     const outcome = outcomeFromExit(exit({exitCode: 2}), 'T')
-    expect(outcome.conditions).toEqual([{type: 'RunnerStarted', status: 'False', reason: 'ProcessExited: exit code 2', message: 'ProcessExited: exit code 2'}])
+    expect(outcome.conditions).toEqual([
+      {type: 'RunnerStarted', status: 'False', reason: 'ProcessExited: exit code 2', message: 'ProcessExited: exit code 2'},
+    ])
     expect(lostOutcome('T').phase).toBe('Failed')
     expect(lostOutcome('T', stopRequest).phase).toBe('Stopped')
   })
@@ -55,7 +82,14 @@ describe('mergeConditions', () => {
     const first = mergeConditions(undefined, [{type: 'A', status: 'True', reason: 'R'}], 't1')
     const again = mergeConditions(first, [{type: 'A', status: 'True', reason: 'R2', message: 'm'}], 't2')
     expect(JSON.parse(again)).toEqual([{type: 'A', status: 'True', reason: 'R2', message: 'm', lastTransitionTime: 't1'}])
-    const flipped = mergeConditions(again, [{type: 'A', status: 'False'}, {type: 'B', status: 'Unknown'}], 't3')
+    const flipped = mergeConditions(
+      again,
+      [
+        {type: 'A', status: 'False'},
+        {type: 'B', status: 'Unknown'},
+      ],
+      't3',
+    )
     expect(JSON.parse(flipped)).toEqual([
       {type: 'A', status: 'False', lastTransitionTime: 't3'},
       {type: 'B', status: 'Unknown', lastTransitionTime: 't3'},
@@ -63,6 +97,8 @@ describe('mergeConditions', () => {
   })
 
   it('treats malformed conditions as none', () => {
-    expect(JSON.parse(mergeConditions('{not json', [{type: 'A', status: 'True'}], 't'))).toEqual([{type: 'A', status: 'True', lastTransitionTime: 't'}])
+    expect(JSON.parse(mergeConditions('{not json', [{type: 'A', status: 'True'}], 't'))).toEqual([
+      {type: 'A', status: 'True', lastTransitionTime: 't'},
+    ])
   })
 })

@@ -11,7 +11,6 @@ import {
   readProcStat,
   registryResolver,
   type RunnerExit,
-  type RunnerRecord,
 } from '../../src/lib/process/index.js'
 import {fixtureCommand, makeSession, randomPortRange, runnerRecord as record, tempDir, waitFor} from './helpers.js'
 

@@ -9,7 +9,13 @@ import {runnerRecord} from './helpers.js'
 const SECRET = 'tok-never-shown-4f2a'
 
 function record(overrides: Partial<RunnerRecord> = {}): RunnerRecord {
-  return runnerRecord({startTime: '2026-01-01T00:00:00.000Z', token: SECRET, stdoutPipe: '/tmp/p/abc.out', stderrPipe: '/tmp/p/abc.err', ...overrides})
+  return runnerRecord({
+    startTime: '2026-01-01T00:00:00.000Z',
+    token: SECRET,
+    stdoutPipe: '/tmp/p/abc.out',
+    stderrPipe: '/tmp/p/abc.err',
+    ...overrides,
+  })
 }
 
 const servers: http.Server[] = []

@@ -54,7 +54,17 @@ describe('small pieces', () => {
       workspace: '/w/abc',
       token: 't',
     })
-    expect(env).toEqual({PATH: '/bin', GIT_SSH: 'ssh', https_proxy: 'p', SESSION_ID: 'abc', AGUI_PORT: '9100', AGUI_TOKEN: 't', WORKSPACE_PATH: '/w/abc', AGENTIC_SESSION_NAME: 'N', BOSS_AGENT_NAME: 'n'})
+    expect(env).toEqual({
+      PATH: '/bin',
+      GIT_SSH: 'ssh',
+      https_proxy: 'p',
+      SESSION_ID: 'abc',
+      AGUI_PORT: '9100',
+      AGUI_TOKEN: 't',
+      WORKSPACE_PATH: '/w/abc',
+      AGENTIC_SESSION_NAME: 'N',
+      BOSS_AGENT_NAME: 'n',
+    })
   })
 
   it('compares tokens', () => {

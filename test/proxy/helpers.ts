@@ -9,7 +9,10 @@ export interface CaptureServer {
 }
 
 /** Answers with `handler`; `closers` gets what stops it (the test's afterEach runs it). */
-export async function captureServer(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void, closers: (() => Promise<unknown>)[]): Promise<CaptureServer> {
+export async function captureServer(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  closers: (() => Promise<unknown>)[],
+): Promise<CaptureServer> {
   const seen: IncomingHttpHeaders[] = []
   const server = http.createServer((req, res) => {
     seen.push(req.headers)
@@ -47,12 +50,15 @@ export interface RawRequest {
 export function rawRequest(options: RawRequest): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const setHost = !Object.keys(options.headers ?? {}).some((name) => name.toLowerCase() === 'host')
-    const req = http.request({host: options.host, port: options.port, path: options.path, method: options.method ?? 'GET', headers: options.headers, agent: false, setHost}, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8')}))
-      res.on('error', reject)
-    })
+    const req = http.request(
+      {host: options.host, port: options.port, path: options.path, method: options.method ?? 'GET', headers: options.headers, agent: false, setHost},
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8')}))
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     req.end(options.body)
   })

@@ -112,7 +112,12 @@ describe('AG-UI proxy', () => {
     expect(run.status).toBe(200)
     const events = await collectEvents(run.body!)
     expect(events.map((e) => e.type)).toContain('RUN_FINISHED')
-    expect(events.filter((e) => e.type === 'TEXT_MESSAGE_CONTENT').map((e) => e.delta).join('')).toBe('through the proxy')
+    expect(
+      events
+        .filter((e) => e.type === 'TEXT_MESSAGE_CONTENT')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe('through the proxy')
 
     expect(await (await fetch(`${front.url}/sessions/sess1/health`)).json()).toEqual({status: 'healthy'})
     expect(await (await fetch(`${front.url}/sessions/sess1/mcp/status`)).json()).toEqual({servers: []})
@@ -124,7 +129,7 @@ describe('AG-UI proxy', () => {
   })
 
   it('sends the runner token and strips hop-by-hop headers', async () => {
-    const upstream = await captureServer((req, res) => {
+    const upstream = await captureServer((_req, res) => {
       res.writeHead(200, {'content-type': 'application/json', connection: 'keep-alive, x-upstream-hop', 'x-upstream-hop': 'no', 'x-kept': 'yes'})
       res.end('{}')
     })
@@ -204,7 +209,7 @@ describe('AG-UI proxy', () => {
     expect(reply.status).toBe(502)
     expect(JSON.parse(reply.body)).toEqual({error: expect.stringMatching(/runner unreachable/)})
 
-    const dying = await captureServer((req, res) => {
+    const dying = await captureServer((_req, res) => {
       res.writeHead(200, {'content-type': 'text/event-stream'})
       res.write('data: {"type":"RUN_STARTED","threadId":"t","runId":"r"}\n\n')
       setImmediate(() => res.destroy())

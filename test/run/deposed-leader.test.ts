@@ -55,7 +55,15 @@ async function replica(name: string): Promise<Replica> {
   // Its own proxy to the API server: what goes through it, this replica sent.
   const proxy = await startRecordingProxy(api.url)
   proxies.set(name, proxy)
-  const r = startReplica({name, apiUrl: proxy.url, grpcAddress: api.grpcAddress, token, kubeconfigPath: kube.kubeconfigPath, tmp, args: [...TIMING, '--workers', String(WORKERS)]})
+  const r = startReplica({
+    name,
+    apiUrl: proxy.url,
+    grpcAddress: api.grpcAddress,
+    token,
+    kubeconfigPath: kube.kubeconfigPath,
+    tmp,
+    args: [...TIMING, '--workers', String(WORKERS)],
+  })
   replicas.push(r)
   return r
 }
@@ -98,7 +106,14 @@ describe('a deposed leader', () => {
     // The held creates reach the store now (409: replica-b made them); their answers wait in
     // replica-a's socket, as answers to a frozen process do.
     hold.release()
-    await until('the held creates answered', () => kube.requests.filter((r) => r.userAgent === 'ambient (replica-a)' && r.verb === 'create' && r.resource === 'agenticsessions').every((r) => r.code !== undefined), DEADLINE)
+    await until(
+      'the held creates answered',
+      () =>
+        kube.requests
+          .filter((r) => r.userAgent === 'ambient (replica-a)' && r.verb === 'create' && r.resource === 'agenticsessions')
+          .every((r) => r.code !== undefined),
+      DEADLINE,
+    )
 
     const thawedAt = Date.now()
     process.kill(pid, 'SIGCONT')
@@ -114,10 +129,14 @@ describe('a deposed leader', () => {
     expect(lateApi, 'API server writes by the deposed leader').toEqual([])
 
     // The new leader did the work: every session has its CR's uid in its status.
-    await until('replica-b to write every status', async () => {
-      const all = await rest.listAll('sessions')
-      return all.length === sessions.length && all.every((s) => s.kube_cr_uid)
-    }, DEADLINE)
+    await until(
+      'replica-b to write every status',
+      async () => {
+        const all = await rest.listAll('sessions')
+        return all.length === sessions.length && all.every((s) => s.kube_cr_uid)
+      },
+      DEADLINE,
+    )
     expect(holder()).toBe('replica-b')
   })
 })

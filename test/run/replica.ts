@@ -29,7 +29,24 @@ export interface Replica {
 
 export function startReplica(options: ReplicaOptions): Replica {
   const {name, tmp} = options
-  const args = ['run', '--mode', 'kube', '--leader-elect', '--json', '--server', options.apiUrl, '--token', options.token, '--kubeconfig', options.kubeconfigPath, '--metrics-addr', '0', '--probe-addr', '0', ...(options.args ?? [])]
+  const args = [
+    'run',
+    '--mode',
+    'kube',
+    '--leader-elect',
+    '--json',
+    '--server',
+    options.apiUrl,
+    '--token',
+    options.token,
+    '--kubeconfig',
+    options.kubeconfigPath,
+    '--metrics-addr',
+    '0',
+    '--probe-addr',
+    '0',
+    ...(options.args ?? []),
+  ]
   const child = spawn(path.join(root, 'node_modules/.bin/node'), [path.join(root, 'bin/run.js'), ...args], {
     cwd: root,
     env: {
@@ -54,6 +71,8 @@ export function startReplica(options: ReplicaOptions): Replica {
     stdout.push(...lines.filter(Boolean))
   })
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => child.once('exit', (code, signal) => resolve({code, signal})))
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) =>
+    child.once('exit', (code, signal) => resolve({code, signal})),
+  )
   return {name, child, stdout, stderr: () => stderr, exited}
 }

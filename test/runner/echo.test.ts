@@ -20,7 +20,6 @@ async function start(options: Partial<Parameters<typeof startEchoRunner>[0]> = {
   return runner
 }
 
-
 function post(runner: EchoRunner, path: string, body: unknown, headers: Record<string, string> = auth): Promise<Response> {
   return fetch(`${runner.url}${path}`, {method: 'POST', headers: {...headers, 'content-type': 'application/json'}, body: JSON.stringify(body)})
 }
@@ -31,7 +30,14 @@ describe('echo runner', () => {
     const health = await fetch(`${runner.url}/health`, {headers: auth})
     expect(health.status).toBe(200)
     expect(await health.json()).toEqual({status: 'healthy'})
-    for (const [method, path] of [['GET', '/health'], ['GET', '/'], ['POST', '/'], ['POST', '/interrupt'], ['GET', '/mcp/status'], ['GET', '/nope']]) {
+    for (const [method, path] of [
+      ['GET', '/health'],
+      ['GET', '/'],
+      ['POST', '/'],
+      ['POST', '/interrupt'],
+      ['GET', '/mcp/status'],
+      ['GET', '/nope'],
+    ]) {
       const none = await fetch(`${runner.url}${path}`, {method})
       expect(none.status, `${method} ${path}`).toBe(401)
       const wrong = await fetch(`${runner.url}${path}`, {method, headers: {'x-ambient-session-token': 'wrong'}})
@@ -65,13 +71,23 @@ describe('echo runner', () => {
     expect(events.at(-1)).toMatchObject({threadId: 'thread-1', runId: input.runId, outcome: {type: 'success'}})
     const messageId = events[1].messageId
     expect(events.slice(1, -1).every((e) => e.messageId === messageId)).toBe(true)
-    expect(events.filter((e) => e.type === 'TEXT_MESSAGE_CONTENT').map((e) => e.delta).join('')).toBe(text)
+    expect(
+      events
+        .filter((e) => e.type === 'TEXT_MESSAGE_CONTENT')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe(text)
   })
 
   it('echoes the configured prompt when there is no user message, and rejects bad bodies', async () => {
     const runner = await start({prompt: 'initial prompt'})
     const events = await collectEvents((await post(runner, '/', {threadId: 't', runId: 'r', messages: [], tools: [], context: []})).body!)
-    expect(events.filter((e) => e.type === 'TEXT_MESSAGE_CONTENT').map((e) => e.delta).join('')).toBe('initial prompt')
+    expect(
+      events
+        .filter((e) => e.type === 'TEXT_MESSAGE_CONTENT')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe('initial prompt')
     const notJson = await fetch(`${runner.url}/`, {method: 'POST', headers: auth, body: '{nope'})
     expect(notJson.status).toBe(400)
     expect(await notJson.json()).toEqual({error: expect.any(String)})

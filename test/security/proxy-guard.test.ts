@@ -49,7 +49,15 @@ describe('the AG-UI proxy answers only requests meant for it', () => {
   it('refuses a Host that is not loopback with the proxy port: 421, the runner never asked', async () => {
     const {proxy, runner} = await guarded()
     const port = proxy.port
-    for (const host of ['evil.example', `evil.example:${port}`, `localhost:${port + 1}`, 'localhost', `127.0.0.2:${port}`, `localhost.:${port}`, `127.0.0.1.nip.io:${port}`]) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      `localhost:${port + 1}`,
+      'localhost',
+      `127.0.0.2:${port}`,
+      `localhost.:${port}`,
+      `127.0.0.1.nip.io:${port}`,
+    ]) {
       for (const [method, path] of [
         ['GET', '/sessions/s1/agui/events'],
         ['POST', '/sessions/s1/agui/run'],
@@ -89,7 +97,7 @@ describe('the AG-UI proxy answers only requests meant for it', () => {
   it('answers the names configured for it (LOCAL_PROXY_ALLOWED_HOSTS), with their port or its own', async () => {
     const {proxy, runner} = await guarded({allowedHosts: ['agents.internal', 'box.lan:8443']})
     expect((await send(proxy, '/sessions/s1/health', {headers: {host: `agents.internal:${proxy.port}`}})).status).toBe(200)
-    expect((await send(proxy, '/sessions/s1/health', {headers: {host: 'AGENTS.internal:' + proxy.port}})).status).toBe(200)
+    expect((await send(proxy, '/sessions/s1/health', {headers: {host: `AGENTS.internal:${proxy.port}`}})).status).toBe(200)
     expect((await send(proxy, '/sessions/s1/health', {headers: {host: 'box.lan:8443'}})).status).toBe(200)
     expect((await send(proxy, '/sessions/s1/health', {headers: {host: `box.lan:${proxy.port}`}})).status).toBe(421)
     expect((await send(proxy, '/sessions/s1/health', {headers: {host: `other.internal:${proxy.port}`}})).status).toBe(421)
@@ -157,11 +165,19 @@ describe('LOCAL_PROXY_ALLOWED_HOSTS', () => {
 
   it('is a comma-separated list of host names or addresses, each with an optional port; empty by default', () => {
     expect(loadConfig({env: {}, store: emptySettingsStore()}).config.LOCAL_PROXY_ALLOWED_HOSTS).toEqual([])
-    expect(load(' agents.internal , box.lan:8443,10.0.0.5,[fd00::1]:9080 ')).toEqual(['agents.internal', 'box.lan:8443', '10.0.0.5', '[fd00::1]:9080'])
+    expect(load(' agents.internal , box.lan:8443,10.0.0.5,[fd00::1]:9080 ')).toEqual([
+      'agents.internal',
+      'box.lan:8443',
+      '10.0.0.5',
+      '[fd00::1]:9080',
+    ])
     expect(load('')).toEqual([])
   })
 
-  it.each(['*.example', 'evil/x', 'a..b', 'host:99999', 'host:', 'http://host', 'fd00::1', 'a b', '-lead.example'])('refuses %j, naming the variable', (value) => {
-    expect(() => load(value)).toThrow(/LOCAL_PROXY_ALLOWED_HOSTS/)
-  })
+  it.each(['*.example', 'evil/x', 'a..b', 'host:99999', 'host:', 'http://host', 'fd00::1', 'a b', '-lead.example'])(
+    'refuses %j, naming the variable',
+    (value) => {
+      expect(() => load(value)).toThrow(/LOCAL_PROXY_ALLOWED_HOSTS/)
+    },
+  )
 })

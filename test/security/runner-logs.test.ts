@@ -85,7 +85,10 @@ describe('runner logs are rotated without holding the runner up', () => {
     const started = Date.now()
     const info = await manager.spawn(session)
     // Bounded time with generous slack for a loaded machine: a runner held up by a full pipe never finishes.
-    const exit = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the runner did not finish in 60 s')), 60_000))])
+    const exit = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the runner did not finish in 60 s')), 60_000)),
+    ])
     const elapsedMs = Date.now() - started
     expect(exit).toMatchObject({exitCode: 3})
     expect(exit.stderrTail).toHaveLength(50)
@@ -193,7 +196,13 @@ describe('runner logs across a restart of ambient', () => {
 
   it('`ambient runners kill` of a runner nobody supervises removes its pipes too', async () => {
     const registry = new RunnerRegistry({dir: path.join(root.dir, 'state', 'runners')})
-    const manager = new RunnerManager({workspaceRoot: path.join(root.dir, 'workspaces'), command: fixtureCommand('serve'), portRange: randomPortRange(), hostEnv: {PATH: process.env.PATH}, registry})
+    const manager = new RunnerManager({
+      workspaceRoot: path.join(root.dir, 'workspaces'),
+      command: fixtureCommand('serve'),
+      portRange: randomPortRange(),
+      hostEnv: {PATH: process.env.PATH},
+      registry,
+    })
     const info = await manager.spawn(makeSession())
     await manager.waitHealthy(info)
     expect((await readdir(path.join(registry.dir, 'pipes'))).sort()).toEqual([`${info.sessionId}.stderr`, `${info.sessionId}.stdout`])
@@ -211,7 +220,10 @@ describe('LOCAL_RUNNER_LOG_MAX_BYTES and LOCAL_RUNNER_LOG_FILES', () => {
     const config = load({})
     expect(config.LOCAL_RUNNER_LOG_MAX_BYTES).toBe(10 * MiB)
     expect(config.LOCAL_RUNNER_LOG_FILES).toBe(3)
-    expect(load({LOCAL_RUNNER_LOG_MAX_BYTES: '1048576', LOCAL_RUNNER_LOG_FILES: '1'})).toMatchObject({LOCAL_RUNNER_LOG_MAX_BYTES: MiB, LOCAL_RUNNER_LOG_FILES: 1})
+    expect(load({LOCAL_RUNNER_LOG_MAX_BYTES: '1048576', LOCAL_RUNNER_LOG_FILES: '1'})).toMatchObject({
+      LOCAL_RUNNER_LOG_MAX_BYTES: MiB,
+      LOCAL_RUNNER_LOG_FILES: 1,
+    })
   })
 
   it.each([

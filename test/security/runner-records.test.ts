@@ -7,14 +7,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import path from 'node:path'
-import {
-  RunnerManager,
-  RunnerRegistry,
-  isPidAlive,
-  killRunner,
-  readProcStat,
-  type RunnerRecord,
-} from '../../src/lib/process/index.js'
+import {RunnerManager, RunnerRegistry, isPidAlive, killRunner, readProcStat, type RunnerRecord} from '../../src/lib/process/index.js'
 import {StopRequests, killLocalRunner} from '../../src/lib/reconcilers/local/index.js'
 import {randomPortRange, tempDir, waitFor} from '../process/helpers.js'
 
@@ -119,7 +112,10 @@ describe('runner records are verified before any signal', () => {
   it('refuses a record whose pgid is not its pid', async () => {
     const v = await victim()
     await registry.write(record('othergroup', {pid: v.member, pgid: v.leader, processStartTicks: await ticks(v.member)}))
-    await expect(runnersKill('othergroup')).rejects.toMatchObject({code: 'ERR_RUNNER_UNVERIFIED', message: expect.stringMatching(/othergroup\.json.*pgid/)})
+    await expect(runnersKill('othergroup')).rejects.toMatchObject({
+      code: 'ERR_RUNNER_UNVERIFIED',
+      message: expect.stringMatching(/othergroup\.json.*pgid/),
+    })
     expect(await bothAlive(v)).toBe(true)
   })
 
@@ -130,14 +126,20 @@ describe('runner records are verified before any signal', () => {
     await expect(killRunner({pid: v.member, pgid: v.member, processStartTicks: await ticks(v.member)}, {graceMs: 200})).rejects.toMatchObject({
       code: 'ERR_RUNNER_UNVERIFIED',
     })
-    await expect(runnersKill('notleader')).rejects.toMatchObject({code: 'ERR_RUNNER_UNVERIFIED', message: expect.stringMatching(/notleader\.json.*lead/)})
+    await expect(runnersKill('notleader')).rejects.toMatchObject({
+      code: 'ERR_RUNNER_UNVERIFIED',
+      message: expect.stringMatching(/notleader\.json.*lead/),
+    })
     expect(await bothAlive(v)).toBe(true)
   })
 
   it("refuses a record naming another user's process group, even with the right start ticks", async () => {
     const v = await victim({uid: 65534})
     await registry.write(record('theirs', {pid: v.leader, pgid: v.leader, processStartTicks: await ticks(v.leader)}))
-    await expect(runnersKill('theirs')).rejects.toMatchObject({code: 'ERR_RUNNER_UNVERIFIED', message: expect.stringMatching(/theirs\.json.*uid 65534/)})
+    await expect(runnersKill('theirs')).rejects.toMatchObject({
+      code: 'ERR_RUNNER_UNVERIFIED',
+      message: expect.stringMatching(/theirs\.json.*uid 65534/),
+    })
     expect(await bothAlive(v)).toBe(true)
   })
 
@@ -159,7 +161,10 @@ describe('runner records are verified before any signal', () => {
     await waitFor(() => !existsSync(`/proc/${left.leader}`), 'the leader to die and be reaped')
     // The record claims a runner that started after the member: the member is not its child.
     await registry.write(record('younger', {pid: left.leader, pgid: left.leader, processStartTicks: memberTicks + 1}))
-    await expect(runnersKill('younger')).rejects.toMatchObject({code: 'ERR_RUNNER_UNVERIFIED', message: expect.stringMatching(/not started by this runner/)})
+    await expect(runnersKill('younger')).rejects.toMatchObject({
+      code: 'ERR_RUNNER_UNVERIFIED',
+      message: expect.stringMatching(/not started by this runner/),
+    })
     expect(await isPidAlive(left.member)).toBe(true)
     // The true record: the member is the runner's leftover, and goes.
     await registry.write(record('leftover', {pid: left.leader, pgid: left.leader, processStartTicks: leaderTicks}))
@@ -170,7 +175,9 @@ describe('runner records are verified before any signal', () => {
   it('a restarted manager neither adopts nor signals forged records, and reports them', async () => {
     const victims = await Promise.all([victim(), victim(), victim({uid: 65534})])
     await registry.write(record('adopt-noticks', {pid: victims[0].leader, pgid: victims[0].leader}))
-    await registry.write(record('adopt-othergroup', {pid: victims[1].member, pgid: victims[1].leader, processStartTicks: await ticks(victims[1].member)}))
+    await registry.write(
+      record('adopt-othergroup', {pid: victims[1].member, pgid: victims[1].leader, processStartTicks: await ticks(victims[1].member)}),
+    )
     await registry.write(record('adopt-theirs', {pid: victims[2].leader, pgid: victims[2].leader, processStartTicks: await ticks(victims[2].leader)}))
     const manager = new RunnerManager({
       workspaceRoot: path.join(root.dir, 'ws'),

@@ -26,12 +26,20 @@ const literal = fc.oneof(
   fc.constantFrom("'2026-01-01'", "'2026-01-01T00:00:00Z'", "'yesterday'", "''", '1e999', '-0', "'Running'"),
 )
 
-const field = fc.oneof(fc.constantFrom(...sessionFields), fc.constantFrom(...stringFields).map((f) => `sessions.${f}`), fc.constantFrom('nope', 'projects.name'))
+const field = fc.oneof(
+  fc.constantFrom(...sessionFields),
+  fc.constantFrom(...stringFields).map((f) => `sessions.${f}`),
+  fc.constantFrom('nope', 'projects.name'),
+)
 
 const comparison = fc.oneof(
   fc.tuple(field, fc.constantFrom('=', '!=', '<>', '<', '<=', '>', '>='), literal).map(([f, op, v]) => `${f} ${op} ${v}`),
-  fc.tuple(fc.constantFrom(...stringFields), fc.boolean(), fc.constantFrom('like', 'ilike', 'LIKE'), likePattern).map(([f, not, op, p]) => `${f} ${not ? 'not ' : ''}${op} ${quote(p)}`),
-  fc.tuple(field, fc.boolean(), fc.array(literal, {minLength: 1, maxLength: 8})).map(([f, not, vs]) => `${f} ${not ? 'not ' : ''}in (${vs.join(', ')})`),
+  fc
+    .tuple(fc.constantFrom(...stringFields), fc.boolean(), fc.constantFrom('like', 'ilike', 'LIKE'), likePattern)
+    .map(([f, not, op, p]) => `${f} ${not ? 'not ' : ''}${op} ${quote(p)}`),
+  fc
+    .tuple(field, fc.boolean(), fc.array(literal, {minLength: 1, maxLength: 8}))
+    .map(([f, not, vs]) => `${f} ${not ? 'not ' : ''}in (${vs.join(', ')})`),
   fc.tuple(field, fc.boolean(), literal, literal).map(([f, not, a, b]) => `${f} ${not ? 'not ' : ''}between ${a} and ${b}`),
   fc.tuple(field, fc.boolean()).map(([f, not]) => `${f} is ${not ? 'not ' : ''}null`),
 )
@@ -49,19 +57,47 @@ const extreme = fc.oneof(
   fc.integer({min: 1, max: 3000}).map((n) => `${'('.repeat(n)}name = 'x'${')'.repeat(n)}`),
   fc.integer({min: 1, max: 60}).map((n) => `${'not '.repeat(n)}name = 'x'`),
   fc.integer({min: 1, max: 80}).map((n) => Array.from({length: n}, (_, i) => `timeout = ${i}`).join(' or ')),
-  fc.integer({min: 1, max: 16}).map((n) => Array.from({length: n}, (_, i) => `${i % 2 ? 'prompt' : 'name'} like '${'%_'.repeat(127)}%b'`).join(' or ')),
+  fc
+    .integer({min: 1, max: 16})
+    .map((n) => Array.from({length: n}, (_, i) => `${i % 2 ? 'prompt' : 'name'} like '${'%_'.repeat(127)}%b'`).join(' or ')),
   fc.integer({min: 4000, max: 5000}).map((n) => `name =${' '.repeat(n)}'x'`),
 )
 
 const junk = fc.oneof(
   fc.string({maxLength: 12}),
   fc.string({unit: 'binary', maxLength: 6}),
-  fc.constantFrom("'", '(', ')', ',', '%', '_', '\\', '\u0000', '\u202e', '😀', ' and ', ' or ', ' not ', '\n', '--', ';', '"', '`', '=', '<>', 'like', 'null'),
+  fc.constantFrom(
+    "'",
+    '(',
+    ')',
+    ',',
+    '%',
+    '_',
+    '\\',
+    '\u0000',
+    '\u202e',
+    '😀',
+    ' and ',
+    ' or ',
+    ' not ',
+    '\n',
+    '--',
+    ';',
+    '"',
+    '`',
+    '=',
+    '<>',
+    'like',
+    'null',
+  ),
 )
 
 /** A valid query with random edits: deletions, insertions of junk, duplicated and truncated slices. */
 const mutated = fc
-  .tuple(fc.oneof(expression, extreme), fc.array(fc.tuple(fc.constantFrom('delete', 'insert', 'duplicate', 'truncate'), fc.nat(), fc.nat({max: 30}), junk), {minLength: 1, maxLength: 4}))
+  .tuple(
+    fc.oneof(expression, extreme),
+    fc.array(fc.tuple(fc.constantFrom('delete', 'insert', 'duplicate', 'truncate'), fc.nat(), fc.nat({max: 30}), junk), {minLength: 1, maxLength: 4}),
+  )
   .map(([q, edits]) => {
     let s = q
     for (const [op, at, len, text] of edits) {
@@ -75,7 +111,11 @@ const mutated = fc
   })
 
 const orderBy = fc.oneof(
-  fc.array(fc.tuple(fc.constantFrom(...sessionFields, 'sessions.name', 'nope', ''), fc.constantFrom('', ' asc', ' DESC', ' sideways')), {maxLength: 20}).map((keys) => keys.map(([f, d]) => `${f}${d}`).join(',')),
+  fc
+    .array(fc.tuple(fc.constantFrom(...sessionFields, 'sessions.name', 'nope', ''), fc.constantFrom('', ' asc', ' DESC', ' sideways')), {
+      maxLength: 20,
+    })
+    .map((keys) => keys.map(([f, d]) => `${f}${d}`).join(',')),
   fc.string({maxLength: 30}),
   fc.integer({min: 1000, max: 1100}).map((n) => `name${' '.repeat(n)}`),
 )
@@ -107,9 +147,9 @@ export const listQuery: fc.Arbitrary<string> = fc
 const size = (max: number) => fc.oneof({weight: 6, arbitrary: fc.integer({min: 0, max: 64})}, {weight: 1, arbitrary: fc.integer({min: 64, max})})
 
 /** A JSON text `depth` levels deep, built without recursion (so the generator itself cannot overflow). */
-const deepJson = fc.tuple(size(60_000), fc.boolean()).map(([depth, arrays]) =>
-  arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"k":'.repeat(depth)}0${'}'.repeat(depth)}`,
-)
+const deepJson = fc
+  .tuple(size(60_000), fc.boolean())
+  .map(([depth, arrays]) => (arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"k":'.repeat(depth)}0${'}'.repeat(depth)}`))
 
 const oddValue = fc.oneof(
   fc.jsonValue({maxDepth: 3}).map((v) => JSON.stringify(v)),
@@ -121,7 +161,10 @@ const oddValue = fc.oneof(
   fc.constantFrom('"2026-01-01T00:00:00Z"', '"2026-13-45T99:99:99Z"', '"now"'),
 )
 
-const bodyKey = fc.oneof(fc.constantFrom(...sessionFields, 'id', 'kind', 'href', 'username', 'group_access', 'display_name'), fc.string({maxLength: 12}))
+const bodyKey = fc.oneof(
+  fc.constantFrom(...sessionFields, 'id', 'kind', 'href', 'username', 'group_access', 'display_name'),
+  fc.string({maxLength: 12}),
+)
 
 /** A JSON object body: a few keys with odd values, or very many keys. */
 const objectBody = fc.oneof(
@@ -136,7 +179,10 @@ const otherBody = fc.oneof(
   {weight: 20, arbitrary: fc.jsonValue({maxDepth: 2}).map((v) => JSON.stringify(v) ?? 'null')},
   {weight: 20, arbitrary: fc.string({maxLength: 40})},
   {weight: 20, arbitrary: objectBody.chain((b) => fc.nat({max: Math.max(0, b.length - 1)}).map((n) => b.slice(0, n)))},
-  {weight: 20, arbitrary: fc.constantFrom('', '\uFEFF{}', '{"name": "a",}', '{"name": "a"}{"name": "b"}', 'NaN', '{"__proto__": {"polluted": 1}, "name": "x"}')},
+  {
+    weight: 20,
+    arbitrary: fc.constantFrom('', '\uFEFF{}', '{"name": "a",}', '{"name": "a"}{"name": "b"}', 'NaN', '{"__proto__": {"polluted": 1}, "name": "x"}'),
+  },
   // Over the 1 MiB body limit: 413.
   {weight: 1, arbitrary: fc.constant(`{"name": "big", "prompt": "${'x'.repeat(1024 * 1024)}"}`)},
 )
@@ -144,6 +190,14 @@ const otherBody = fc.oneof(
 export type BodyRoute = 'create-session' | 'patch-session' | 'patch-status' | 'create-project' | 'patch-project' | 'create-settings' | 'create-user'
 
 export const bodyRequest = fc.record({
-  route: fc.constantFrom<BodyRoute>('create-session', 'patch-session', 'patch-status', 'create-project', 'patch-project', 'create-settings', 'create-user'),
+  route: fc.constantFrom<BodyRoute>(
+    'create-session',
+    'patch-session',
+    'patch-status',
+    'create-project',
+    'patch-project',
+    'create-settings',
+    'create-user',
+  ),
   body: fc.oneof({weight: 3, arbitrary: objectBody}, {weight: 2, arbitrary: otherBody}),
 })

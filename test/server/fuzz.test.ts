@@ -92,7 +92,11 @@ const ROUTES: Record<BodyRoute, () => [string, string]> = {
 
 /** Raw text (or bytes) as the body; api() sends a string as it is. */
 async function sendRaw(server: ApiServer, method: string, path: string, body: string): Promise<JsonResponse> {
-  const res = await fetch(`${server.url}${server.basePath}${path}`, {method, headers: {Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json'}, body})
+  const res = await fetch(`${server.url}${server.basePath}${path}`, {
+    method,
+    headers: {Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json'},
+    body,
+  })
   const text = await res.text()
   let parsed: unknown = text
   try {

@@ -46,7 +46,11 @@ describe('gRPC unary calls', () => {
     expect(updated).toMatchObject({prompt: 'p', name: 'g1b', timeout: 60})
 
     const st = await grpcCall<PbSession>((cb) =>
-      clients.sessions.updateSessionStatus({id, phase: 'Running', start_time: {seconds: 1_760_000_000, nanos: 123_456_000}, sdk_restart_count: 1}, md, cb),
+      clients.sessions.updateSessionStatus(
+        {id, phase: 'Running', start_time: {seconds: 1_760_000_000, nanos: 123_456_000}, sdk_restart_count: 1},
+        md,
+        cb,
+      ),
     )
     expect(st).toMatchObject({phase: 'Running', start_time: {seconds: 1_760_000_000, nanos: 123_456_000}, sdk_restart_count: 1, prompt: 'p'})
     expect(obj((await api(server, 'GET', `/sessions/${id}`)).body).start_time).toBe('2025-10-09T08:53:20.123456Z')
@@ -70,7 +74,9 @@ describe('gRPC unary calls', () => {
     expect(await code(grpcCall((cb) => clients.sessions.updateSessionStatus({id, phase: 'Exploded'}, md, cb)))).toBe(status.INVALID_ARGUMENT)
     const p = await grpcCall<{metadata?: {id: string}}>((cb) => clients.projects.createProject({name: 'gp'}, md, cb))
     await grpcCall((cb) => clients.settings.createProjectSettings({project_id: p.metadata?.id ?? ''}, md, cb))
-    expect(await code(grpcCall((cb) => clients.settings.createProjectSettings({project_id: p.metadata?.id ?? ''}, md, cb)))).toBe(status.ALREADY_EXISTS)
+    expect(await code(grpcCall((cb) => clients.settings.createProjectSettings({project_id: p.metadata?.id ?? ''}, md, cb)))).toBe(
+      status.ALREADY_EXISTS,
+    )
     expect(await code(grpcCall((cb) => clients.settings.createProjectSettings({project_id: ''}, md, cb)))).toBe(status.INVALID_ARGUMENT)
     // Still serving.
     expect((await createSession('after-errors')).name).toBe('after-errors')
@@ -98,7 +104,11 @@ describe('gRPC unary calls', () => {
       }
       const list = (page: number, size: number) => grpcCall<ListSessionsResponse>((cb) => c.sessions.listSessions({page, size}, md, cb))
       const seen: string[] = []
-      for (const [page, size] of [[1, 100], [2, 100], [3, 50]]) {
+      for (const [page, size] of [
+        [1, 100],
+        [2, 100],
+        [3, 50],
+      ]) {
         const res = await list(page, 100)
         expect(res.metadata).toEqual({page, size, total: 250})
         seen.push(...res.items.map((s) => s.metadata?.id ?? ''))
@@ -142,8 +152,12 @@ describe('gRPC watch', () => {
     const events = await w.waitForCount(7)
     const mine = events.filter((e) => e.resource_id === id)
     expect(mine.map((e) => e.type)).toEqual([
-      EventType.EVENT_TYPE_CREATED, EventType.EVENT_TYPE_UPDATED, EventType.EVENT_TYPE_UPDATED,
-      EventType.EVENT_TYPE_UPDATED, EventType.EVENT_TYPE_UPDATED, EventType.EVENT_TYPE_DELETED,
+      EventType.EVENT_TYPE_CREATED,
+      EventType.EVENT_TYPE_UPDATED,
+      EventType.EVENT_TYPE_UPDATED,
+      EventType.EVENT_TYPE_UPDATED,
+      EventType.EVENT_TYPE_UPDATED,
+      EventType.EVENT_TYPE_DELETED,
     ])
     expect(mine.slice(0, 5).map((e) => e.session?.phase)).toEqual([undefined, undefined, 'Failed', 'Pending', 'Stopping'])
     expect(mine[1].session?.prompt).toBe('x')
@@ -226,7 +240,10 @@ describe('gRPC watch', () => {
 
   it('watches projects and project settings', async () => {
     const wp = new Collector<ProjectWatchEvent>(clients.projects.watchProjects({}, md), afterSubscribers(server.store, 'projects'))
-    const ws = new Collector<ProjectSettingsWatchEvent>(clients.settings.watchProjectSettings({}, md), afterSubscribers(server.store, 'project_settings'))
+    const ws = new Collector<ProjectSettingsWatchEvent>(
+      clients.settings.watchProjectSettings({}, md),
+      afterSubscribers(server.store, 'project_settings'),
+    )
     await Promise.all([wp.ready, ws.ready])
     const p = obj((await api(server, 'POST', '/projects', {name: 'watched-project'})).body)
     await api(server, 'PATCH', `/projects/${p.id}`, {status: 'Ready'})

@@ -45,7 +45,13 @@ export interface JsonResponse {
   body: unknown
 }
 
-export async function api(server: ApiServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+export async function api(
+  server: ApiServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
   const init: RequestInit = {method, headers: {Authorization: `Bearer ${TOKEN}`, ...headers}}
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body)

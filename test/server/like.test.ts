@@ -12,14 +12,14 @@ function regexLike(pattern: string, caseInsensitive: boolean, unicode = false): 
   const chars = unicode ? [...pattern] : pattern.split('')
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i]
-    if (c === '\\' && i + 1 < chars.length) source += escape(chars[++i])
+    if (c === '\\' && i + 1 < chars.length) source += escapeRegex(chars[++i])
     else if (c === '%') source += '[\\s\\S]*'
     else if (c === '_') source += '[\\s\\S]'
-    else source += escape(c)
+    else source += escapeRegex(c)
   }
   return new RegExp(`^${source}$`, `${caseInsensitive ? 'i' : ''}${unicode ? 'u' : ''}`)
 }
-const escape = (c: string) => (/[.*+?^${}()|[\]\\/-]/.test(c) ? `\\${c}` : c)
+const escapeRegex = (c: string) => (/[.*+?^${}()|[\]\\/-]/.test(c) ? `\\${c}` : c)
 
 /** Classic O(text × pattern) dynamic programming over code points (case-sensitive). */
 function dpLike(pattern: string, text: string): boolean {

@@ -93,11 +93,15 @@ describe('a costly search beside other requests', () => {
     // stream is known to be subscribed before the costly query starts.
     const watch = new Collector<SessionWatchEvent>(sessions.watchSessions({}, md))
     const probe = await createSession('probe')
-    await waitFor(async () => {
-      if (watch.events.length > 0) return true
-      await grpcCall((cb) => sessions.updateSession({id: probe.metadata?.id ?? '', prompt: String(Date.now())}, md, cb))
-      return false
-    }, 'the watch stream to carry a first event', DEADLINE_MS)
+    await waitFor(
+      async () => {
+        if (watch.events.length > 0) return true
+        await grpcCall((cb) => sessions.updateSession({id: probe.metadata?.id ?? '', prompt: String(Date.now())}, md, cb))
+        return false
+      },
+      'the watch stream to carry a first event',
+      DEADLINE_MS,
+    )
 
     const started = performance.now()
     let hostileDone = false

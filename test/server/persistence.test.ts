@@ -18,7 +18,8 @@ describe('--db persistence', () => {
     const dbPath = join(dir, 'ambient.db')
     const first = await startTestServer({dbPath})
     const ids: string[] = []
-    for (let i = 0; i < 5; i++) ids.push(String(obj((await api(first, 'POST', '/sessions', {name: `keep-${i}`, repos: '[oops', project_id: 'p'})).body).id))
+    for (let i = 0; i < 5; i++)
+      ids.push(String(obj((await api(first, 'POST', '/sessions', {name: `keep-${i}`, repos: '[oops', project_id: 'p'})).body).id))
     await api(first, 'PATCH', `/sessions/${ids[1]}/status`, {phase: 'Running', start_time: '2026-04-05T06:07:08.654321Z', conditions: '[]'})
     await api(first, 'PATCH', `/sessions/${ids[2]}`, {prompt: 'edited'})
     await api(first, 'POST', `/sessions/${ids[3]}/start`)
@@ -44,7 +45,11 @@ describe('--db persistence', () => {
       expect(obj((await api(second, 'GET', '/users')).body).total).toBe(2)
       // Rules that depend on stored state still hold, and new writes get later timestamps and new ids.
       expect((await api(second, 'POST', '/project_settings', {project_id: project.id})).status).toBe(409)
-      const latest = items(sessionsBefore).map((s) => String(s.updated_at)).sort().at(-1) ?? ''
+      const latest =
+        items(sessionsBefore)
+          .map((s) => String(s.updated_at))
+          .sort()
+          .at(-1) ?? ''
       const fresh = obj((await api(second, 'POST', '/sessions', {name: 'after-restart'})).body)
       expect(String(fresh.created_at) > latest).toBe(true)
       expect(ids).not.toContain(fresh.id)

@@ -54,7 +54,10 @@ const searchOfLength = (length: number) => `name =${' '.repeat(length - "name ='
 describe('LIKE without backtracking', () => {
   it('answers the pattern that took a backtracking matcher 16 s per value at once, and correctly', () => {
     const fields = SCHEMAS.sessions.fields
-    const docs = [{id: '1', name: 'a'.repeat(40)}, {id: '2', name: `${'a'.repeat(40)}b`}]
+    const docs = [
+      {id: '1', name: 'a'.repeat(40)},
+      {id: '2', name: `${'a'.repeat(40)}b`},
+    ]
     // 10 `%a` then `b`: a regular expression translation explores C(40,10) ≈ 8.5e8 splits per value.
     const started = performance.now()
     const hits = docs.filter(compileSearch(`name like '${'%a'.repeat(10)}%b'`, fields, 'sessions')).map((d) => d.id)
@@ -148,7 +151,13 @@ describe('request body depth', () => {
 
   it('answers a 50,000-deep value in a body field with 400 on every body-taking route, not a 500', async () => {
     const id = String(items((await list('size=1')).body)[0].id)
-    for (const [method, path] of [['POST', '/sessions'], ['PATCH', `/sessions/${id}`], ['PATCH', `/sessions/${id}/status`], ['POST', '/projects'], ['POST', '/users']]) {
+    for (const [method, path] of [
+      ['POST', '/sessions'],
+      ['PATCH', `/sessions/${id}`],
+      ['PATCH', `/sessions/${id}/status`],
+      ['POST', '/projects'],
+      ['POST', '/users'],
+    ]) {
       for (const field of ['name', 'repos', 'phase', 'no_such_field']) {
         refusedBody(await api(server, method, path, `{"${field}": ${deep(50_000)}}`), /nested deeper than 32 levels/)
       }

@@ -31,7 +31,11 @@ describe('REST lists', () => {
     for (let i = 0; i < 250; i++) created.push(String((await createSession({name: `page-${i}`, project_id: project})).id))
 
     const seen: string[] = []
-    for (const [page, size] of [[1, 100], [2, 100], [3, 50]]) {
+    for (const [page, size] of [
+      [1, 100],
+      [2, 100],
+      [3, 50],
+    ]) {
       const res = await api(server, 'GET', `/sessions?project_id=${project}&page=${page}`)
       expect(res.status).toBe(200)
       const body = obj(res.body)
@@ -78,10 +82,22 @@ describe('REST lists', () => {
 
   it('rejects bad list parameters with 400 and the error body', async () => {
     for (const params of [
-      'page=0', 'page=-1', 'page=x', 'page=1.5', 'size=-5', 'size=abc', 'size=1e3', 'project_id=a%27b', 'project_id=a%20b',
-      `search=${encodeURIComponent("nope = 'x'")}`, `search=${encodeURIComponent("name = 'unterminated")}`,
-      `search=${encodeURIComponent('name =')}`, `search=${encodeURIComponent("timeout = 'abc'")}`,
-      'orderBy=nope', 'orderBy=name%20sideways', 'fields=name,nope',
+      'page=0',
+      'page=-1',
+      'page=x',
+      'page=1.5',
+      'size=-5',
+      'size=abc',
+      'size=1e3',
+      'project_id=a%27b',
+      'project_id=a%20b',
+      `search=${encodeURIComponent("nope = 'x'")}`,
+      `search=${encodeURIComponent("name = 'unterminated")}`,
+      `search=${encodeURIComponent('name =')}`,
+      `search=${encodeURIComponent("timeout = 'abc'")}`,
+      'orderBy=nope',
+      'orderBy=name%20sideways',
+      'fields=name,nope',
     ]) {
       const res = await api(server, 'GET', `/sessions?${params}`)
       const body = expectErrorBody(res, 400)
@@ -98,9 +114,27 @@ describe('REST lists', () => {
 describe('REST objects', () => {
   it('creates, reads, patches and deletes a session', async () => {
     const repos = '[{"url": "https://github.com/a/b", "branch": "main"'
-    const s = await createSession({name: 'crud', timeout: 300, llm_temperature: 0.2, repos, labels: 'not json at all', created_by_user_id: 'alice', project_id: 'p1'})
+    const s = await createSession({
+      name: 'crud',
+      timeout: 300,
+      llm_temperature: 0.2,
+      repos,
+      labels: 'not json at all',
+      created_by_user_id: 'alice',
+      project_id: 'p1',
+    })
     // created_by_user_id is the token's user, whatever the body said.
-    expect(s).toMatchObject({kind: 'Session', href: `${server.basePath}/sessions/${s.id}`, name: 'crud', timeout: 300, llm_temperature: 0.2, repos, labels: 'not json at all', created_by_user_id: USERNAME, kube_cr_name: s.id})
+    expect(s).toMatchObject({
+      kind: 'Session',
+      href: `${server.basePath}/sessions/${s.id}`,
+      name: 'crud',
+      timeout: 300,
+      llm_temperature: 0.2,
+      repos,
+      labels: 'not json at all',
+      created_by_user_id: USERNAME,
+      kube_cr_name: s.id,
+    })
     expect(String(s.id)).toMatch(/^[0-9A-Za-z]{27}$/)
     expect(s.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
     expect(s.updated_at).toBe(s.created_at)
@@ -111,7 +145,13 @@ describe('REST objects', () => {
     expect(got.headers.get('content-type')).toBe('application/json')
 
     // PATCH takes spec fields; project_id (immutable) and read-only keys are ignored.
-    const patched = await api(server, 'PATCH', `/sessions/${s.id}`, {prompt: 'hello', project_id: 'p2', name: 'renamed', created_by_user_id: 'mallory', id: 'other'})
+    const patched = await api(server, 'PATCH', `/sessions/${s.id}`, {
+      prompt: 'hello',
+      project_id: 'p2',
+      name: 'renamed',
+      created_by_user_id: 'mallory',
+      id: 'other',
+    })
     expect(patched.status).toBe(200)
     expect(patched.body).toMatchObject({id: s.id, prompt: 'hello', project_id: 'p1', name: 'renamed', timeout: 300, created_by_user_id: USERNAME})
     expect(String(obj(patched.body).updated_at) > String(s.updated_at)).toBe(true)
@@ -131,11 +171,23 @@ describe('REST objects', () => {
   it('writes status only through /status, with a new updated_at each time', async () => {
     const s = await createSession()
     const first = await api(server, 'PATCH', `/sessions/${s.id}/status`, {
-      phase: 'Running', start_time: '2026-03-01T10:00:00.5+02:00', sdk_restart_count: 2, conditions: '[{"type":"Ready"', kube_cr_uid: 'uid-1', kube_namespace: 'ns',
+      phase: 'Running',
+      start_time: '2026-03-01T10:00:00.5+02:00',
+      sdk_restart_count: 2,
+      conditions: '[{"type":"Ready"',
+      kube_cr_uid: 'uid-1',
+      kube_namespace: 'ns',
     })
     expect(first.status).toBe(200)
     const a = obj(first.body)
-    expect(a).toMatchObject({phase: 'Running', start_time: '2026-03-01T08:00:00.500000Z', sdk_restart_count: 2, conditions: '[{"type":"Ready"', kube_cr_uid: 'uid-1', name: 'sess'})
+    expect(a).toMatchObject({
+      phase: 'Running',
+      start_time: '2026-03-01T08:00:00.500000Z',
+      sdk_restart_count: 2,
+      conditions: '[{"type":"Ready"',
+      kube_cr_uid: 'uid-1',
+      name: 'sess',
+    })
     expect(String(a.updated_at) > String(s.updated_at)).toBe(true)
     const again = obj((await api(server, 'PATCH', `/sessions/${s.id}/status`, {phase: 'Running'})).body)
     expect(String(again.updated_at) > String(a.updated_at)).toBe(true)
@@ -308,7 +360,13 @@ describe('REST errors', () => {
       [{Authorization: `Bearer ${TOKEN}x`}, 'invalid bearer token'],
     ]
     for (const [headers, reason] of bad) {
-      for (const [method, path] of [['GET', '/sessions'], ['GET', `/sessions/${s.id}`], ['DELETE', `/sessions/${s.id}`], ['POST', `/sessions/${s.id}/start`], ['GET', '/nowhere']]) {
+      for (const [method, path] of [
+        ['GET', '/sessions'],
+        ['GET', `/sessions/${s.id}`],
+        ['DELETE', `/sessions/${s.id}`],
+        ['POST', `/sessions/${s.id}/start`],
+        ['GET', '/nowhere'],
+      ]) {
         const res = await fetch(`${server.url}${server.basePath}${path}`, {method, headers})
         expect(res.status).toBe(401)
         expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8')

@@ -46,15 +46,35 @@ describe('Table.listSliced', () => {
       {name: fc.constantFrom('a', 'ab', 'b', 'ba', 'abc', ''), timeout: fc.integer({min: 0, max: 3}), phase: fc.constantFrom('Running', 'Failed')},
       {requiredKeys: ['name']},
     )
-    const search = fc.constantFrom(undefined, "name like 'a%'", "name like '%b%' or timeout = 1", "not phase = 'Running'", "name ilike '_B%' and timeout >= 1")
-    const orderBy = fc.constantFrom<SortKey[] | undefined>(undefined, [{field: 'timeout', desc: false}], [{field: 'phase', desc: true}, {field: 'name', desc: false}])
+    const search = fc.constantFrom(
+      undefined,
+      "name like 'a%'",
+      "name like '%b%' or timeout = 1",
+      "not phase = 'Running'",
+      "name ilike '_B%' and timeout >= 1",
+    )
+    const orderBy = fc.constantFrom<SortKey[] | undefined>(
+      undefined,
+      [{field: 'timeout', desc: false}],
+      [
+        {field: 'phase', desc: true},
+        {field: 'name', desc: false},
+      ],
+    )
     await fc.assert(
-      fc.asyncProperty(fc.array(row, {maxLength: 60, size: 'medium'}), search, orderBy, fc.integer({min: 1, max: 3}), fc.integer({min: 0, max: 25}), async (rows, s, o, page, size) => {
-        const data = rows.map((r, i) => ({...r, id: `id-${i}`}))
-        const expected = tableOf(data).list(query(s, o, page, size))
-        const actual = await tableOf(data).listSliced(query(s, o, page, size), {sliceMs: 0, pause: async () => {}})
-        expect(actual).toEqual(expected)
-      }),
+      fc.asyncProperty(
+        fc.array(row, {maxLength: 60, size: 'medium'}),
+        search,
+        orderBy,
+        fc.integer({min: 1, max: 3}),
+        fc.integer({min: 0, max: 25}),
+        async (rows, s, o, page, size) => {
+          const data = rows.map((r, i) => ({...r, id: `id-${i}`}))
+          const expected = tableOf(data).list(query(s, o, page, size))
+          const actual = await tableOf(data).listSliced(query(s, o, page, size), {sliceMs: 0, pause: async () => {}})
+          expect(actual).toEqual(expected)
+        },
+      ),
       {numRuns: 300},
     )
   })

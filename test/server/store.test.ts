@@ -1,7 +1,7 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {Store, type ChangeEvent} from '../../src/lib/server/store.js'
 import {SqliteBacking} from '../../src/lib/server/sqlite.js'
 import {STORE_RESOURCES, SCHEMAS} from '../../src/lib/server/schema.js'
@@ -45,7 +45,14 @@ describe('Store', () => {
     const store = new Store({basePath: BASE, clock: fixedClock()})
     const a = store.create('sessions', {name: 'a'})
     const b = store.create('sessions', {name: 'b', llm_model: 'opus', llm_temperature: 0, llm_max_tokens: 1})
-    expect(a).toMatchObject({kind: 'Session', href: `${BASE}/sessions/${a.id}`, name: 'a', llm_model: 'sonnet', llm_temperature: 0.7, llm_max_tokens: 4000})
+    expect(a).toMatchObject({
+      kind: 'Session',
+      href: `${BASE}/sessions/${a.id}`,
+      name: 'a',
+      llm_model: 'sonnet',
+      llm_temperature: 0.7,
+      llm_max_tokens: 4000,
+    })
     expect(b).toMatchObject({llm_model: 'opus', llm_temperature: 0, llm_max_tokens: 1})
     expect(a.created_at).toBe('2026-01-01T00:00:00.000000Z')
     expect(b.created_at).toBe('2026-01-01T00:00:00.000001Z')
@@ -72,7 +79,11 @@ describe('Store', () => {
     expect(statusOf(() => store.create('project_settings', {project_id: p.id}))).toBe(409)
     expect(statusOf(() => store.delete('sessions', 'nope'))).toBe(404)
     // Project names: DNS-1123, 2-63 characters, unique (also after a rename).
-    for (const name of ['p', 'P1', '1p', 'p-', 'p_1', 'a'.repeat(64), '']) expect(statusOf(() => store.create('projects', {name})), name).toBe(400)
+    for (const name of ['p', 'P1', '1p', 'p-', 'p_1', 'a'.repeat(64), ''])
+      expect(
+        statusOf(() => store.create('projects', {name})),
+        name,
+      ).toBe(400)
     expect(statusOf(() => store.create('projects', {name: 'p1'}))).toBe(409)
     store.create('projects', {name: 'p2'})
     expect(statusOf(() => store.update('projects', 'p2', {name: 'p1'}))).toBe(409)
@@ -137,7 +148,14 @@ describe('Store', () => {
     expect(asc.items.map((s) => s.id)).toEqual([c.id, a.id, b.id])
     const desc = store.list('sessions', {page: 1, size: 10, orderBy: [{field: 'timeout', desc: true}]})
     expect(desc.items.map((s) => s.id)).toEqual([b.id, a.id, c.id])
-    const byName = store.list('sessions', {page: 1, size: 10, orderBy: [{field: 'name', desc: false}, {field: 'created_at', desc: true}]})
+    const byName = store.list('sessions', {
+      page: 1,
+      size: 10,
+      orderBy: [
+        {field: 'name', desc: false},
+        {field: 'created_at', desc: true},
+      ],
+    })
     expect(byName.items.map((s) => s.id)).toEqual([c.id, b.id, a.id])
   })
 
@@ -197,8 +215,22 @@ describe('search', () => {
   })
 
   it('rejects bad queries with 400', () => {
-    for (const q of ["nope = 'x'", "name = 'x", 'name =', "name like 5", "timeout = 'abc'", "projects.name = 'x'", "name = 'a' and", "(name = 'a'", "name ~ 'a'", "created_at > 'yesterday'"]) {
-      expect(statusOf(() => compileSearch(q, fields, 'sessions')), q).toBe(400)
+    for (const q of [
+      "nope = 'x'",
+      "name = 'x",
+      'name =',
+      'name like 5',
+      "timeout = 'abc'",
+      "projects.name = 'x'",
+      "name = 'a' and",
+      "(name = 'a'",
+      "name ~ 'a'",
+      "created_at > 'yesterday'",
+    ]) {
+      expect(
+        statusOf(() => compileSearch(q, fields, 'sessions')),
+        q,
+      ).toBe(400)
     }
   })
 })

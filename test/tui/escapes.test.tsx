@@ -24,7 +24,22 @@ describe('Ink views', () => {
       proxyUrl: `http://127.0.0.1:8002/${HOSTILE}`,
       stopping: true,
       stoppingDetail: HOSTILE,
-      resources: [{resource: 'sessions', added: 1, modified: 0, deleted: 0, eventsPerSecond: 0, queueDepth: 0, inFlight: 0, cacheSize: 1, connection: 'watching', synced: true, reconnects: 0, lastError: HOSTILE}],
+      resources: [
+        {
+          resource: 'sessions',
+          added: 1,
+          modified: 0,
+          deleted: 0,
+          eventsPerSecond: 0,
+          queueDepth: 0,
+          inFlight: 0,
+          cacheSize: 1,
+          connection: 'watching',
+          synced: true,
+          reconnects: 0,
+          lastError: HOSTILE,
+        },
+      ],
       runners: [{sessionId: HOSTILE, name: HOSTILE, phase: HOSTILE, pid: 1, port: 2, startTime: HOSTILE}],
     }
     const screen = new TestScreen({columns: 400, rows: 60})
@@ -41,7 +56,14 @@ describe('Ink views', () => {
     model.apply({type: 'ADDED', object})
     model.setConnection('backoff', HOSTILE)
     const screen = new TestScreen({columns: 600, rows: 60})
-    await renderWatchView({model, title: `watch ${HOSTILE}`, signal: AbortSignal.abort(), stdout: screen, stdin: new TestKeyboard({raw: false}), now: () => 1000})
+    await renderWatchView({
+      model,
+      title: `watch ${HOSTILE}`,
+      signal: AbortSignal.abort(),
+      stdout: screen,
+      stdin: new TestKeyboard({raw: false}),
+      now: () => 1000,
+    })
     expectNoRawControls(screen.raw(), 'watch view', {allowSgr: true})
     expect(screen.text()).toContain(HOSTILE_SHOWN)
   })
@@ -50,7 +72,17 @@ describe('Ink views', () => {
 describe('diff text', () => {
   it('escapes names, reasons, messages and field values, colours and all', () => {
     const entries: DiffEntry[] = [
-      {action: 'invalid', resource: 'sessions', id: HOSTILE, kind: 'AgenticSession', namespace: HOSTILE, name: HOSTILE, fields: [], reason: HOSTILE, message: HOSTILE},
+      {
+        action: 'invalid',
+        resource: 'sessions',
+        id: HOSTILE,
+        kind: 'AgenticSession',
+        namespace: HOSTILE,
+        name: HOSTILE,
+        fields: [],
+        reason: HOSTILE,
+        message: HOSTILE,
+      },
       {
         action: 'update',
         resource: 'sessions',
@@ -80,7 +112,9 @@ describe('pretty logs', () => {
       setTimeout(() => {}, 200)
     `
     const stderr = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', script], {cwd: root, timeout: 30_000}, (err, _stdout, stderrText) => (err ? reject(err) : resolve(stderrText)))
+      execFile(process.execPath, ['--input-type=module', '-e', script], {cwd: root, timeout: 30_000}, (err, _stdout, stderrText) =>
+        err ? reject(err) : resolve(stderrText),
+      )
     })
     expect(stderr).toContain('INFO')
     expectNoRawControls(stderr, 'pretty logs', {allowSgr: true})

@@ -15,7 +15,21 @@ function snapshotSource() {
       startedAt: 0,
       apiServer: 'http://127.0.0.1:8000',
       stopping: state.stopping,
-      resources: [{resource: 'sessions', added: 0, modified: 0, deleted: 0, eventsPerSecond: 0, queueDepth: 0, inFlight: 0, cacheSize: state.cacheSize, connection: 'watching', synced: true, reconnects: 0}],
+      resources: [
+        {
+          resource: 'sessions',
+          added: 0,
+          modified: 0,
+          deleted: 0,
+          eventsPerSecond: 0,
+          queueDepth: 0,
+          inFlight: 0,
+          cacheSize: state.cacheSize,
+          connection: 'watching',
+          synced: true,
+          reconnects: 0,
+        },
+      ],
     }
   }
   /** Resolves once the view has read the snapshot `n` more times. */
@@ -37,7 +51,14 @@ describe('renderRunView', () => {
     const screen = new TestScreen({columns: 100, rows: 40})
     const abort = new AbortController()
     const source = snapshotSource()
-    const view = renderRunView({getSnapshot: source.getSnapshot, refreshMs: 20, signal: abort.signal, stdout: screen, stdin: new TestKeyboard({raw: false}), now: () => 65_000})
+    const view = renderRunView({
+      getSnapshot: source.getSnapshot,
+      refreshMs: 20,
+      signal: abort.signal,
+      stdout: screen,
+      stdin: new TestKeyboard({raw: false}),
+      now: () => 65_000,
+    })
     await source.reads(2)
     source.state.cacheSize = 4242
     source.state.stopping = true
@@ -57,7 +78,14 @@ describe('renderRunView', () => {
     const abort = new AbortController()
     const source = snapshotSource()
     // Interactive forced: Ink would otherwise draw only the last frame when CI is set.
-    const view = renderRunView({getSnapshot: source.getSnapshot, refreshMs: 20, signal: abort.signal, stdout: screen, stdin: new TestKeyboard({raw: false}), interactive: true})
+    const view = renderRunView({
+      getSnapshot: source.getSnapshot,
+      refreshMs: 20,
+      signal: abort.signal,
+      stdout: screen,
+      stdin: new TestKeyboard({raw: false}),
+      interactive: true,
+    })
     await until(() => screen.text().includes('sessions'), 'the first frame')
     source.state.cacheSize = 4242
     await until(() => screen.text().includes('4242'), 'a redraw with the new snapshot')
@@ -67,7 +95,12 @@ describe('renderRunView', () => {
 
   it('resolves at once for an already aborted signal', async () => {
     const source = snapshotSource()
-    await renderRunView({getSnapshot: source.getSnapshot, signal: AbortSignal.abort(), stdout: new TestScreen(), stdin: new TestKeyboard({raw: false})})
+    await renderRunView({
+      getSnapshot: source.getSnapshot,
+      signal: AbortSignal.abort(),
+      stdout: new TestScreen(),
+      stdin: new TestKeyboard({raw: false}),
+    })
     expect(source.state.calls).toBeGreaterThanOrEqual(1)
   })
 
@@ -76,7 +109,14 @@ describe('renderRunView', () => {
     const screen = new TestScreen()
     const source = snapshotSource()
     let quits = 0
-    const view = renderRunView({getSnapshot: source.getSnapshot, refreshMs: 20, signal: new AbortController().signal, onQuit: () => quits++, stdout: screen, stdin: keyboard})
+    const view = renderRunView({
+      getSnapshot: source.getSnapshot,
+      refreshMs: 20,
+      signal: new AbortController().signal,
+      onQuit: () => quits++,
+      stdout: screen,
+      stdin: keyboard,
+    })
     await until(() => keyboard.rawMode, 'raw mode on')
     keyboard.press('q')
     await view
@@ -89,7 +129,14 @@ describe('renderRunView', () => {
     const keyboard = new TestKeyboard({raw: true})
     const source = snapshotSource()
     let quits = 0
-    const view = renderRunView({getSnapshot: source.getSnapshot, refreshMs: 20, signal: new AbortController().signal, onQuit: () => quits++, stdout: new TestScreen(), stdin: keyboard})
+    const view = renderRunView({
+      getSnapshot: source.getSnapshot,
+      refreshMs: 20,
+      signal: new AbortController().signal,
+      onQuit: () => quits++,
+      stdout: new TestScreen(),
+      stdin: keyboard,
+    })
     await until(() => keyboard.rawMode, 'raw mode on')
     keyboard.press('\u0003')
     await view
@@ -130,7 +177,14 @@ describe('renderRunView', () => {
     const abort = new AbortController()
     const source = snapshotSource()
     let quits = 0
-    const view = renderRunView({getSnapshot: source.getSnapshot, refreshMs: 20, signal: abort.signal, onQuit: () => quits++, stdout: new TestScreen(), stdin: keyboard})
+    const view = renderRunView({
+      getSnapshot: source.getSnapshot,
+      refreshMs: 20,
+      signal: abort.signal,
+      onQuit: () => quits++,
+      stdout: new TestScreen(),
+      stdin: keyboard,
+    })
     const state = settled(view)
     keyboard.press('q')
     await source.reads(3)
@@ -182,7 +236,14 @@ describe('renderWatchView', () => {
     const keyboard = new TestKeyboard({raw: true})
     const screen = new TestScreen()
     let quits = 0
-    const view = renderWatchView({model: new WatchModel(), title: 'projects', signal: new AbortController().signal, onQuit: () => quits++, stdout: screen, stdin: keyboard})
+    const view = renderWatchView({
+      model: new WatchModel(),
+      title: 'projects',
+      signal: new AbortController().signal,
+      onQuit: () => quits++,
+      stdout: screen,
+      stdin: keyboard,
+    })
     await until(() => keyboard.rawMode, 'raw mode on')
     keyboard.press('q')
     await view

@@ -30,8 +30,26 @@ function snapshot(extra: Partial<RunSnapshot> = {}): RunSnapshot {
     startedAt: NOW - (5 * 60_000 + 3_000),
     apiServer: 'http://127.0.0.1:8000',
     resources: [
-      stats('sessions', {added: 11, modified: 22, deleted: 3, eventsPerSecond: 4.5, queueDepth: 7, inFlight: 2, cacheSize: 42, reconciles: {ok: 91, error: 5, retries: 6}}),
-      stats('projects', {added: 13, modified: 14, deleted: 1, cacheSize: 17, connection: 'backoff', synced: false, reconnects: 8, lastError: 'connect ECONNREFUSED 127.0.0.1:8000\n    at TCPConnectWrap'}),
+      stats('sessions', {
+        added: 11,
+        modified: 22,
+        deleted: 3,
+        eventsPerSecond: 4.5,
+        queueDepth: 7,
+        inFlight: 2,
+        cacheSize: 42,
+        reconciles: {ok: 91, error: 5, retries: 6},
+      }),
+      stats('projects', {
+        added: 13,
+        modified: 14,
+        deleted: 1,
+        cacheSize: 17,
+        connection: 'backoff',
+        synced: false,
+        reconnects: 8,
+        lastError: 'connect ECONNREFUSED 127.0.0.1:8000\n    at TCPConnectWrap',
+      }),
     ],
     leader: 'leading',
     ...extra,
@@ -70,7 +88,19 @@ describe('RunView', () => {
     expect(frame).toMatch(/sessions\s+watching\s+synced/)
     expect(frame).toMatch(/projects\s+backoff\s+not synced/)
     const expected: Record<string, Record<string, string>> = {
-      sessions: {cache: '42', added: '11', modified: '22', deleted: '3', 'events/s': '4.5', queue: '7', 'in-flight': '2', ok: '91', errors: '5', retries: '6', reconnects: '0'},
+      sessions: {
+        cache: '42',
+        added: '11',
+        modified: '22',
+        deleted: '3',
+        'events/s': '4.5',
+        queue: '7',
+        'in-flight': '2',
+        ok: '91',
+        errors: '5',
+        retries: '6',
+        reconnects: '0',
+      },
       projects: {cache: '17', added: '13', modified: '14', deleted: '1', 'events/s': '0', queue: '0', 'in-flight': '0', reconnects: '8'},
     }
     for (const [resource, cells] of Object.entries(expected)) {

@@ -96,7 +96,7 @@ describe('WatchView', () => {
     const lines = frame.split('\n')
     expect(lines.length).toBeLessThanOrEqual(19)
     expect(frame).toMatch(/… \d+ more/)
-    const log = lines.slice(lines.findIndex((l) => l === 'events') + 1)
+    const log = lines.slice(lines.indexOf('events') + 1)
     expect(log.map((l) => l.match(/ADDED\s+(s\d+)/)?.[1])).toEqual(['s26', 's27', 's28', 's29'])
   })
 

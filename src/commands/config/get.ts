@@ -23,7 +23,10 @@ export default class ConfigGet extends AmbientCommand {
   }
 }
 
-export function describeSetting(name: SettingName, resolved: {config: Record<SettingName, unknown>; sources: Record<SettingName, SettingSource>}): ConfigValue {
+export function describeSetting(
+  name: SettingName,
+  resolved: {config: Record<SettingName, unknown>; sources: Record<SettingName, SettingSource>},
+): ConfigValue {
   const raw = resolved.config[name]
   const setting = SETTINGS[name]
   let value: string | undefined

@@ -13,12 +13,14 @@ export default class ConfigLs extends AmbientCommand {
     const resolved = this.loadSettings()
     const rows = SETTING_NAMES.map((name) => describeSetting(name, resolved))
     if (!this.jsonEnabled()) {
-      this.log(formatTable(rows, [
-        {header: 'name', get: (r) => r.name},
-        {header: 'value', get: (r) => r.value},
-        {header: 'source', get: (r) => r.source},
-        {header: 'description', get: (r) => SETTINGS[r.name].description},
-      ]))
+      this.log(
+        formatTable(rows, [
+          {header: 'name', get: (r) => r.name},
+          {header: 'value', get: (r) => r.value},
+          {header: 'source', get: (r) => r.source},
+          {header: 'description', get: (r) => SETTINGS[r.name].description},
+        ]),
+      )
     }
     return rows
   }

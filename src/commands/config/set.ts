@@ -5,7 +5,10 @@ import {ConfigError} from '../../lib/errors.js'
 
 export default class ConfigSet extends AmbientCommand {
   static override summary = 'Store a setting in the settings file (below flags and environment in precedence).'
-  static override examples = ['<%= config.bin %> config set AMBIENT_API_SERVER_URL http://ambient.example:8000', '<%= config.bin %> config set MODE local']
+  static override examples = [
+    '<%= config.bin %> config set AMBIENT_API_SERVER_URL http://ambient.example:8000',
+    '<%= config.bin %> config set MODE local',
+  ]
   static override args = {
     name: Args.string({required: true, description: 'Setting name'}),
     value: Args.string({required: true, description: 'Value, as you would put it in the environment'}),

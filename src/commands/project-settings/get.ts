@@ -4,7 +4,10 @@ import {ApiCommand, formatDetails} from '../../lib/cli/client.js'
 
 export default class ProjectSettingsGet extends ApiCommand {
   static override summary = 'Show one project settings object.'
-  static override examples = ['<%= config.bin %> project-settings get 2mFqX8d0kGzvJ3bH', '<%= config.bin %> project-settings get 2mFqX8d0kGzvJ3bH --json']
+  static override examples = [
+    '<%= config.bin %> project-settings get 2mFqX8d0kGzvJ3bH',
+    '<%= config.bin %> project-settings get 2mFqX8d0kGzvJ3bH --json',
+  ]
   static override args = {id: Args.string({required: true, description: 'Project settings id'})}
 
   async run(): Promise<ProjectSettings> {

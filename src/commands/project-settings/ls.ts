@@ -6,9 +6,12 @@ import {formatAge, formatTable} from '../../lib/cli/table.js'
 export default class ProjectSettingsLs extends ApiCommand {
   static override summary = 'List project settings (every page unless --page or --size is given).'
   static override description = 'Under --json: the array of project settings; with --page/--size, the page as the server returns it.'
-  static override examples = ['<%= config.bin %> project-settings ls', `<%= config.bin %> project-settings ls --search "project_id = 'team-a'" --json`]
+  static override examples = [
+    '<%= config.bin %> project-settings ls',
+    `<%= config.bin %> project-settings ls --search "project_id = 'team-a'" --json`,
+  ]
   static override flags = {
-    search: Flags.string({description: "Server-side filter, e.g. \"project_id = 'team-a'\"."}),
+    search: Flags.string({description: 'Server-side filter, e.g. "project_id = \'team-a\'".'}),
     'order-by': Flags.string({description: 'Sort order, e.g. "created_at desc".'}),
     all: Flags.boolean({description: 'Fetch every page (the default).', default: true, allowNo: true}),
     page: Flags.integer({min: 1, description: 'Fetch only this page (1-based).'}),

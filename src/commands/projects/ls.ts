@@ -8,7 +8,7 @@ export default class ProjectsLs extends ApiCommand {
   static override description = 'Under --json: the array of projects; with --page/--size, the page as the server returns it.'
   static override examples = ['<%= config.bin %> projects ls', `<%= config.bin %> projects ls --search "name like 'team-%'" --json`]
   static override flags = {
-    search: Flags.string({description: "Server-side filter, e.g. \"name like 'foo%'\"."}),
+    search: Flags.string({description: 'Server-side filter, e.g. "name like \'foo%\'".'}),
     'order-by': Flags.string({description: 'Sort order, e.g. "name asc".'}),
     all: Flags.boolean({description: 'Fetch every page (the default).', default: true, allowNo: true}),
     page: Flags.integer({min: 1, description: 'Fetch only this page (1-based).'}),

@@ -8,7 +8,8 @@ import type {KilledRunner} from '../../lib/reconcilers/local/index.js'
 
 export default class RunnersKill extends AmbientCommand {
   static override summary = "Stop local runners: the signal to the runner's process group, SIGKILL after the grace period."
-  static override description = `Works whether or not the \`ambient run\` that started the runner is still running. If it is, it sees the runner end and sets the session to Stopped; if not, this command removes the runner's registry record and the next \`ambient run\` sets the session to Stopped. Either way the session never stays Running.
+  static override description =
+    `Works whether or not the \`ambient run\` that started the runner is still running. If it is, it sees the runner end and sets the session to Stopped; if not, this command removes the runner's registry record and the next \`ambient run\` sets the session to Stopped. Either way the session never stays Running.
 
 Processes that left the runner's process group (setsid) are not reached.`
   static override examples = [
@@ -27,11 +28,14 @@ Processes that left the runner's process group (setsid) are not reached.`
   async run(): Promise<KilledRunner[]> {
     const {argv, flags} = await this.parse(RunnersKill)
     const ids = argv.map(String)
-    if (flags.all === (ids.length > 0)) throw new FlagError('all', 'name session ids or pass --all (not both)')
+    if (flags.all === ids.length > 0) throw new FlagError('all', 'name session ids or pass --all (not both)')
     const signal = flags.signal.toUpperCase()
     if (!isSignal(signal)) throw new FlagError('signal', `unknown signal ${JSON.stringify(flags.signal)} (e.g. SIGTERM, SIGINT, SIGKILL)`)
     const {config} = this.loadSettings({LOG_LEVEL: flags['log-level']})
-    const [{RunnerRegistry, runnerRegistryDir}, local] = await Promise.all([import('../../lib/process/index.js'), import('../../lib/reconcilers/local/index.js')])
+    const [{RunnerRegistry, runnerRegistryDir}, local] = await Promise.all([
+      import('../../lib/process/index.js'),
+      import('../../lib/reconcilers/local/index.js'),
+    ])
     const registry = new RunnerRegistry({dir: runnerRegistryDir(config.AMBIENT_STATE_DIR)})
     const stopRequests = new local.StopRequests({dir: local.stopRequestsDir(config.AMBIENT_STATE_DIR)})
     const targets = flags.all ? (await registry.list()).map((r) => r.sessionId) : ids

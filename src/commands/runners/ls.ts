@@ -4,10 +4,15 @@ import type {RunnerStatus} from '../../lib/process/index.js'
 
 export default class RunnersLs extends AmbientCommand {
   static override summary = 'List local runner processes (from the runner registry).'
-  static override description = `Reads <AMBIENT_STATE_DIR>/runners, where \`ambient run --mode local\` records every runner it starts, and checks each: STATE is healthy (GET /health answered 200), unhealthy (alive, no 200) or dead; OWNER is the supervising ambient process, or "none" when it is gone (a later \`ambient run\` adopts or reaps the runner). The session's phase is on the API server: \`ambient sessions get <id>\`.
+  static override description =
+    `Reads <AMBIENT_STATE_DIR>/runners, where \`ambient run --mode local\` records every runner it starts, and checks each: STATE is healthy (GET /health answered 200), unhealthy (alive, no 200) or dead; OWNER is the supervising ambient process, or "none" when it is gone (a later \`ambient run\` adopts or reaps the runner). The session's phase is on the API server: \`ambient sessions get <id>\`.
 
 --json prints the list; runner tokens are never shown.`
-  static override examples = ['<%= config.bin %> runners ls', '<%= config.bin %> runners ls --json', 'AMBIENT_STATE_DIR=/tmp/ambient-state <%= config.bin %> runners ls']
+  static override examples = [
+    '<%= config.bin %> runners ls',
+    '<%= config.bin %> runners ls --json',
+    'AMBIENT_STATE_DIR=/tmp/ambient-state <%= config.bin %> runners ls',
+  ]
 
   async run(): Promise<RunnerStatus[]> {
     await this.parse(RunnersLs)

@@ -50,7 +50,8 @@ export default class SessionsCreate extends ApiCommand {
 function parseTemperature(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined
   const value = Number(raw)
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) throw new FlagError('temperature', `expected a number >= 0, got ${JSON.stringify(raw)}`)
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0)
+    throw new FlagError('temperature', `expected a number >= 0, got ${JSON.stringify(raw)}`)
   return value
 }
 

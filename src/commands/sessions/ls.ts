@@ -5,7 +5,8 @@ import {formatAge, formatTable} from '../../lib/cli/table.js'
 
 export default class SessionsLs extends ApiCommand {
   static override summary = 'List sessions (every page unless --page or --size is given).'
-  static override description = 'Under --json: the array of sessions; with --page/--size, the page as the server returns it ({kind, page, size, total, items}).'
+  static override description =
+    'Under --json: the array of sessions; with --page/--size, the page as the server returns it ({kind, page, size, total, items}).'
   static override examples = [
     '<%= config.bin %> sessions ls',
     '<%= config.bin %> sessions ls --project my-project --json',
@@ -14,7 +15,7 @@ export default class SessionsLs extends ApiCommand {
   ]
   static override flags = {
     project: Flags.string({char: 'p', description: 'Only sessions of this project (project_id).'}),
-    search: Flags.string({description: "Server-side filter, e.g. \"name like 'foo%'\"."}),
+    search: Flags.string({description: 'Server-side filter, e.g. "name like \'foo%\'".'}),
     'order-by': Flags.string({description: 'Sort order, e.g. "created_at desc".'}),
     all: Flags.boolean({description: 'Fetch every page (the default).', default: true, allowNo: true}),
     page: Flags.integer({min: 1, description: 'Fetch only this page (1-based).'}),

@@ -14,7 +14,8 @@ type Watched = ObjectMeta & {name?: string; phase?: string; project_id?: string}
 
 export default class Watch extends ApiCommand {
   static override summary = 'Follow a watch stream live: a table that updates in place, or NDJSON when piped.'
-  static override description = `Lists every page over REST, then follows the gRPC watch stream, relisting after every reconnect so that no change is missed (the server replays nothing). On a terminal: a live table (ID, NAME, PHASE, PROJECT, AGE, LAST CHANGE; changed rows highlighted) above a scrolling event log; q quits. With --json, or when stdout is not a terminal: one JSON object per event, {"type":"ADDED|MODIFIED|DELETED","resource","id","updated_at",...}.`
+  static override description =
+    `Lists every page over REST, then follows the gRPC watch stream, relisting after every reconnect so that no change is missed (the server replays nothing). On a terminal: a live table (ID, NAME, PHASE, PROJECT, AGE, LAST CHANGE; changed rows highlighted) above a scrolling event log; q quits. With --json, or when stdout is not a terminal: one JSON object per event, {"type":"ADDED|MODIFIED|DELETED","resource","id","updated_at",...}.`
   static override examples = [
     '<%= config.bin %> watch sessions',
     '<%= config.bin %> watch sessions --project demo --phase Running,Pending',
@@ -33,7 +34,11 @@ export default class Watch extends ApiCommand {
     project: Flags.string({description: 'Only objects of this project id.'}),
     phase: Flags.string({description: 'Only these phases (comma-separated).'}),
     name: Flags.string({description: 'Only names containing this text, or matching this glob (*, ?).'}),
-    watch: Flags.option({options: ['stream', 'poll'] as const, default: 'stream', description: 'Follow the gRPC stream, or poll the REST list (older servers).'})(),
+    watch: Flags.option({
+      options: ['stream', 'poll'] as const,
+      default: 'stream',
+      description: 'Follow the gRPC stream, or poll the REST list (older servers).',
+    })(),
   }
 
   async run(): Promise<void> {

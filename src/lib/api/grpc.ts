@@ -147,13 +147,16 @@ export class GrpcClient {
         list: (req, md, opts, cb) => settings.listProjectSettings(req, md, opts, listed(cb, projectSettingsFromProto)),
         get: (req, md, opts, cb) => settings.getProjectSettings(req, md, opts, (err, res) => cb(err, res && projectSettingsFromProto(res))),
         watch: (md) =>
-          watchCall(settings.watchProjectSettings({}, md), (ev) => rawEvent(ev, ev.project_settings && projectSettingsFromProto(ev.project_settings))),
+          watchCall(settings.watchProjectSettings({}, md), (ev) =>
+            rawEvent(ev, ev.project_settings && projectSettingsFromProto(ev.project_settings)),
+          ),
       },
     }
   }
 
   private adapter<R extends ResourceName>(resource: R): Adapters[R] {
-    if (!Object.hasOwn(this.adapters, resource)) throw new AmbientError(`the gRPC API has no resource ${JSON.stringify(resource)}`, 'ERR_GRPC_RESOURCE')
+    if (!Object.hasOwn(this.adapters, resource))
+      throw new AmbientError(`the gRPC API has no resource ${JSON.stringify(resource)}`, 'ERR_GRPC_RESOURCE')
     return this.adapters[resource]
   }
 
@@ -211,7 +214,12 @@ export class GrpcClient {
   }
 
   /** Opens the call and feeds its events to `queue`, which pauses and closes it. */
-  private openWatch<T extends ObjectMeta>(resource: string, adapter: ResourceAdapter<T>, signal: AbortSignal, queue: WatchQueue<WatchEvent<T>>): WatchQueueSource {
+  private openWatch<T extends ObjectMeta>(
+    resource: string,
+    adapter: ResourceAdapter<T>,
+    signal: AbortSignal,
+    queue: WatchQueue<WatchEvent<T>>,
+  ): WatchQueueSource {
     if (signal.aborted) {
       queue.end()
       return {pause: () => {}, resume: () => {}, close: () => {}}
@@ -351,7 +359,10 @@ function whenReady(channel: Channel, gone: () => boolean): Promise<void> {
   return new Promise((resolve) => {
     const check = (): void => {
       const state = channel.getConnectivityState(false)
-      if (state === connectivityState.READY) return resolve()
+      if (state === connectivityState.READY) {
+        resolve()
+        return
+      }
       if (gone() || state === connectivityState.SHUTDOWN) return
       try {
         // No deadline: a timer would hold the process open; the channel's close wakes it.

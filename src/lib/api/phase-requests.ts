@@ -48,7 +48,11 @@ function restartedAfter(session: Pick<Partial<Session>, 'updated_at'>, run: Obse
  * `patch` (the run's status, to be copied onto the session) without its phase and completion
  * time when writing them would overwrite a request the run has not taken up yet.
  */
-export function keepPendingRequest(session: Pick<Partial<Session>, 'phase' | 'updated_at'>, patch: SessionStatusPatch, run: ObservedRun): SessionStatusPatch {
+export function keepPendingRequest(
+  session: Pick<Partial<Session>, 'phase' | 'updated_at'>,
+  patch: SessionStatusPatch,
+  run: ObservedRun,
+): SessionStatusPatch {
   if (!patch.phase || !pendingPhaseRequest(session, run)) return patch
   const kept = {...patch}
   delete kept.phase

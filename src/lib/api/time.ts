@@ -169,7 +169,12 @@ function num2(value: string, i: number): number {
 /** Seconds since the epoch of a string isCanonical accepts, else undefined. */
 function canonicalSeconds(value: string): number | undefined {
   if (!isCanonical(value)) return undefined
-  return daysFromCivil(num2(value, 0) * 100 + num2(value, 2), num2(value, 5), num2(value, 8)) * 86_400 + num2(value, 11) * 3600 + num2(value, 14) * 60 + num2(value, 17)
+  return (
+    daysFromCivil(num2(value, 0) * 100 + num2(value, 2), num2(value, 5), num2(value, 8)) * 86_400 +
+    num2(value, 11) * 3600 +
+    num2(value, 14) * 60 +
+    num2(value, 17)
+  )
 }
 
 /** The six fraction digits of a string canonicalSeconds accepted. */

@@ -113,14 +113,36 @@ export const RESOURCE_KINDS: Record<ResourceName, {kind: string; listKind: strin
 
 /** Field-name lists, kept next to the types so validation and tests walk the same names. */
 export const SESSION_SPEC_FIELDS = [
-  'name', 'repo_url', 'prompt', 'assigned_user_id', 'workflow_id', 'repos', 'timeout', 'llm_model',
-  'llm_temperature', 'llm_max_tokens', 'parent_session_id', 'bot_account_name', 'resource_overrides',
-  'environment_variables', 'labels', 'annotations', 'project_id',
+  'name',
+  'repo_url',
+  'prompt',
+  'assigned_user_id',
+  'workflow_id',
+  'repos',
+  'timeout',
+  'llm_model',
+  'llm_temperature',
+  'llm_max_tokens',
+  'parent_session_id',
+  'bot_account_name',
+  'resource_overrides',
+  'environment_variables',
+  'labels',
+  'annotations',
+  'project_id',
 ] as const satisfies readonly (keyof SessionSpec)[]
 
 export const SESSION_STATUS_PATCH_FIELDS = [
-  'phase', 'start_time', 'completion_time', 'sdk_session_id', 'sdk_restart_count', 'conditions',
-  'reconciled_repos', 'reconciled_workflow', 'kube_cr_uid', 'kube_namespace',
+  'phase',
+  'start_time',
+  'completion_time',
+  'sdk_session_id',
+  'sdk_restart_count',
+  'conditions',
+  'reconciled_repos',
+  'reconciled_workflow',
+  'kube_cr_uid',
+  'kube_namespace',
 ] as const satisfies readonly (keyof SessionStatusPatch)[]
 
 export const SESSION_INT_FIELDS: ReadonlySet<string> = new Set(['timeout', 'llm_max_tokens', 'sdk_restart_count'])
@@ -128,12 +150,15 @@ export const SESSION_DOUBLE_FIELDS: ReadonlySet<string> = new Set(['llm_temperat
 export const SESSION_TIME_FIELDS: ReadonlySet<string> = new Set(['start_time', 'completion_time'])
 
 export const PROJECT_SPEC_FIELDS = [
-  'name', 'display_name', 'description', 'labels', 'annotations', 'status',
+  'name',
+  'display_name',
+  'description',
+  'labels',
+  'annotations',
+  'status',
 ] as const satisfies readonly (keyof ProjectSpec)[]
 
-export const PROJECT_SETTINGS_SPEC_FIELDS = [
-  'project_id', 'group_access', 'repositories',
-] as const satisfies readonly (keyof ProjectSettingsSpec)[]
+export const PROJECT_SETTINGS_SPEC_FIELDS = ['project_id', 'group_access', 'repositories'] as const satisfies readonly (keyof ProjectSettingsSpec)[]
 
 export const USER_SPEC_FIELDS = ['username', 'name', 'email'] as const satisfies readonly (keyof UserSpec)[]
 
@@ -196,6 +221,4 @@ export interface GroupAccess {
 export type WatchEventType = 'CREATED' | 'UPDATED' | 'DELETED'
 
 /** A watch event of one resource: DELETED carries only the id (contract 2). */
-export type WatchEvent<T extends ObjectMeta> =
-  | {type: 'CREATED' | 'UPDATED'; id: string; object: T}
-  | {type: 'DELETED'; id: string}
+export type WatchEvent<T extends ObjectMeta> = {type: 'CREATED' | 'UPDATED'; id: string; object: T} | {type: 'DELETED'; id: string}

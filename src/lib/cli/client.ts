@@ -167,7 +167,12 @@ export function formatDetails(object: object): string {
  * Deletes each id in turn; one that fails does not stop the others. A single failure is
  * rethrown as is (so "session X not found" reads naturally), several are summed up.
  */
-export async function deleteAll(client: RestClient, resource: string, ids: readonly string[], log: (line: string) => void): Promise<{deleted: string[]}> {
+export async function deleteAll(
+  client: RestClient,
+  resource: string,
+  ids: readonly string[],
+  log: (line: string) => void,
+): Promise<{deleted: string[]}> {
   const deleted: string[] = []
   const failures: ApiError[] = []
   for (const id of ids) {

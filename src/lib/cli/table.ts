@@ -11,12 +11,18 @@ export interface Column<T> {
 }
 
 export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const cells = rows.map((row) => columns.map((c) => {
-    const v = c.get(row)
-    return v === undefined || v === '' ? '<none>' : sanitizeValue(v)
-  }))
+  const cells = rows.map((row) =>
+    columns.map((c) => {
+      const v = c.get(row)
+      return v === undefined || v === '' ? '<none>' : sanitizeValue(v)
+    }),
+  )
   const headers = columns.map((c) => c.header.toUpperCase())
   const widths = headers.map((h, i) => Math.max(stringWidth(h), ...cells.map((r) => stringWidth(r[i]))))
-  const line = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i] - stringWidth(cell) + 3))).join('').trimEnd()
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i] - stringWidth(cell) + 3)))
+      .join('')
+      .trimEnd()
   return [line(headers), ...cells.map(line)].join('\n')
 }

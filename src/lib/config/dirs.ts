@@ -19,7 +19,10 @@ export function ensureDir(options: EnsureDirOptions): string {
   try {
     fs.mkdirSync(options.dir, {recursive: true, mode: 0o700})
   } catch (err) {
-    throw new ConfigError(options.variable, `${options.variable}: cannot create ${options.dir} for ${options.purpose} (${describeFsError(err)}); set ${options.variable} to a writable folder`)
+    throw new ConfigError(
+      options.variable,
+      `${options.variable}: cannot create ${options.dir} for ${options.purpose} (${describeFsError(err)}); set ${options.variable} to a writable folder`,
+    )
   }
   return options.dir
 }

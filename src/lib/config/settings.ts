@@ -54,11 +54,17 @@ function parseHostEntry(entry: string): string | undefined {
 }
 
 const schemas = {
-  url: z.string().url().transform((v) => v.replace(/\/+$/, '')),
+  url: z
+    .string()
+    .url()
+    .transform((v) => v.replace(/\/+$/, '')),
   text: z.string(),
   nonEmpty: z.string().min(1),
   path: z.string().min(1).transform(expandHome),
-  basePath: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must start with / and contain only path characters').transform((v) => v.replace(/\/+$/, '')),
+  basePath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must start with / and contain only path characters')
+    .transform((v) => v.replace(/\/+$/, '')),
   positiveInt: z.coerce.number().int().min(1),
   nonNegativeNumber: z.coerce.number().min(0),
   bool: z.string().transform((v, ctx) => {
@@ -86,10 +92,16 @@ const schemas = {
   }),
   /** Comma-separated host names or addresses, each with an optional :port; empty = none. */
   hostList: z.string().transform((v, ctx): string[] => {
-    const entries = v.split(',').map((e) => e.trim()).filter(Boolean)
+    const entries = v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)
     const bad = entries.find((e) => parseHostEntry(e) === undefined)
     if (bad === undefined) return entries.map((e) => parseHostEntry(e) ?? e)
-    ctx.addIssue({code: 'custom', message: `${JSON.stringify(bad)} is not a host name or address with an optional :port (e.g. agents.internal,box.lan:8443,[fd00::1]:9080; no wildcards)`})
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(bad)} is not a host name or address with an optional :port (e.g. agents.internal,box.lan:8443,[fd00::1]:9080; no wildcards)`,
+    })
     return z.NEVER
   }),
   portRange: z.string().transform((v, ctx): PortRange => {
@@ -116,7 +128,11 @@ export interface SettingDef<S extends z.ZodType> {
 
 export const SETTINGS = {
   AMBIENT_API_SERVER_URL: {schema: schemas.url, default: 'http://localhost:8000', description: 'Base URL of the Ambient API server (REST).'},
-  AMBIENT_API_BASE_PATH: {schema: schemas.basePath, default: '/api/ambient/v1', description: 'REST base path; the older generation used /api/ambient-api-server/v1.'},
+  AMBIENT_API_BASE_PATH: {
+    schema: schemas.basePath,
+    default: '/api/ambient/v1',
+    description: 'REST base path; the older generation used /api/ambient-api-server/v1.',
+  },
   AMBIENT_API_TOKEN: {schema: schemas.nonEmpty, description: 'Bearer token for the API server.', secret: true},
   AMBIENT_API_TOKEN_FILE: {schema: schemas.path, description: 'File holding the bearer token; re-read when it changes (mounted secrets rotate).'},
   AMBIENT_API_PROJECT: {schema: schemas.nonEmpty, default: 'default', description: 'Default project for commands that take one.'},
@@ -130,7 +146,8 @@ export const SETTINGS = {
   WATCH_RELIST_DELAY_SECONDS: {
     schema: schemas.nonNegativeNumber,
     default: '2',
-    description: 'After a watch request went out, list once more this much later: changes made before the server registered the stream (it never says when) are on no stream.',
+    description:
+      'After a watch request went out, list once more this much later: changes made before the server registered the stream (it never says when) are on no stream.',
   },
   WORKER_COUNT: {schema: schemas.positiveInt, default: '2', description: 'Reconcile workers per resource.'},
   METRICS_ADDR: {schema: schemas.listen, default: ':8080', description: 'Prometheus metrics listener; 0 turns it off.'},
@@ -138,21 +155,26 @@ export const SETTINGS = {
   KUBE_QPS: {schema: schemas.nonNegativeNumber, default: '50', description: 'Client-side rate limit for Kubernetes calls (queries per second).'},
   KUBE_BURST: {schema: schemas.positiveInt, default: '100', description: 'Burst of the Kubernetes rate limiter.'},
   AMBIENT_STATE_DIR: {schema: schemas.path, default: '~/.ambient/state', description: 'Where local mode keeps its runner registry.'},
-  LOCAL_WORKSPACE_ROOT: {schema: schemas.path, default: '~/.ambient/workspaces', description: 'Parent of the runners\' workspaces.'},
+  LOCAL_WORKSPACE_ROOT: {schema: schemas.path, default: '~/.ambient/workspaces', description: "Parent of the runners' workspaces."},
   LOCAL_PROXY_ADDR: {schema: schemas.hostPort, default: '127.0.0.1:9080', description: 'Listen address of the AG-UI proxy.'},
   LOCAL_PROXY_ALLOWED_HOSTS: {
     schema: schemas.hostList,
     default: '',
-    description: 'Host names the AG-UI proxy answers besides localhost, 127.0.0.1 and [::1] on its port (comma-separated, name or name:port): any other Host header is refused, against DNS rebinding.',
+    description:
+      'Host names the AG-UI proxy answers besides localhost, 127.0.0.1 and [::1] on its port (comma-separated, name or name:port): any other Host header is refused, against DNS rebinding.',
   },
-  CORS_ALLOWED_ORIGIN: {schema: schemas.nonEmpty, default: 'http://localhost:3000', description: 'The one origin the AG-UI proxy allows (CORS, and browser requests that run or interrupt agents).'},
+  CORS_ALLOWED_ORIGIN: {
+    schema: schemas.nonEmpty,
+    default: 'http://localhost:3000',
+    description: 'The one origin the AG-UI proxy allows (CORS, and browser requests that run or interrupt agents).',
+  },
   LOCAL_RUNNER_COMMAND: {schema: schemas.nonEmpty, default: 'python local_entry.py', description: 'Command that starts a runner.'},
   LOCAL_PORT_RANGE: {schema: schemas.portRange, default: '9100-9199', description: 'Ports handed to runners.'},
   LOCAL_MAX_SESSIONS: {schema: schemas.positiveInt, default: '10', description: 'Runners at most at once.'},
   LOCAL_RUNNER_LOG_MAX_BYTES: {
     schema: z.coerce.number().int().min(1024, 'must be at least 1024 (bytes)').max(Number.MAX_SAFE_INTEGER),
     default: '10485760',
-    description: 'Largest size in bytes of a runner\'s stdout.log / stderr.log before it is rotated (to .1, .2 ...).',
+    description: "Largest size in bytes of a runner's stdout.log / stderr.log before it is rotated (to .1, .2 ...).",
   },
   LOCAL_RUNNER_LOG_FILES: {
     schema: z.coerce.number().int().min(1).max(100),

@@ -58,7 +58,10 @@ export class CountingHistogram<L extends string> implements Histogram<L> {
   }
 
   observe(labels: Labels<L> | number | ObserveDataWithExemplar<L>, value?: number): void {
-    if (typeof labels === 'number') return this.record(this.seriesOf({}), labels)
+    if (typeof labels === 'number') {
+      this.record(this.seriesOf({}), labels)
+      return
+    }
     if ('value' in labels) throw new TypeError(`${this.name}: exemplars are not enabled`)
     this.record(this.seriesOf(labels), value)
   }
@@ -167,7 +170,9 @@ export class CountingHistogram<L extends string> implements Histogram<L> {
     if (typeof first === 'object') return first
     const values = first === undefined ? rest : [first, ...rest]
     if (values.length !== this.labelNames.length) {
-      throw new Error(`Invalid number of arguments (${values.length}) for label names (${this.labelNames.length}): ${JSON.stringify(this.labelNames)}`)
+      throw new Error(
+        `Invalid number of arguments (${values.length}) for label names (${this.labelNames.length}): ${JSON.stringify(this.labelNames)}`,
+      )
     }
     const labels: Labels<L> = {}
     for (const [i, name] of this.labelNames.entries()) labels[name] = values[i]

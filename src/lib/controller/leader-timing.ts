@@ -27,7 +27,9 @@ export function leaderTiming(partial: Partial<LeaderTiming> = {}): LeaderTiming 
 /** What is wrong with this timing (defaults filled in), or undefined. */
 export function leaderTimingProblem(partial: Partial<LeaderTiming>): string | undefined {
   const {leaseDurationMs, renewDeadlineMs, retryPeriodMs} = leaderTiming(partial)
-  if (!(leaseDurationMs > renewDeadlineMs)) return `the lease duration (${leaseDurationMs} ms) must be greater than the renew deadline (${renewDeadlineMs} ms)`
-  if (!(renewDeadlineMs > JITTER * retryPeriodMs)) return `the renew deadline (${renewDeadlineMs} ms) must be greater than ${JITTER} x the retry period (${retryPeriodMs} ms)`
+  if (!(leaseDurationMs > renewDeadlineMs))
+    return `the lease duration (${leaseDurationMs} ms) must be greater than the renew deadline (${renewDeadlineMs} ms)`
+  if (!(renewDeadlineMs > JITTER * retryPeriodMs))
+    return `the renew deadline (${renewDeadlineMs} ms) must be greater than ${JITTER} x the retry period (${retryPeriodMs} ms)`
   return undefined
 }

@@ -256,12 +256,16 @@ export class LeaderElector {
         return false
       }
       try {
-        const created = await kube.leases.create(namespace, {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: {name, namespace},
-          spec: this.record(now, undefined),
-        }, this.callOptions)
+        const created = await kube.leases.create(
+          namespace,
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: {name, namespace},
+            spec: this.record(now, undefined),
+          },
+          this.callOptions,
+        )
         this.observe(created, this.now())
         this.renewedAt = now
         return true
@@ -301,7 +305,13 @@ export class LeaderElector {
 
   private observe(lease: V1Lease, now: number): void {
     const spec = lease.spec ?? {}
-    const key = JSON.stringify([spec.holderIdentity ?? '', String(spec.renewTime ?? ''), String(spec.acquireTime ?? ''), spec.leaseDurationSeconds ?? 0, spec.leaseTransitions ?? 0])
+    const key = JSON.stringify([
+      spec.holderIdentity ?? '',
+      String(spec.renewTime ?? ''),
+      String(spec.acquireTime ?? ''),
+      spec.leaseDurationSeconds ?? 0,
+      spec.leaseTransitions ?? 0,
+    ])
     if (this.observed?.key !== key) this.observed = {key, at: now, holder: spec.holderIdentity ?? '', lease}
     else this.observed.lease = lease
   }
@@ -323,16 +333,20 @@ export class LeaderElector {
       if (!lease || (lease.spec?.holderIdentity ?? '') !== this.identity) return
       const now = this.now()
       try {
-        const released = await kube.leases.replace(namespace, {
-          ...lease,
-          spec: {
-            holderIdentity: '',
-            leaseDurationSeconds: 1,
-            acquireTime: new V1MicroTime(now),
-            renewTime: new V1MicroTime(now),
-            leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+        const released = await kube.leases.replace(
+          namespace,
+          {
+            ...lease,
+            spec: {
+              holderIdentity: '',
+              leaseDurationSeconds: 1,
+              acquireTime: new V1MicroTime(now),
+              renewTime: new V1MicroTime(now),
+              leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+            },
           },
-        }, this.callOptions)
+          this.callOptions,
+        )
         this.observe(released, now)
         this.logger.info('released leader lease')
         return

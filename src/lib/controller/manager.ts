@@ -222,7 +222,9 @@ export class Manager {
     const {metricsAddr, probeAddr} = this.options
     try {
       if (metricsAddr) {
-        this.listeners.metrics = await startMetricsServer({addr: metricsAddr, registry: this.registry}).catch(listenError(metricsAddr, 'METRICS_ADDR'))
+        this.listeners.metrics = await startMetricsServer({addr: metricsAddr, registry: this.registry}).catch(
+          listenError(metricsAddr, 'METRICS_ADDR'),
+        )
         this.logger.info({url: `${this.listeners.metrics.url}/metrics`}, 'serving metrics')
       }
       if (probeAddr) {

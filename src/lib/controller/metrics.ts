@@ -72,9 +72,24 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
         }
       },
     })
-    this.informerReconnects = new Counter({name: 'ambient_informer_reconnects_total', help: 'Watch reconnects and failed polls, by resource.', labelNames: ['resource'], registers})
-    this.informerCache = new Gauge({name: 'ambient_informer_cache_size', help: 'Objects in the informer cache, by resource.', labelNames: ['resource'], registers})
-    this.informerSyncedGauge = new Gauge({name: 'ambient_informer_synced', help: '1 once the informer cache has been fully listed.', labelNames: ['resource'], registers})
+    this.informerReconnects = new Counter({
+      name: 'ambient_informer_reconnects_total',
+      help: 'Watch reconnects and failed polls, by resource.',
+      labelNames: ['resource'],
+      registers,
+    })
+    this.informerCache = new Gauge({
+      name: 'ambient_informer_cache_size',
+      help: 'Objects in the informer cache, by resource.',
+      labelNames: ['resource'],
+      registers,
+    })
+    this.informerSyncedGauge = new Gauge({
+      name: 'ambient_informer_synced',
+      help: '1 once the informer cache has been fully listed.',
+      labelNames: ['resource'],
+      registers,
+    })
     this.reconcileTotal = new Counter({
       name: 'ambient_reconcile_total',
       help: 'Reconcile passes by controller and result.',
@@ -103,9 +118,25 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
         }
       },
     })
-    this.reconcileRetries = new Counter({name: 'ambient_reconcile_retries_total', help: 'Failed keys scheduled for a retry with backoff.', labelNames: ['controller'], registers})
-    this.reconcileGiveUps = new Counter({name: 'ambient_reconcile_given_up_total', help: 'Keys dropped after maxRetries failed passes.', labelNames: ['controller'], registers})
-    this.reconcileDuration = new CountingHistogram({name: 'ambient_reconcile_duration_seconds', help: 'Time per reconcile pass.', labelNames: ['controller'], buckets: DURATION_BUCKETS, registers})
+    this.reconcileRetries = new Counter({
+      name: 'ambient_reconcile_retries_total',
+      help: 'Failed keys scheduled for a retry with backoff.',
+      labelNames: ['controller'],
+      registers,
+    })
+    this.reconcileGiveUps = new Counter({
+      name: 'ambient_reconcile_given_up_total',
+      help: 'Keys dropped after maxRetries failed passes.',
+      labelNames: ['controller'],
+      registers,
+    })
+    this.reconcileDuration = new CountingHistogram({
+      name: 'ambient_reconcile_duration_seconds',
+      help: 'Time per reconcile pass.',
+      labelNames: ['controller'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    })
     this.reconcileActive = new Gauge({
       name: 'ambient_reconcile_active_workers',
       help: 'Reconciles in flight.',
@@ -137,8 +168,20 @@ export class ControllerMetrics implements InformerMetrics, ControllerMetricsHook
         }
       },
     })
-    this.queueLatency = new CountingHistogram({name: 'workqueue_queue_duration_seconds', help: 'How long a key stays in the queue before a worker takes it.', labelNames: ['name'], buckets: DURATION_BUCKETS, registers})
-    this.queueWork = new CountingHistogram({name: 'workqueue_work_duration_seconds', help: 'How long processing a key takes.', labelNames: ['name'], buckets: DURATION_BUCKETS, registers})
+    this.queueLatency = new CountingHistogram({
+      name: 'workqueue_queue_duration_seconds',
+      help: 'How long a key stays in the queue before a worker takes it.',
+      labelNames: ['name'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    })
+    this.queueWork = new CountingHistogram({
+      name: 'workqueue_work_duration_seconds',
+      help: 'How long processing a key takes.',
+      labelNames: ['name'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    })
     this.queueRetries = new Counter({
       name: 'workqueue_retries_total',
       help: 'Retries (delayed re-adds) handled by the work queue.',

@@ -34,7 +34,9 @@ export function apiServerError(err: unknown, url: string): DiffSourceError {
 export function kubernetesError(err: unknown, server: string): DiffSourceError {
   if (err instanceof DiffSourceError) return err
   if (err instanceof KubeApiError && err.status === 0) {
-    return new DiffSourceError('kubernetes', `cannot read the live state: Kubernetes API server unreachable: ${server} (${err.message})`, {cause: err})
+    return new DiffSourceError('kubernetes', `cannot read the live state: Kubernetes API server unreachable: ${server} (${err.message})`, {
+      cause: err,
+    })
   }
   return new DiffSourceError('kubernetes', `cannot read the live state from the Kubernetes API server ${server}: ${errorMessage(err)}`, {cause: err})
 }

@@ -104,5 +104,9 @@ export async function readStopRequests(stopRequests: Pick<StopRequests, 'read'>,
 
 function dedupe<T extends {id: string}>(items: T[]): T[] {
   const seen = new Set<string>()
-  return items.filter((i) => (seen.has(i.id) ? false : (seen.add(i.id), true)))
+  return items.filter((i) => {
+    if (seen.has(i.id)) return false
+    seen.add(i.id)
+    return true
+  })
 }

@@ -10,4 +10,14 @@ export {diffProjectSettings} from './project-settings.js'
 export {diffProjects} from './projects.js'
 export {renderEntry, renderNdjson, renderText, summarize, type RenderOptions} from './render.js'
 export {diffSessions} from './sessions.js'
-export {compareEntries, DIFF_RESOURCES, toDiffLine, type DiffAction, type DiffEntry, type DiffField, type DiffKind, type DiffLine, type DiffResource} from './types.js'
+export {
+  compareEntries,
+  DIFF_RESOURCES,
+  toDiffLine,
+  type DiffAction,
+  type DiffEntry,
+  type DiffField,
+  type DiffKind,
+  type DiffLine,
+  type DiffResource,
+} from './types.js'

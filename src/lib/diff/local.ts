@@ -38,26 +38,59 @@ export function diffLocal(input: LocalDiffInput): DiffEntry[] {
     const runnerEntry = {resource: 'sessions' as const, id, kind: 'Runner' as const, name: id}
     const statusEntry = {resource: 'sessions' as const, id, kind: 'Session' as const, name: id, action: 'status' as const}
     if (TERMINAL_PHASES.has(phase)) {
-      if (runner) entries.push({...runnerEntry, action: 'delete', fields: runnerFields(runner), reason: 'SessionOver', message: `the session is ${phase} but its runner still runs: it would be stopped`})
+      if (runner)
+        entries.push({
+          ...runnerEntry,
+          action: 'delete',
+          fields: runnerFields(runner),
+          reason: 'SessionOver',
+          message: `the session is ${phase} but its runner still runs: it would be stopped`,
+        })
       continue
     }
     if (phase === 'Stopping') {
-      if (runner) entries.push({...runnerEntry, action: 'delete', fields: runnerFields(runner), reason: 'StopRequested', message: 'stop requested: the runner would be terminated'})
-      else entries.push({...statusEntry, fields: [field(['phase'], 'Stopped', phase)], reason: 'RunnerGone', message: 'no runner: the stop is complete'})
+      if (runner)
+        entries.push({
+          ...runnerEntry,
+          action: 'delete',
+          fields: runnerFields(runner),
+          reason: 'StopRequested',
+          message: 'stop requested: the runner would be terminated',
+        })
+      else
+        entries.push({...statusEntry, fields: [field(['phase'], 'Stopped', phase)], reason: 'RunnerGone', message: 'no runner: the stop is complete'})
       continue
     }
     if (phase === '' || phase === 'Pending') {
       if (runner) {
-        entries.push({...statusEntry, fields: [field(['phase'], 'Creating', phase || undefined)], reason: 'RunnerSpawned', message: `a runner (pid ${runner.pid}) runs but the phase was not advanced`})
+        entries.push({
+          ...statusEntry,
+          fields: [field(['phase'], 'Creating', phase || undefined)],
+          reason: 'RunnerSpawned',
+          message: `a runner (pid ${runner.pid}) runs but the phase was not advanced`,
+        })
         continue
       }
       const problem = sessionProblem(session)
       if (problem) entries.push({...runnerEntry, action: 'invalid', fields: [], reason: 'InvalidSession', message: problem.message})
-      else entries.push({...runnerEntry, action: 'create', fields: [field(['session'], id, undefined)], reason: 'RunnerMissing', message: 'a runner would be spawned'})
+      else
+        entries.push({
+          ...runnerEntry,
+          action: 'create',
+          fields: [field(['session'], id, undefined)],
+          reason: 'RunnerMissing',
+          message: 'a runner would be spawned',
+        })
       continue
     }
     if (!KNOWN_PHASES.has(phase)) {
-      if (!runner) entries.push({...statusEntry, fields: [field(['phase'], 'Failed', phase)], reason: 'UnknownPhase', message: `phase ${JSON.stringify(phase)} is not one of ${SESSION_PHASES.join(', ')}`})
+      if (!runner)
+        entries.push({
+          ...statusEntry,
+          fields: [field(['phase'], 'Failed', phase)],
+          reason: 'UnknownPhase',
+          message: `phase ${JSON.stringify(phase)} is not one of ${SESSION_PHASES.join(', ')}`,
+        })
       continue
     }
     // Creating or Running: a runner must exist; Creating with one waits for its health check.

@@ -51,7 +51,15 @@ export function diffProjectSettings(input: ProjectSettingsDiffInput): DiffEntry[
       }
       const action = roleBindingAction(binding, actual)
       if (action === 'recreate') {
-        entries.push({...base, ...where, action: 'update', replace: true, fields: replacedFields(binding, actual), reason: 'Replace', message: 'roleRef is immutable, so the binding is deleted and created again'})
+        entries.push({
+          ...base,
+          ...where,
+          action: 'update',
+          replace: true,
+          fields: replacedFields(binding, actual),
+          reason: 'Replace',
+          message: 'roleRef is immutable, so the binding is deleted and created again',
+        })
       } else if (action === 'patch-labels') {
         const labels = binding.metadata.labels ?? {}
         const fields = Object.entries(labels)
@@ -85,7 +93,8 @@ function replacedFields(desired: RoleBindingObject, actual: RoleBindingObject): 
   const d = desired.roleRef
   const a: Partial<RoleBindingObject['roleRef']> = actual.roleRef ?? {}
   for (const k of ['apiGroup', 'kind', 'name'] as const) if (d[k] !== a[k]) fields.push(field(['roleRef', k], d[k], a[k]))
-  const norm = (rb: RoleBindingObject) => (rb.subjects ?? []).map((s) => ({kind: s.kind, name: s.name, apiGroup: s.apiGroup ?? '', namespace: s.namespace ?? ''}))
+  const norm = (rb: RoleBindingObject) =>
+    (rb.subjects ?? []).map((s) => ({kind: s.kind, name: s.name, apiGroup: s.apiGroup ?? '', namespace: s.namespace ?? ''}))
   if (!jsonEqual(norm(desired), norm(actual))) fields.push(field(['subjects'], desired.subjects, actual.subjects))
   return fields
 }

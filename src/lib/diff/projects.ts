@@ -26,7 +26,14 @@ export function diffProjects(input: ProjectsDiffInput): DiffEntry[] {
     const existing = byName.get(desired.name)
     const holder = existing?.metadata.labels?.[LABEL_PROJECT_ID]
     if (existing && holder && holder !== project.id) {
-      entries.push({...base, action: 'invalid', name: desired.name, fields: [], reason: 'NamespaceConflict', message: `namespace ${desired.name} already belongs to project ${holder}`})
+      entries.push({
+        ...base,
+        action: 'invalid',
+        name: desired.name,
+        fields: [],
+        reason: 'NamespaceConflict',
+        message: `namespace ${desired.name} already belongs to project ${holder}`,
+      })
       continue
     }
     const labels = desired.object.metadata.labels ?? {}

@@ -82,4 +82,3 @@ function yamlLines(fields: readonly DiffField[], side: 'desired' | 'actual'): st
   if (Object.keys(doc).length === 0) return []
   return dump(doc, {noRefs: true, lineWidth: -1}).replace(/\n$/, '').split('\n')
 }
-

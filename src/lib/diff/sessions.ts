@@ -56,7 +56,16 @@ export function diffSessions(input: SessionsDiffInput): DiffEntry[] {
     const desired = desiredAgenticSession(session, {projectNamespace})
     if (!desired.ok) {
       const where = sessionLocation(session, {projectNamespace})
-      entries.push({action: 'invalid', resource: 'sessions', id: session.id, kind: 'AgenticSession', ...where, fields: [], reason: desired.reason, message: desired.message})
+      entries.push({
+        action: 'invalid',
+        resource: 'sessions',
+        id: session.id,
+        kind: 'AgenticSession',
+        ...where,
+        fields: [],
+        reason: desired.reason,
+        message: desired.message,
+      })
       continue
     }
     // The CR found by the session-id label is the session's, even in another namespace (its
@@ -64,7 +73,14 @@ export function diffSessions(input: SessionsDiffInput): DiffEntry[] {
     const cr = owned.find((o) => o.metadata.namespace === desired.namespace && o.metadata.name === desired.name) ?? owned[0]
     for (const other of owned) {
       if (other === cr) continue
-      entries.push(deleteEntry(other, session.id, 'Duplicate', `a second AgenticSession of session ${session.id}; the reconciler keeps ${objectKey(cr.metadata)}`))
+      entries.push(
+        deleteEntry(
+          other,
+          session.id,
+          'Duplicate',
+          `a second AgenticSession of session ${session.id}; the reconciler keeps ${objectKey(cr.metadata)}`,
+        ),
+      )
     }
     const base = {resource: 'sessions' as const, id: session.id, kind: 'AgenticSession' as const, namespace: desired.namespace, name: desired.name}
     if (!cr) {
@@ -84,7 +100,11 @@ export function diffSessions(input: SessionsDiffInput): DiffEntry[] {
       const plan = planForMissingCr(session)
       if (plan === 'create') {
         const o = desired.object
-        entries.push({...base, action: 'create', fields: leafFields({metadata: {labels: o.metadata.labels, annotations: o.metadata.annotations}, spec: o.spec}, 'desired')})
+        entries.push({
+          ...base,
+          action: 'create',
+          fields: leafFields({metadata: {labels: o.metadata.labels, annotations: o.metadata.annotations}, spec: o.spec}, 'desired'),
+        })
       } else if (plan === 'lost') {
         const phase = session.phase === 'Stopping' ? 'Stopped' : 'Failed'
         entries.push({
@@ -167,4 +187,3 @@ function forwardedStatus(session: Session, cr: AgenticSession): {phase: string; 
   }
   return undefined
 }
-

@@ -34,13 +34,27 @@ import {sleep} from '../util/abort.js'
 import {Backoff, DEFAULT_BACKOFF} from '../util/backoff.js'
 import {Emitter, type Handler, type ResourceEvent} from './events.js'
 import {noopInformerMetrics, type InformerMetrics} from './metrics.js'
-import {DEFAULT_CONFIRM_RELIST_AFTER_MS, InformerError, type ConnectionState, type InformerOptions, type InformerStatus, type WatchMode} from './options.js'
+import {
+  DEFAULT_CONFIRM_RELIST_AFTER_MS,
+  InformerError,
+  type ConnectionState,
+  type InformerOptions,
+  type InformerStatus,
+  type WatchMode,
+} from './options.js'
 import {SharedStrings} from './shared-strings.js'
 import {StreamFollower} from './follower.js'
 import {WatchUnimplementedError, type ResourceSource, type WatchStream} from '../api/watch-source.js'
 import {Store, type Lister} from './store.js'
 
-export {DEFAULT_CONFIRM_RELIST_AFTER_MS, InformerError, type ConnectionState, type InformerOptions, type InformerStatus, type WatchMode} from './options.js'
+export {
+  DEFAULT_CONFIRM_RELIST_AFTER_MS,
+  InformerError,
+  type ConnectionState,
+  type InformerOptions,
+  type InformerStatus,
+  type WatchMode,
+} from './options.js'
 
 type WatchOutcome = 'ended' | 'unimplemented' | 'unimplemented-listed'
 

@@ -5,7 +5,19 @@
 // left as they come, off the hot path.
 
 /** Fields whose values repeat across objects of the Ambient API's resources. */
-const SHARED_FIELDS = ['kind', 'project_id', 'repo_url', 'workflow_id', 'llm_model', 'phase', 'labels', 'annotations', 'created_by_user_id', 'assigned_user_id', 'bot_account_name'] as const
+const SHARED_FIELDS = [
+  'kind',
+  'project_id',
+  'repo_url',
+  'workflow_id',
+  'llm_model',
+  'phase',
+  'labels',
+  'annotations',
+  'created_by_user_id',
+  'assigned_user_id',
+  'bot_account_name',
+] as const
 
 type SharedField = (typeof SHARED_FIELDS)[number]
 const MAX_ENTRIES = 10_000

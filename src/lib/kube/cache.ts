@@ -18,10 +18,7 @@ export interface CachedObject {
   metadata: KubeObjectMeta
 }
 
-export type KubeCacheEvent<T> =
-  | {type: 'ADDED'; object: T}
-  | {type: 'MODIFIED'; object: T; old: T}
-  | {type: 'DELETED'; object: T}
+export type KubeCacheEvent<T> = {type: 'ADDED'; object: T} | {type: 'MODIFIED'; object: T; old: T} | {type: 'DELETED'; object: T}
 
 export type Indexer<T> = (object: T) => readonly string[]
 
@@ -250,8 +247,7 @@ export class KubeCache<T extends CachedObject> implements Cache {
       this.objects.set(key, object)
       this.index(key, object)
     }
-    const event: KubeCacheEvent<T> =
-      type === 'DELETED' ? {type, object} : old && type === 'MODIFIED' ? {type, object, old} : {type: 'ADDED', object}
+    const event: KubeCacheEvent<T> = type === 'DELETED' ? {type, object} : old && type === 'MODIFIED' ? {type, object, old} : {type: 'ADDED', object}
     for (const handler of [...this.handlers]) {
       try {
         handler(event)

@@ -36,7 +36,14 @@ export interface KubeCachesOptions {
 
 export function createKubeCaches(options: KubeCachesOptions): KubeCaches {
   const {client} = options
-  const common = {kubeConfig: client.config, labelSelector: MANAGED_SELECTOR, logger: options.logger, backoff: options.backoff, delay: options.delay, now: options.now}
+  const common = {
+    kubeConfig: client.config,
+    labelSelector: MANAGED_SELECTOR,
+    logger: options.logger,
+    backoff: options.backoff,
+    delay: options.delay,
+    now: options.now,
+  }
   return {
     agenticSessions: new KubeCache<AgenticSession>({
       ...common,

@@ -128,13 +128,18 @@ export class AgenticSessionsClient {
   constructor(private readonly api: CustomObjectsApi) {}
 
   get(namespace: string, name: string, options?: CallOptions): Promise<AgenticSession> {
-    return call(`get agenticsessions ${namespace}/${name}`, options, () => this.api.getNamespacedCustomObject({...this.base, namespace, name}, callOptions(options)))
+    return call(`get agenticsessions ${namespace}/${name}`, options, () =>
+      this.api.getNamespacedCustomObject({...this.base, namespace, name}, callOptions(options)),
+    )
   }
 
   async list(options: ListOptions & CallOptions = {}): Promise<ListResult<AgenticSession>> {
     const list: unknown = await call('list agenticsessions', options, () =>
       options.namespace
-        ? this.api.listNamespacedCustomObject({...this.base, namespace: options.namespace, labelSelector: options.labelSelector}, callOptions(options))
+        ? this.api.listNamespacedCustomObject(
+            {...this.base, namespace: options.namespace, labelSelector: options.labelSelector},
+            callOptions(options),
+          )
         : this.api.listClusterCustomObject({...this.base, labelSelector: options.labelSelector}, callOptions(options)),
     )
     const items = (list as {items?: AgenticSession[]}).items ?? []
@@ -203,11 +208,15 @@ export class NamespacesClient {
   }
 
   async create(object: NamespaceObject, options?: CallOptions): Promise<NamespaceObject> {
-    return (await call(`create namespaces ${object.metadata.name}`, options, () => this.api.createNamespace({body: object as V1Namespace}, callOptions(options)))) as NamespaceObject
+    return (await call(`create namespaces ${object.metadata.name}`, options, () =>
+      this.api.createNamespace({body: object as V1Namespace}, callOptions(options)),
+    )) as NamespaceObject
   }
 
   async patch(name: string, patch: MergePatch, options?: CallOptions): Promise<NamespaceObject> {
-    return (await call(`patch namespaces ${name}`, options, () => this.api.patchNamespace({name, body: patch}, mergePatch(options)))) as NamespaceObject
+    return (await call(`patch namespaces ${name}`, options, () =>
+      this.api.patchNamespace({name, body: patch}, mergePatch(options)),
+    )) as NamespaceObject
   }
 }
 
@@ -215,7 +224,9 @@ export class RoleBindingsClient {
   constructor(private readonly api: RbacAuthorizationV1Api) {}
 
   async get(namespace: string, name: string, options?: CallOptions): Promise<RoleBindingObject> {
-    return (await call(`get rolebindings ${namespace}/${name}`, options, () => this.api.readNamespacedRoleBinding({namespace, name}, callOptions(options)))) as RoleBindingObject
+    return (await call(`get rolebindings ${namespace}/${name}`, options, () =>
+      this.api.readNamespacedRoleBinding({namespace, name}, callOptions(options)),
+    )) as RoleBindingObject
   }
 
   async list(options: ListOptions & CallOptions = {}): Promise<ListResult<RoleBindingObject>> {
@@ -251,11 +262,15 @@ export class EventsClient {
   constructor(private readonly api: EventsV1Api) {}
 
   create(namespace: string, event: EventsV1Event, options?: CallOptions): Promise<EventsV1Event> {
-    return call(`create events ${namespace}/${event.metadata?.name ?? ''}`, options, () => this.api.createNamespacedEvent({namespace, body: event}, callOptions(options)))
+    return call(`create events ${namespace}/${event.metadata?.name ?? ''}`, options, () =>
+      this.api.createNamespacedEvent({namespace, body: event}, callOptions(options)),
+    )
   }
 
   patch(namespace: string, name: string, patch: MergePatch, options?: CallOptions): Promise<EventsV1Event> {
-    return call(`patch events ${namespace}/${name}`, options, () => this.api.patchNamespacedEvent({namespace, name, body: patch}, mergePatch(options)))
+    return call(`patch events ${namespace}/${name}`, options, () =>
+      this.api.patchNamespacedEvent({namespace, name, body: patch}, mergePatch(options)),
+    )
   }
 }
 
@@ -267,13 +282,17 @@ export class LeasesClient {
   }
 
   create(namespace: string, lease: V1Lease, options?: CallOptions): Promise<V1Lease> {
-    return call(`create leases ${namespace}/${lease.metadata?.name ?? ''}`, options, () => this.api.createNamespacedLease({namespace, body: lease}, callOptions(options)))
+    return call(`create leases ${namespace}/${lease.metadata?.name ?? ''}`, options, () =>
+      this.api.createNamespacedLease({namespace, body: lease}, callOptions(options)),
+    )
   }
 
   /** Conditional on lease.metadata.resourceVersion: the API server answers 409 if it moved on. */
   replace(namespace: string, lease: V1Lease, options?: CallOptions): Promise<V1Lease> {
     const name = lease.metadata?.name ?? ''
-    return call(`update leases ${namespace}/${name}`, options, () => this.api.replaceNamespacedLease({namespace, name, body: lease}, callOptions(options)))
+    return call(`update leases ${namespace}/${name}`, options, () =>
+      this.api.replaceNamespacedLease({namespace, name, body: lease}, callOptions(options)),
+    )
   }
 }
 

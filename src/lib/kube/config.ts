@@ -60,7 +60,8 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
     if (err instanceof ConfigError) throw err
     throw new ConfigError('KUBECONFIG', `cannot load kubeconfig: ${err instanceof Error ? err.message : String(err)}`)
   }
-  if (!kc.getCurrentCluster()) throw new ConfigError('KUBECONFIG', `kubeconfig has no current cluster (context ${JSON.stringify(kc.getCurrentContext())})`)
+  if (!kc.getCurrentCluster())
+    throw new ConfigError('KUBECONFIG', `kubeconfig has no current cluster (context ${JSON.stringify(kc.getCurrentContext())})`)
   return kc
 }
 

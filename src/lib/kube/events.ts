@@ -93,7 +93,16 @@ export class EventRecorder implements Runnable {
     this.stats.recorded++
     const namespace = input.regarding.namespace || 'default'
     const note = input.note.length > NOTE_MAX ? `${input.note.slice(0, NOTE_MAX - 3)}...` : input.note
-    const key = JSON.stringify([namespace, input.regarding.kind, input.regarding.name, input.regarding.uid ?? '', input.type, input.reason, input.action, note])
+    const key = JSON.stringify([
+      namespace,
+      input.regarding.kind,
+      input.regarding.name,
+      input.regarding.uid ?? '',
+      input.type,
+      input.reason,
+      input.action,
+      note,
+    ])
     const now = this.now()
     const window = this.options.seriesWindowMs ?? 6 * 60_000
     const existing = this.entries.get(key)

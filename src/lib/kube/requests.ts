@@ -28,7 +28,7 @@ export function parseRequestInfo(method: string, url: string, basePath = ''): Re
   }
   let path = parsed.pathname
   const base = basePath.replace(/\/+$/, '')
-  if (base && path.startsWith(base + '/')) path = path.slice(base.length)
+  if (base && path.startsWith(`${base}/`)) path = path.slice(base.length)
   const parts = path.split('/').filter(Boolean)
   let group: string
   let version: string

@@ -54,7 +54,13 @@ export async function reviewRecords(options: ReviewRecordsOptions): Promise<Adop
   const result: AdoptResult = {adopted: [], reaped: []}
   for (const record of await registry.list()) {
     if (options.known(record.sessionId)) continue
-    const reaped = (reason: ReapedRunner['reason'], detail?: string): ReapedRunner => ({sessionId: record.sessionId, pid: record.pid, port: record.port, reason, ...(detail ? {detail} : {})})
+    const reaped = (reason: ReapedRunner['reason'], detail?: string): ReapedRunner => ({
+      sessionId: record.sessionId,
+      pid: record.pid,
+      port: record.port,
+      reason,
+      ...(detail ? {detail} : {}),
+    })
     let verdict: GroupVerdict
     try {
       verdict = await verifyRunnerGroup(record, {source: `runner record ${registry.fileFor(record.sessionId)}`})
@@ -67,7 +73,8 @@ export async function reviewRecords(options: ReviewRecordsOptions): Promise<Adop
     const pipes = recordedPipes(record)
     if (verdict === 'gone' || !(await registry.isAlive(record))) {
       // The leader is gone; children it left in the group (verified above) are not worth keeping.
-      if (verdict === 'ours') await terminateGroup(record.pgid, {graceMs: 0, delay}).catch((err: unknown) => logger.warn({err}, 'cannot kill leftovers'))
+      if (verdict === 'ours')
+        await terminateGroup(record.pgid, {graceMs: 0, delay}).catch((err: unknown) => logger.warn({err}, 'cannot kill leftovers'))
       if (pipes) await removeLogPipes([pipes.stdout, pipes.stderr])
       await registry.remove(record.sessionId)
       result.reaped.push(reaped('dead'))
@@ -97,7 +104,10 @@ async function attachLogs(options: ReviewRecordsOptions, record: RunnerRecord, p
   const {logger} = options
   if (!pipes) return undefined
   if (!(await isLogPipe(pipes.stdout)) || !(await isLogPipe(pipes.stderr))) {
-    logger.warn({sessionId: record.sessionId, pipes}, 'adopted runner has no log pipes any more: its output is lost, and it blocks once a pipe is full')
+    logger.warn(
+      {sessionId: record.sessionId, pipes},
+      'adopted runner has no log pipes any more: its output is lost, and it blocks once a pipe is full',
+    )
     return undefined
   }
   try {
@@ -109,7 +119,13 @@ async function attachLogs(options: ReviewRecordsOptions, record: RunnerRecord, p
 }
 
 async function healthyWithin(record: RunnerRecord, options: Pick<ReviewRecordsOptions, 'healthTimeoutMs' | 'delay'>): Promise<boolean> {
-  const poll = await pollHealth({port: record.port, token: record.token, timeoutMs: options.healthTimeoutMs, intervalMs: DEFAULT_HEALTH_INTERVAL_MS, delay: options.delay})
+  const poll = await pollHealth({
+    port: record.port,
+    token: record.token,
+    timeoutMs: options.healthTimeoutMs,
+    intervalMs: DEFAULT_HEALTH_INTERVAL_MS,
+    delay: options.delay,
+  })
   return poll.ok
 }
 

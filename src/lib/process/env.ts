@@ -4,9 +4,23 @@ import type {Session} from '../api/types.js'
 
 /** Host variables passed through by exact name (contract 4). */
 export const HOST_ENV_NAMES: ReadonlySet<string> = new Set([
-  'HOME', 'PATH', 'USER', 'SHELL', 'LANG', 'LC_ALL', 'TMPDIR', 'GOPATH', 'GOROOT', 'SSH_AUTH_SOCK',
+  'HOME',
+  'PATH',
+  'USER',
+  'SHELL',
+  'LANG',
+  'LC_ALL',
+  'TMPDIR',
+  'GOPATH',
+  'GOROOT',
+  'SSH_AUTH_SOCK',
   // Proxy settings, in both spellings tools use.
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
 ])
 
 /** Host variables passed through by prefix (contract 4). */

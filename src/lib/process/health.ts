@@ -23,7 +23,15 @@ export function probeHealth(options: ProbeOptions): Promise<HealthProbe> {
     const headers: Record<string, string> = {}
     if (options.token) headers[SESSION_TOKEN_HEADER] = options.token
     const req = http.request(
-      {host: options.host ?? '127.0.0.1', port: options.port, path: '/health', method: 'GET', headers, agent: false, timeout: options.timeoutMs ?? 2000},
+      {
+        host: options.host ?? '127.0.0.1',
+        port: options.port,
+        path: '/health',
+        method: 'GET',
+        headers,
+        agent: false,
+        timeout: options.timeoutMs ?? 2000,
+      },
       (res) => {
         res.resume()
         res.on('end', () => resolve({ok: res.statusCode === 200, status: res.statusCode}))

@@ -14,9 +14,32 @@ export {RunnerLogs, logPipesFor, type RunnerLogPipes, type RunnerLogSettings} fr
 export {parseProcStat, readProcStat, readProcUid, isPidAlive, groupMembers, isGroupAlive, type ProcStat} from './procfs.js'
 export {killRunner, terminateGroup, signalGroup, type TerminateGroupOptions, type TerminateResult} from './kill.js'
 export {verifyRunnerGroup, type RunnerProcessRef, type GroupVerdict, type VerifyRunnerOptions} from './verify.js'
-export {RunnerSchema, runnerView, type Runner, type RunnerView, type ManagedRunner, type RunnerExit, type RunnerRow, type RunnerStatus} from './runner.js'
-export {RunnerRegistry, registryResolver, defaultRunnerStateDir, runnerRegistryDir, type RunnerRecord, type RunnerRegistryOptions} from './registry.js'
+export {
+  RunnerSchema,
+  runnerView,
+  type Runner,
+  type RunnerView,
+  type ManagedRunner,
+  type RunnerExit,
+  type RunnerRow,
+  type RunnerStatus,
+} from './runner.js'
+export {
+  RunnerRegistry,
+  registryResolver,
+  defaultRunnerStateDir,
+  runnerRegistryDir,
+  type RunnerRecord,
+  type RunnerRegistryOptions,
+} from './registry.js'
 export {describeRunners, type DescribeRunnersOptions} from './status.js'
 export {RunnerManager, type RunnerManagerOptions, type RunnerManagerEvents, type StopOptions, type WaitHealthyOptions} from './manager.js'
-export {DEFAULT_RUNNER_COMMAND, DEFAULT_MAX_SESSIONS, DEFAULT_STOP_GRACE_MS, DEFAULT_HEALTH_TIMEOUT_MS, DEFAULT_HEALTH_INTERVAL_MS, defaultWorkspaceRoot} from './defaults.js'
-export {type ReapedRunner, type AdoptResult} from './adopt.js'
+export {
+  DEFAULT_RUNNER_COMMAND,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_STOP_GRACE_MS,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_HEALTH_INTERVAL_MS,
+  defaultWorkspaceRoot,
+} from './defaults.js'
+export type {ReapedRunner, AdoptResult} from './adopt.js'

@@ -40,7 +40,7 @@ export async function launchRunner(options: LaunchOptions): Promise<Launched> {
   const {sessionId, argv, workspace, logDrainTimeoutMs: timeoutMs, delay} = options
   const [program, ...args] = argv
   if (program === undefined) throw new RunnerSpawnError(sessionId, 'no command')
-  let created
+  let created: Awaited<ReturnType<typeof RunnerLogs.create>>
   try {
     created = await RunnerLogs.create({...options.logSettings, workspace, pipes: logPipesFor(options.pipeDir, sessionId), logger: options.logger})
   } catch (err) {
@@ -48,7 +48,7 @@ export async function launchRunner(options: LaunchOptions): Promise<Launched> {
   }
   const {logs, runnerEnds} = created
   const closeRunnerEnds = () => Promise.all([closePipeEnd(runnerEnds.stdout), closePipeEnd(runnerEnds.stderr)])
-  let child
+  let child: ReturnType<typeof execa>
   try {
     child = execa(program, args, {
       cwd: workspace,

@@ -95,7 +95,8 @@ export class LiveRunner implements LiveRunnerParts {
     try {
       // Without /proc (no start ticks) our own child's group is trusted as before.
       if (!info.adopted && this.processStartTicks === undefined) signalGroup(info.pgid, 'SIGKILL')
-      else if ((await verifyRunnerGroup({pid: info.pid, pgid: info.pgid, processStartTicks: this.processStartTicks})) === 'ours') signalGroup(info.pgid, 'SIGKILL')
+      else if ((await verifyRunnerGroup({pid: info.pid, pgid: info.pgid, processStartTicks: this.processStartTicks})) === 'ours')
+        signalGroup(info.pgid, 'SIGKILL')
     } catch (err) {
       logger.warn({err, sessionId: info.sessionId}, 'cannot sweep runner process group')
     }

@@ -43,7 +43,8 @@ export class RotatingLog implements LogSink {
     this.file = options.file
     this.maxBytes = options.maxBytes ?? DEFAULT_LOG_MAX_BYTES
     this.files = options.files ?? DEFAULT_LOG_FILES
-    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw new TypeError(`\`maxBytes\` must be a positive integer: got ${String(options.maxBytes)}`)
+    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1)
+      throw new TypeError(`\`maxBytes\` must be a positive integer: got ${String(options.maxBytes)}`)
     if (!Number.isSafeInteger(this.files) || this.files < 1) throw new TypeError(`\`files\` must be a positive integer: got ${String(options.files)}`)
   }
 

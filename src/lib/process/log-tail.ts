@@ -29,7 +29,7 @@ interface TailPart {
 
 /** The last lines of one file, from `fromOffset` on, within `maxBytes`; undefined when it does not exist. */
 async function readPart(file: string, fromOffset: number | ((ino: number) => number), maxBytes: number): Promise<TailPart | undefined> {
-  let handle
+  let handle: Awaited<ReturnType<typeof open>> | undefined
   try {
     handle = await open(file, 'r')
   } catch {
@@ -63,7 +63,11 @@ export async function readLogTail(file: string, options: LogTailOptions = {}): P
   const lines: string[] = []
   for (let i = 0; i <= MAX_ROTATED_FILES && budget > 0 && lines.length < maxLines; i++) {
     const startIno = options.fromIno
-    const part = await readPart(i === 0 ? file : `${file}.${i}`, startIno === undefined ? fromOffset : (ino) => (ino === startIno ? fromOffset : 0), budget)
+    const part = await readPart(
+      i === 0 ? file : `${file}.${i}`,
+      startIno === undefined ? fromOffset : (ino) => (ino === startIno ? fromOffset : 0),
+      budget,
+    )
     if (!part) break
     lines.unshift(...part.lines)
     budget -= part.bytes

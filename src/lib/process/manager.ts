@@ -12,7 +12,14 @@ import {silentLogger} from '../log.js'
 import {errorMessage} from '../errors.js'
 import {ensurePrivateDir} from '../private-files.js'
 import {reviewRecords, type AdoptResult} from './adopt.js'
-import {DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_TIMEOUT_MS, DEFAULT_MAX_SESSIONS, DEFAULT_RUNNER_COMMAND, DEFAULT_STOP_GRACE_MS, defaultWorkspaceRoot} from './defaults.js'
+import {
+  DEFAULT_HEALTH_INTERVAL_MS,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_RUNNER_COMMAND,
+  DEFAULT_STOP_GRACE_MS,
+  defaultWorkspaceRoot,
+} from './defaults.js'
 import {TypedEmitter} from './emitter.js'
 import {HealthCheckTimeoutError, RunnerCapacityError, RunnerExistsError, RunnerExitedError, RunnerNotFoundError, RunnerSpawnError} from './errors.js'
 import {buildRunnerEnv} from './env.js'
@@ -133,8 +140,14 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     this.#random = options.randomBytes ?? cryptoRandomBytes
     this.#adoptPollMs = options.adoptPollMs ?? 500
     this.#adoptHealthTimeoutMs = options.adoptHealthTimeoutMs ?? 3000
-    this.#logSettings = {maxBytes: options.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, files: options.logFiles ?? DEFAULT_LOG_FILES, maxQueuedBytes: options.maxQueuedLogBytes}
-    this.#pipeDir = path.resolve(options.pipeDir ?? (this.#registry ? path.join(this.#registry.dir, 'pipes') : path.join(this.workspaceRoot, '.pipes')))
+    this.#logSettings = {
+      maxBytes: options.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES,
+      files: options.logFiles ?? DEFAULT_LOG_FILES,
+      maxQueuedBytes: options.maxQueuedLogBytes,
+    }
+    this.#pipeDir = path.resolve(
+      options.pipeDir ?? (this.#registry ? path.join(this.#registry.dir, 'pipes') : path.join(this.workspaceRoot, '.pipes')),
+    )
     this.#logDrainTimeoutMs = options.logDrainTimeoutMs ?? 5000
   }
 
@@ -220,7 +233,12 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
         adopted: false,
         stopping: false,
       }
-      const runner = this.#track(info, {stderrLog: logs.stderrLog, stderrStart: {offset: logs.stderrStart.size, ino: logs.stderrStart.ino}, processStartTicks, logs})
+      const runner = this.#track(info, {
+        stderrLog: logs.stderrLog,
+        stderrStart: {offset: logs.stderrStart.size, ino: logs.stderrStart.ino},
+        processStartTicks,
+        logs,
+      })
       runner.recorded = this.#record(runner)
       void exited.then(({exitCode, signal}) => this.#onExit(runner, exitCode, signal))
       await runner.recorded
@@ -308,7 +326,8 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
       try {
         const terminate = {signal: options.signal ?? 'SIGTERM', graceMs, delay: this.#delay}
         // An adopted runner is not our child: its record is checked against /proc again first.
-        if (runner.info.adopted) await killRunner({pid: runner.info.pid, pgid: runner.info.pgid, processStartTicks: runner.processStartTicks}, terminate)
+        if (runner.info.adopted)
+          await killRunner({pid: runner.info.pid, pgid: runner.info.pgid, processStartTicks: runner.processStartTicks}, terminate)
         else await terminateGroup(runner.info.pgid, terminate)
       } catch (err) {
         this.#logger.error({err, sessionId}, 'runner group did not die')
@@ -384,4 +403,3 @@ export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
     this.#runners.clear()
   }
 }
-

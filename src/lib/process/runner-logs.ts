@@ -77,7 +77,11 @@ export class RunnerLogs {
     const positions: LogPosition[] = []
     try {
       for (const stream of STREAMS) {
-        const sink = new RotatingLog({file: path.join(options.workspace, `${stream}.log`), maxBytes: options.maxBytes ?? DEFAULT_LOG_MAX_BYTES, files: options.files ?? DEFAULT_LOG_FILES})
+        const sink = new RotatingLog({
+          file: path.join(options.workspace, `${stream}.log`),
+          maxBytes: options.maxBytes ?? DEFAULT_LOG_MAX_BYTES,
+          files: options.files ?? DEFAULT_LOG_FILES,
+        })
         positions.push(await sink.open())
         const source = await openPipeReader(options.pipes[stream]).catch(async (err: unknown) => {
           await sink.close()
@@ -97,7 +101,13 @@ export class RunnerLogs {
       for (const drain of drains) drain.close()
       throw err
     }
-    return new RunnerLogs({pipes: options.pipes, stderrStart: positions[1], stderrLog: path.join(options.workspace, 'stderr.log'), drains, logger: options.logger})
+    return new RunnerLogs({
+      pipes: options.pipes,
+      stderrStart: positions[1],
+      stderrLog: path.join(options.workspace, 'stderr.log'),
+      drains,
+      logger: options.logger,
+    })
   }
 
   /**
@@ -106,12 +116,24 @@ export class RunnerLogs {
    * that left the group (setsid) still holds it; it is no longer drained.
    */
   async finish(options: {timeoutMs: number; delay: Delay}): Promise<boolean> {
-    const drained = await Promise.race([Promise.all(this.#drains.map((d) => d.done)).then(() => true), options.delay(options.timeoutMs).then(() => false)])
+    const drained = await Promise.race([
+      Promise.all(this.#drains.map((d) => d.done)).then(() => true),
+      options.delay(options.timeoutMs).then(() => false),
+    ])
     if (!drained) for (const drain of this.#drains) drain.close()
     await removeLogPipes([this.pipes.stdout, this.pipes.stderr])
     const [stdout, stderr] = this.#drains.map((drain) => drain.stats())
     if (stdout.bytesDropped + stderr.bytesDropped > 0) {
-      this.#logger.warn({stdoutDropped: stdout.bytesDropped, stderrDropped: stderr.bytesDropped, stdoutRead: stdout.bytesIn, stderrRead: stderr.bytesIn, pipes: this.pipes}, 'runner wrote faster than its logs could be written: output dropped (marked in the log files)')
+      this.#logger.warn(
+        {
+          stdoutDropped: stdout.bytesDropped,
+          stderrDropped: stderr.bytesDropped,
+          stdoutRead: stdout.bytesIn,
+          stderrRead: stderr.bytesIn,
+          pipes: this.pipes,
+        },
+        'runner wrote faster than its logs could be written: output dropped (marked in the log files)',
+      )
     }
     return drained
   }

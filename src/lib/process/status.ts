@@ -12,7 +12,10 @@ export interface DescribeRunnersOptions {
 }
 
 /** Every registry record with liveness, health and owner; never the runner's token. */
-export async function describeRunners(registry: Pick<RunnerRegistry, 'list' | 'isAlive'>, options: DescribeRunnersOptions = {}): Promise<RunnerStatus[]> {
+export async function describeRunners(
+  registry: Pick<RunnerRegistry, 'list' | 'isAlive'>,
+  options: DescribeRunnersOptions = {},
+): Promise<RunnerStatus[]> {
   const now = (options.now ?? Date.now)()
   const records = await registry.list()
   return Promise.all(

@@ -4,8 +4,17 @@ import type {IncomingHttpHeaders, OutgoingHttpHeaders} from 'node:http'
 import {SESSION_TOKEN_HEADER} from '../process/token.js'
 
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
-  'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade', 'http2-settings',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'trailers',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
 ])
 
 function listedInConnection(headers: IncomingHttpHeaders): Set<string> {

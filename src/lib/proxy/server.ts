@@ -55,14 +55,16 @@ export interface AguiProxy {
  */
 function splitTarget(target: string): {pathname: string; search: string} {
   // Absolute form (`GET http://host/path`) is legal HTTP/1.1; origin form is the norm.
-  const raw = target.startsWith('/') ? target : (() => {
-    try {
-      const parsed = new URL(target)
-      return `${parsed.pathname}${parsed.search}`
-    } catch {
-      return '/'
-    }
-  })()
+  const raw = target.startsWith('/')
+    ? target
+    : (() => {
+        try {
+          const parsed = new URL(target)
+          return `${parsed.pathname}${parsed.search}`
+        } catch {
+          return '/'
+        }
+      })()
   const query = raw.indexOf('?')
   return query < 0 ? {pathname: raw, search: ''} : {pathname: raw.slice(0, query), search: raw.slice(query)}
 }

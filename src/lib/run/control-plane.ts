@@ -120,7 +120,13 @@ async function setupMode(manager: Manager, informers: Informers, options: Contro
         informers,
         rest: api.rest,
         namespace: le?.leaseNamespace ?? config.NAMESPACE,
-        leaderElection: le && {identity: le.identity, leaseName: le.leaseName, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs},
+        leaderElection: le && {
+          identity: le.identity,
+          leaseName: le.leaseName,
+          leaseDurationMs: le.leaseDurationMs,
+          renewDeadlineMs: le.renewDeadlineMs,
+          retryPeriodMs: le.retryPeriodMs,
+        },
       })
     }
     case 'local': {

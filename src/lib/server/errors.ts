@@ -47,8 +47,7 @@ export const notFound = (reason: string) => new ApiServerError(404, ServiceCode.
 export const validation = (reason: string) => new ApiServerError(400, ServiceCode.validation, reason)
 export const malformed = (reason: string) => new ApiServerError(400, ServiceCode.malformedRequest, reason)
 export const badRequest = (reason: string) => new ApiServerError(400, ServiceCode.badRequest, reason)
-export const badSearch = (reason: string) =>
-  new ApiServerError(400, ServiceCode.failedToParseSearch, `Failed to parse search query: ${reason}`)
+export const badSearch = (reason: string) => new ApiServerError(400, ServiceCode.failedToParseSearch, `Failed to parse search query: ${reason}`)
 export const conflict = (reason: string) => new ApiServerError(409, ServiceCode.conflict, reason)
 export const unauthenticated = (reason: string) => new ApiServerError(401, ServiceCode.unauthenticated, reason)
 export const forbidden = (reason: string) => new ApiServerError(403, ServiceCode.unauthorized, reason)

@@ -292,7 +292,8 @@ class Parser {
       if (type !== 'string') throw badSearch(`LIKE needs a text field, ${name} is ${type}`)
       const lit = this.literal()
       if (lit.kind !== 'string') throw badSearch(`LIKE needs a quoted pattern`)
-      if (codePoints(lit.text) > MAX_LIKE_PATTERN_LENGTH) throw badSearch(`LIKE pattern longer than ${MAX_LIKE_PATTERN_LENGTH} characters ${this.where()}`)
+      if (codePoints(lit.text) > MAX_LIKE_PATTERN_LENGTH)
+        throw badSearch(`LIKE pattern longer than ${MAX_LIKE_PATTERN_LENGTH} characters ${this.where()}`)
       const term: LikeTerm = {field: name, pattern: new LikePattern(lit.text, {caseInsensitive: insensitive}), memoFor: undefined, memo: false}
       this.likeTerms.push(term)
       return (obj) => {

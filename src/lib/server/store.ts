@@ -169,7 +169,8 @@ export class Store {
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) continue
       if (schema.immutableFields.has(k)) {
-        if (v !== current[k]) throw validation(`${k} is immutable: it is ${JSON.stringify(current[k] ?? null)} and cannot become ${JSON.stringify(v)}`)
+        if (v !== current[k])
+          throw validation(`${k} is immutable: it is ${JSON.stringify(current[k] ?? null)} and cannot become ${JSON.stringify(v)}`)
         continue
       }
       if (!schema.patchFields.has(k)) throw validation(`${k} cannot be updated through PATCH /${resource}/{id}`)
@@ -280,7 +281,9 @@ export class Store {
 
   /** Another object (not `selfId`) whose indexed `field` equals `value`. */
   private findBy(resource: StoreResource, field: string, value: string, selfId: string | undefined): Doc | undefined {
-    return this.table(resource).list({page: 1, size: 2, equals: {field, value}}).items.find((d) => d.id !== selfId)
+    return this.table(resource)
+      .list({page: 1, size: 2, equals: {field, value}})
+      .items.find((d) => d.id !== selfId)
   }
 
   /** Meta first, then fields in schema order: stable, readable JSON. */

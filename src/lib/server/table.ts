@@ -137,7 +137,11 @@ export class Table<T extends {id: string}> {
     if (q.filter) rows = await filterSliced(rows, q.filter, slicer)
     if (q.orderBy?.length) rows = await this.sortedSliced(rows, q.orderBy, slicer)
     // Cached only if still current: a write during the scan makes this answer a past one.
-    if (this.version === version) this.remember(key, rows.map((r) => r.id))
+    if (this.version === version)
+      this.remember(
+        key,
+        rows.map((r) => r.id),
+      )
     const start = (q.page - 1) * q.size
     return {items: rows.slice(start, start + q.size), total: rows.length}
   }

@@ -64,7 +64,7 @@ export function truncate(text: string, width: number): string {
     out += segment
     used += w
   }
-  return out + '…'
+  return `${out}…`
 }
 
 /** Truncates then pads with spaces to exactly `width` cells (left- or right-aligned). */

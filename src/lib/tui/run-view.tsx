@@ -129,7 +129,7 @@ function RunnersTable({runners, now, width}: {runners: RunnerRow[]; now: number;
     <Box flexDirection="column" marginTop={1}>
       <Text bold>{`runners (${runners.length})`}</Text>
       {runners.length === 0 ? (
-        <Text dimColor>  none</Text>
+        <Text dimColor> none</Text>
       ) : (
         <Table rows={runners} columns={runnerColumns(now)} rowKey={(r) => r.sessionId} width={width} indent={2} />
       )}
@@ -150,7 +150,17 @@ interface Frame {
   error?: string
 }
 
-function RunApp({getSnapshot, refreshMs, now, keysEnabled}: {getSnapshot: () => RunSnapshot; refreshMs: number; now: () => number; keysEnabled: boolean}) {
+function RunApp({
+  getSnapshot,
+  refreshMs,
+  now,
+  keysEnabled,
+}: {
+  getSnapshot: () => RunSnapshot
+  refreshMs: number
+  now: () => number
+  keysEnabled: boolean
+}) {
   const {columns} = useWindowSize()
   // A fresh object every tick: the getter may return the same mutated snapshot each time.
   const read = (previous?: Frame): Frame => {

@@ -42,7 +42,7 @@ export function Table<T>({rows, columns, rowKey, width, indent = 0, gap = 2, row
   const cellText = (text: string, i: number) => {
     const last = i === columns.length - 1
     const fitted = fitCell(text, widths[i], columns[i].align)
-    return (last ? fitted.trimEnd() : fitted + spacer)
+    return last ? fitted.trimEnd() : fitted + spacer
   }
   return (
     <Box flexDirection="column">

@@ -187,7 +187,10 @@ export class WatchModel {
     const {project, phase, name} = this.filterSpec
     if (project && row.project !== project) return false
     if (phase) {
-      const wanted = phase.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)
+      const wanted = phase
+        .split(',')
+        .map((p) => p.trim().toLowerCase())
+        .filter(Boolean)
       if (wanted.length > 0 && !wanted.includes((row.phase ?? '').toLowerCase())) return false
     }
     if (name && !nameMatches(row.name, name)) return false
@@ -250,7 +253,10 @@ function nameMatches(name: string, pattern: string): boolean {
   const subject = name.toLowerCase()
   const wanted = pattern.toLowerCase()
   if (!/[*?]/.test(wanted)) return subject.includes(wanted)
-  const source = wanted.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const source = wanted
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${source}$`, 's').test(subject)
 }
 

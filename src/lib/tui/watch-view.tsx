@@ -127,6 +127,7 @@ function EventLog({lines, shown}: {lines: readonly WatchLogLine[]; shown: number
       <Text dimColor>{lines.length === 0 ? 'events: none yet' : 'events'}</Text>
       {lines.map((line, i) => (
         // Lines are append-only and bounded, so their position plus time is a stable key.
+        // biome-ignore lint/suspicious/noArrayIndexKey: see above; time and id alone can repeat
         <Text key={`${line.at}-${line.id}-${i}`} wrap="truncate-end">
           <Text dimColor>{clockTime(line.at)}</Text>
           {'  '}
@@ -149,7 +150,21 @@ export interface WatchViewOptions extends TerminalStreams, QuitOptions {
   now?: () => number
 }
 
-function WatchApp({model, title, tickMs, logLines, now, keysEnabled}: {model: WatchModel; title: string; tickMs: number; logLines?: number; now: () => number; keysEnabled: boolean}) {
+function WatchApp({
+  model,
+  title,
+  tickMs,
+  logLines,
+  now,
+  keysEnabled,
+}: {
+  model: WatchModel
+  title: string
+  tickMs: number
+  logLines?: number
+  now: () => number
+  keysEnabled: boolean
+}) {
   const {columns, rows} = useWindowSize()
   useSyncExternalStore(model.subscribe, model.getVersion)
   const [at, setAt] = useState(now)

@@ -13,11 +13,12 @@ export function isUnsafeCodeUnit(c: number): boolean {
 }
 
 /** The same set as isUnsafeCodeUnit, as one character class (no quantifier: no backtracking). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
 /** What JSON.stringify leaves raw of it: DEL, C1 and bidi. */
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
 
-const SHORT: Readonly<Record<number, string>> = {0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r'}
+const SHORT: Readonly<Record<number, string>> = {9: '\\t', 10: '\\n', 13: '\\r'}
 
 function escapeUnit(c: number): string {
   const short = SHORT[c]
@@ -30,14 +31,14 @@ function jsonEscapeUnit(c: number): string | undefined {
   return c < 0x7f ? undefined : `\\u${c.toString(16).padStart(4, '0')}`
 }
 
-/** Replaces every unit `escape` has an escape for (unsafe ones only), in one pass. */
-function escapeAll(text: string, escape: (c: number) => string | undefined): string {
+/** Replaces every unit `escapeOf` has an escape for (unsafe ones only), in one pass. */
+function escapeAll(text: string, escapeOf: (c: number) => string | undefined): string {
   let out = ''
   let from = 0
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (!isUnsafeCodeUnit(c)) continue
-    const escaped = escape(c)
+    const escaped = escapeOf(c)
     if (escaped === undefined) continue
     out += text.slice(from, i) + escaped
     from = i + 1

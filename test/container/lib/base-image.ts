@@ -79,8 +79,13 @@ export async function buildBaseImage(options: EnsureBaseOptions): Promise<void> 
     const packs = path.join(work, 'packs')
     fs.mkdirSync(packs)
     // Node 24 ships npm 11.
-    const packed = await run('npm', ['pack', '--silent', '--pack-destination', packs, `node-linux-${nodeArch()}@${nodeVersion}`, 'npm@11'], {timeoutMs: 300_000})
-    const tarballs = packed.stdout.trim().split('\n').map((f) => f.trim())
+    const packed = await run('npm', ['pack', '--silent', '--pack-destination', packs, `node-linux-${nodeArch()}@${nodeVersion}`, 'npm@11'], {
+      timeoutMs: 300_000,
+    })
+    const tarballs = packed.stdout
+      .trim()
+      .split('\n')
+      .map((f) => f.trim())
     const find = (prefix: string) => path.join(packs, tarballs.find((f) => f.startsWith(prefix)) ?? `${prefix}(not packed)`)
     const nodeTgz = find('node-linux-')
     const npmTgz = find('npm-')
@@ -114,10 +119,14 @@ export async function buildBaseImage(options: EnsureBaseOptions): Promise<void> 
       'podman',
       [
         'import',
-        '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-        '--change', `ENV NODE_VERSION=${nodeVersion}`,
-        '--change', 'CMD ["node"]',
-        '--change', `LABEL org.opencontainers.image.description="Stand-in for ${base.name}, made by ambient's test/container (mmdebstrap + node-linux-${nodeArch()}@${nodeVersion})"`,
+        '--change',
+        'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        '--change',
+        `ENV NODE_VERSION=${nodeVersion}`,
+        '--change',
+        'CMD ["node"]',
+        '--change',
+        `LABEL org.opencontainers.image.description="Stand-in for ${base.name}, made by ambient's test/container (mmdebstrap + node-linux-${nodeArch()}@${nodeVersion})"`,
         rootfs,
         base.name,
       ],

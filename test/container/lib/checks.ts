@@ -39,7 +39,8 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
     } catch (err) {
       last = err
     }
-    if (Date.now() > deadline) throw new CheckFailed(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
+    if (Date.now() > deadline)
+      throw new CheckFailed(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
     await sleep(250)
   }
 }
@@ -70,7 +71,11 @@ export function fatalMessage(stderr: string): string | undefined {
   return undefined
 }
 
-const excerpt = (lines: string[]) => lines.slice(0, 3).map((l) => l.slice(0, 200)).join(' | ')
+const excerpt = (lines: string[]) =>
+  lines
+    .slice(0, 3)
+    .map((l) => l.slice(0, 200))
+    .join(' | ')
 
 /** Files the runtime itself mounts into every container (a cluster's runtime mounts the same). */
 const RUNTIME_FILES = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/run/.containerenv']
@@ -87,7 +92,8 @@ export function writesOutsideVolumes(changes: readonly containers.Change[], plan
     mountPoints.add(plan.resolve(p))
     for (let d = path.posix.dirname(plan.resolve(p)); d !== '/'; d = path.posix.dirname(d)) parents.add(d)
   }
-  const allowed = (c: containers.Change) => (c.kind === 'added' && (mountPoints.has(c.path) || parents.has(c.path))) || (c.kind === 'changed' && parents.has(c.path))
+  const allowed = (c: containers.Change) =>
+    (c.kind === 'added' && (mountPoints.has(c.path) || parents.has(c.path))) || (c.kind === 'changed' && parents.has(c.path))
   return changes.filter((c) => !allowed(c))
 }
 
@@ -131,7 +137,10 @@ export async function checkEmbeddedOnce(image: string, plan: RunPlan, mode: 'tes
   const {stdout, stderr} = await oneShot({image, plan, name: `ambient-smoke-${mode}`, args, env})
   const badOut = nonJsonLines(stdout)
   assert(badOut.length === 0, `stdout is not NDJSON: ${excerpt(badOut)}`)
-  const tallies = stdout.split('\n').filter((l) => l.includes('"TALLY"')).map((l) => (JSON.parse(l) as {resource: string}).resource)
+  const tallies = stdout
+    .split('\n')
+    .filter((l) => l.includes('"TALLY"'))
+    .map((l) => (JSON.parse(l) as {resource: string}).resource)
   assert(tallies.length === 3, `expected a TALLY line per resource, got ${JSON.stringify(tallies)}`)
   const badErr = nonJsonLines(stderr)
   assert(badErr.length === 0, `stderr has lines that are not JSON: ${excerpt(badErr)}`)
@@ -167,7 +176,8 @@ export async function checkKube(options: KubeCheckOptions): Promise<KubeCheckRes
   try {
     const failFast = async () => {
       const s = await containers.state(name)
-      if (!s.running) throw new CheckFailed(`exited ${s.exitCode} while starting: ${(await containers.logs(name)).stderr.trim().split('\n').slice(-3).join(' | ')}`)
+      if (!s.running)
+        throw new CheckFailed(`exited ${s.exitCode} while starting: ${(await containers.logs(name)).stderr.trim().split('\n').slice(-3).join(' | ')}`)
     }
     const httpOk = async (url: string) => {
       await failFast()
@@ -179,7 +189,9 @@ export async function checkKube(options: KubeCheckOptions): Promise<KubeCheckRes
     await until(`liveness ${plan.probes.liveness.url}`, 10_000, () => httpOk(plan.probes.liveness!.url))
     const readyMs = performance.now() - started
     const holders = () => kube.kube.list('leases', options.namespace).map((l) => (l as {spec?: {holderIdentity?: string}}).spec?.holderIdentity)
-    const holder = await until(`a Lease in ${options.namespace} held by ${options.podName}`, 30_000, async () => holders().find((h) => h === options.podName))
+    const holder = await until(`a Lease in ${options.namespace} held by ${options.podName}`, 30_000, async () =>
+      holders().find((h) => h === options.podName),
+    )
 
     const rest = apiClient(options.api)
     const t0 = performance.now()
@@ -189,7 +201,11 @@ export async function checkKube(options: KubeCheckOptions): Promise<KubeCheckRes
       await failFast()
       return kube.kube.list('agenticsessions').find((o) => o.metadata.labels?.['ambient-code.io/session-id'] === session.id)
     })
-    const uid = await until('kube_cr_uid copied back to the session', 60_000, async () => (await rest.get<{kube_cr_uid?: string}>(`sessions/${session.id}`)).kube_cr_uid || undefined)
+    const uid = await until(
+      'kube_cr_uid copied back to the session',
+      60_000,
+      async () => (await rest.get<{kube_cr_uid?: string}>(`sessions/${session.id}`)).kube_cr_uid || undefined,
+    )
     assert(uid === cr.metadata.uid, `kube_cr_uid ${uid} is not the CR's uid ${cr.metadata.uid}`)
     const reconcileMs = performance.now() - t0
     const denied = deniedRequests(kube, options.rbacFile)

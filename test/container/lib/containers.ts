@@ -15,7 +15,18 @@ export interface ContainerSpec {
 
 function runArgs(spec: ContainerSpec, detach: boolean): string[] {
   const extraEnv = Object.entries(spec.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`])
-  return ['run', ...(detach ? ['--detach'] : []), '--name', spec.name, '--network=host', '--pull=never', ...spec.plan.options, ...extraEnv, spec.image, ...(spec.args ?? spec.plan.args)]
+  return [
+    'run',
+    ...(detach ? ['--detach'] : []),
+    '--name',
+    spec.name,
+    '--network=host',
+    '--pull=never',
+    ...spec.plan.options,
+    ...extraEnv,
+    spec.image,
+    ...(spec.args ?? spec.plan.args),
+  ]
 }
 
 /** Runs to exit; the container stays for diff(). */

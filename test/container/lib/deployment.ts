@@ -119,7 +119,10 @@ export function planRun(doc: DeploymentDoc, options: PlanOptions): RunPlan {
   // User: runAsUser/runAsGroup, else the image's USER; runAsNonRoot refuses uid 0 as kubelet does.
   const [imageUid, imageGid] = options.imageUser.split(':')
   const uid = sc.runAsUser ?? (/^\d+$/.test(imageUid ?? '') ? Number(imageUid) : Number.NaN)
-  if (sc.runAsNonRoot && !(uid > 0)) throw new DeploymentError(`runAsNonRoot: the container would run as ${Number.isNaN(uid) ? `non-numeric user ${JSON.stringify(options.imageUser)}` : 'root'}`)
+  if (sc.runAsNonRoot && !(uid > 0))
+    throw new DeploymentError(
+      `runAsNonRoot: the container would run as ${Number.isNaN(uid) ? `non-numeric user ${JSON.stringify(options.imageUser)}` : 'root'}`,
+    )
   const gid = sc.runAsGroup ?? (imageGid !== undefined && /^\d+$/.test(imageGid) ? Number(imageGid) : undefined)
   if (!Number.isNaN(uid)) out.push('--user', gid === undefined ? String(uid) : `${uid}:${gid}`)
   for (const g of [...(sc.supplementalGroups ?? []), ...(sc.fsGroup === undefined ? [] : [sc.fsGroup])]) out.push('--group-add', String(g))

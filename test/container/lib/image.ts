@@ -136,7 +136,8 @@ export function checkContent(root: string, expected: ContentExpectations): Conte
   for (const dir of expected.unshipped) if (fs.existsSync(path.join(app, dir))) problems.push(`${expected.appDir}/${dir} is shipped`)
   const dev = expected.devOnly.filter((p) => fs.existsSync(path.join(app, p)))
   if (dev.length) problems.push(`${dev.length} packages only devDependencies need are installed: ${dev.slice(0, 5).join(', ')}`)
-  for (const cache of ['tmp/node-compile-cache', 'root/.npm', 'root/.cache']) if (fs.existsSync(path.join(root, cache))) problems.push(`/${cache} is in the image`)
+  for (const cache of ['tmp/node-compile-cache', 'root/.npm', 'root/.cache'])
+    if (fs.existsSync(path.join(root, cache))) problems.push(`/${cache} is in the image`)
   const tmp = fs.existsSync(path.join(root, 'tmp')) ? fs.readdirSync(path.join(root, 'tmp')) : []
   if (tmp.length) problems.push(`/tmp is not empty: ${tmp.slice(0, 5).join(', ')}`)
   return {problems, appBytes: bytesUnder(app), nodeModulesBytes: bytesUnder(path.join(app, 'node_modules'))}

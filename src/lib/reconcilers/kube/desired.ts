@@ -18,13 +18,7 @@ import {
   type NamespaceObject,
   type RoleBindingObject,
 } from '../../kube/types.js'
-import {
-  ANNOTATIONS_MAX_BYTES,
-  checkDns1123Label,
-  checkLabelValue,
-  checkQualifiedName,
-  sanitizeDns1123Label,
-} from '../../kube/validation.js'
+import {ANNOTATIONS_MAX_BYTES, checkDns1123Label, checkLabelValue, checkQualifiedName, sanitizeDns1123Label} from '../../kube/validation.js'
 import {createHash} from 'node:crypto'
 import {isRecord} from '../../util/is-record.js'
 import {describe, jsonEqual, parseJsonField, parseObject, parseStringMap, type FieldProblem} from './json-fields.js'
@@ -69,9 +63,7 @@ export function namespaceForProject(project: Pick<Project, 'name'>): string {
 export function sessionLocation(session: Session, options: DesiredSessionOptions = {}): {namespace: string; name: string} {
   const name = (nonEmpty(session.kube_cr_name) ?? session.id).toLowerCase()
   const projectId = nonEmpty(session.project_id)
-  const namespace = projectId
-    ? (options.projectNamespace?.(projectId) ?? projectId.toLowerCase())
-    : (nonEmpty(session.kube_namespace) ?? 'default')
+  const namespace = projectId ? (options.projectNamespace?.(projectId) ?? projectId.toLowerCase()) : (nonEmpty(session.kube_namespace) ?? 'default')
   return {namespace, name}
 }
 
@@ -167,7 +159,8 @@ function readRepos(session: Session, crName: string): {ok: true; value: AgenticS
   const parsed = parseJsonField('repos', session.repos)
   if (!parsed.ok) return parsed
   const raw = parsed.value ?? []
-  if (!Array.isArray(raw)) return {ok: false, problem: {field: 'repos', message: `repos: expected a JSON array of {url, branch?, autoPush?}, got ${describe(raw)}`}}
+  if (!Array.isArray(raw))
+    return {ok: false, problem: {field: 'repos', message: `repos: expected a JSON array of {url, branch?, autoPush?}, got ${describe(raw)}`}}
   const repos: AgenticSessionRepo[] = []
   for (const [i, item] of raw.entries()) {
     if (!isRecord(item) || typeof item.url !== 'string' || item.url.trim() === '') {
@@ -179,7 +172,14 @@ function readRepos(session: Session, crName: string): {ok: true; value: AgenticS
     if (item.autoPush !== undefined && item.autoPush !== null && typeof item.autoPush !== 'boolean') {
       return {ok: false, problem: {field: 'repos', message: `repos[${i}].autoPush: expected a boolean, got ${describe(item.autoPush)}`}}
     }
-    repos.push(repoEntry(item.url, typeof item.branch === 'string' ? item.branch : undefined, typeof item.autoPush === 'boolean' ? item.autoPush : undefined, crName))
+    repos.push(
+      repoEntry(
+        item.url,
+        typeof item.branch === 'string' ? item.branch : undefined,
+        typeof item.autoPush === 'boolean' ? item.autoPush : undefined,
+        crName,
+      ),
+    )
   }
   if (repos.length === 0 && nonEmpty(session.repo_url)) repos.push(repoEntry(session.repo_url as string, undefined, undefined, crName))
   return {ok: true, value: repos}
@@ -199,9 +199,14 @@ function readLabels(raw: string | undefined): MapResult {
   const value = parsed.value ?? {}
   for (const [k, v] of Object.entries(value)) {
     const keyProblem = checkQualifiedName(k)
-    if (keyProblem) return {ok: false, problem: {field: 'labels', message: `labels: key ${JSON.stringify(k)} is not a valid label key: ${keyProblem}`}}
+    if (keyProblem)
+      return {ok: false, problem: {field: 'labels', message: `labels: key ${JSON.stringify(k)} is not a valid label key: ${keyProblem}`}}
     const valueProblem = checkLabelValue(v)
-    if (valueProblem) return {ok: false, problem: {field: 'labels', message: `labels: value ${JSON.stringify(v)} of ${JSON.stringify(k)} is not a valid label value: ${valueProblem}`}}
+    if (valueProblem)
+      return {
+        ok: false,
+        problem: {field: 'labels', message: `labels: value ${JSON.stringify(v)} of ${JSON.stringify(k)} is not a valid label value: ${valueProblem}`},
+      }
   }
   return {ok: true, value}
 }
@@ -213,7 +218,11 @@ function readAnnotations(raw: string | undefined): MapResult {
   let size = 0
   for (const [k, v] of Object.entries(value)) {
     const keyProblem = checkQualifiedName(k)
-    if (keyProblem) return {ok: false, problem: {field: 'annotations', message: `annotations: key ${JSON.stringify(k)} is not a valid annotation key: ${keyProblem}`}}
+    if (keyProblem)
+      return {
+        ok: false,
+        problem: {field: 'annotations', message: `annotations: key ${JSON.stringify(k)} is not a valid annotation key: ${keyProblem}`},
+      }
     size += Buffer.byteLength(k) + Buffer.byteLength(v)
   }
   if (size > ANNOTATIONS_MAX_BYTES) {
@@ -254,14 +263,17 @@ export function desiredRoleBindings(settings: ProjectSettings, project: Project)
   if (!ns.ok) return ns
   const problems: FieldProblem[] = []
   const settingsIdProblem = checkLabelValue(settings.id)
-  if (settingsIdProblem) problems.push({field: 'id', message: `project settings id ${JSON.stringify(settings.id)} cannot be a label value: ${settingsIdProblem}`})
+  if (settingsIdProblem)
+    problems.push({field: 'id', message: `project settings id ${JSON.stringify(settings.id)} cannot be a label value: ${settingsIdProblem}`})
   if (problems.length > 0) return failure('InvalidName', problems)
 
   const parsed = parseJsonField('group_access', settings.group_access)
   if (!parsed.ok) return failure('InvalidSpec', [parsed.problem])
   const entries = parsed.value ?? []
   if (!Array.isArray(entries)) {
-    return failure('InvalidSpec', [{field: 'group_access', message: `group_access: expected a JSON array of {group, role}, got ${describe(entries)}`}])
+    return failure('InvalidSpec', [
+      {field: 'group_access', message: `group_access: expected a JSON array of {group, role}, got ${describe(entries)}`},
+    ])
   }
   const byName = new Map<string, RoleBindingObject>()
   for (const [i, entry] of entries.entries()) {
@@ -269,7 +281,9 @@ export function desiredRoleBindings(settings: ProjectSettings, project: Project)
       return failure('InvalidSpec', [{field: 'group_access', message: `group_access[${i}]: expected {group, role} with non-empty strings`}])
     }
     if (entry.role.includes('/') || entry.role.includes('%') || entry.role === '.' || entry.role === '..') {
-      return failure('InvalidSpec', [{field: 'group_access', message: `group_access[${i}].role: ${JSON.stringify(entry.role)} is not a valid ClusterRole name`}])
+      return failure('InvalidSpec', [
+        {field: 'group_access', message: `group_access[${i}].role: ${JSON.stringify(entry.role)} is not a valid ClusterRole name`},
+      ])
     }
     const name = roleBindingName(entry.group, entry.role)
     byName.set(name, {

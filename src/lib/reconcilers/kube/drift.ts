@@ -34,7 +34,10 @@ export function applyCrdDefaults(spec: AgenticSessionSpec | undefined): AgenticS
   const out: AgenticSessionSpec = {...(spec ?? {})}
   out.timeout ??= CRD_DEFAULTS.timeout
   if (Array.isArray(out.repos)) {
-    out.repos = out.repos.map((r): AgenticSessionRepo => (isRecord(r) ? {...r, branch: r.branch ?? CRD_DEFAULTS.repo.branch, autoPush: r.autoPush ?? CRD_DEFAULTS.repo.autoPush} : r))
+    out.repos = out.repos.map(
+      (r): AgenticSessionRepo =>
+        isRecord(r) ? {...r, branch: r.branch ?? CRD_DEFAULTS.repo.branch, autoPush: r.autoPush ?? CRD_DEFAULTS.repo.autoPush} : r,
+    )
   }
   if (isRecord(out.llmSettings)) {
     const llm = out.llmSettings
@@ -45,7 +48,8 @@ export function applyCrdDefaults(spec: AgenticSessionSpec | undefined): AgenticS
       maxTokens: llm.maxTokens ?? CRD_DEFAULTS.llmSettings.maxTokens,
     }
   }
-  if (isRecord(out.activeWorkflow)) out.activeWorkflow = {...out.activeWorkflow, branch: out.activeWorkflow.branch ?? CRD_DEFAULTS.activeWorkflow.branch}
+  if (isRecord(out.activeWorkflow))
+    out.activeWorkflow = {...out.activeWorkflow, branch: out.activeWorkflow.branch ?? CRD_DEFAULTS.activeWorkflow.branch}
   return out
 }
 

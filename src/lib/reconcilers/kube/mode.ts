@@ -165,7 +165,9 @@ export function createKubeMode(options: KubeModeOptions): KubeMode {
 
   const readyz = new Map<string, () => true | string>()
   for (const cache of Object.values(kubeCaches)) {
-    readyz.set(`kube-cache/${cache.name}`, () => (cache.hasSynced() ? true : `not synced${cache.status().lastError ? `: ${cache.status().lastError}` : ''}`))
+    readyz.set(`kube-cache/${cache.name}`, () =>
+      cache.hasSynced() ? true : `not synced${cache.status().lastError ? `: ${cache.status().lastError}` : ''}`,
+    )
   }
 
   return {
@@ -179,17 +181,21 @@ export function createKubeMode(options: KubeModeOptions): KubeMode {
     recorder,
     connect(triggers) {
       const offs: (() => void)[] = []
-      offs.push(kubeCaches.agenticSessions.on((event) => {
-        const id = sessionToRequeue(event)
-        if (id) triggers.sessions(id)
-      }))
+      offs.push(
+        kubeCaches.agenticSessions.on((event) => {
+          const id = sessionToRequeue(event)
+          if (id) triggers.sessions(id)
+        }),
+      )
       const enqueueSettings = triggers.project_settings
       const onProjects = options.informers.projects.on
       if (enqueueSettings && onProjects) {
-        offs.push(onProjects.call(options.informers.projects, (event) => {
-          if (event.type === 'DELETED') return
-          for (const s of options.informers.project_settings.list()) if (s.project_id === event.object.id) enqueueSettings(s.id)
-        }))
+        offs.push(
+          onProjects.call(options.informers.projects, (event) => {
+            if (event.type === 'DELETED') return
+            for (const s of options.informers.project_settings.list()) if (s.project_id === event.object.id) enqueueSettings(s.id)
+          }),
+        )
       }
       return () => {
         for (const off of offs) off()

@@ -68,7 +68,14 @@ export class ProjectSettingsReconciler implements KubeReconciler<ProjectSettings
         await this.delete(actual, call)
         await this.create(binding, call)
       } else if (action === 'patch-labels') {
-        cache.observeWrite(await this.options.kube.roleBindings.patch(desired.namespace, binding.metadata.name ?? '', {metadata: {labels: binding.metadata.labels}}, call))
+        cache.observeWrite(
+          await this.options.kube.roleBindings.patch(
+            desired.namespace,
+            binding.metadata.name ?? '',
+            {metadata: {labels: binding.metadata.labels}},
+            call,
+          ),
+        )
       }
     }
     // Bindings these settings made earlier and no longer want (a group or role was removed or

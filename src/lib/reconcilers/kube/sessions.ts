@@ -22,7 +22,15 @@ import type {KubeClient} from '../../kube/client.js'
 import {isAlreadyExists, isConflict, isNotFound} from '../../kube/errors.js'
 import type {EventRecorder, EventReference} from '../../kube/events.js'
 import {AGENTIC_SESSION_API_VERSION, AGENTIC_SESSION_KIND, LABEL_SESSION_ID, type AgenticSession} from '../../kube/types.js'
-import {accounted, countApiCall, type CallObserver, type KubeReconciler, type ReconcileRequest, type ReconcileResult, type SessionStatusWriter} from './common.js'
+import {
+  accounted,
+  countApiCall,
+  type CallObserver,
+  type KubeReconciler,
+  type ReconcileRequest,
+  type ReconcileResult,
+  type SessionStatusWriter,
+} from './common.js'
 import {desiredAgenticSession, driftPatch, namespaceForProject, specDrift, type DesiredSession} from './desired.js'
 import {parseConditions, statusPatchDiff, statusToApi} from './status.js'
 import type {Project} from '../../api/types.js'
@@ -48,7 +56,10 @@ export interface SessionReconcilerOptions {
 }
 
 export class NamespaceMissingError extends AmbientError {
-  constructor(readonly namespace: string, options?: {cause?: unknown}) {
+  constructor(
+    readonly namespace: string,
+    options?: {cause?: unknown},
+  ) {
     super(`namespace ${JSON.stringify(namespace)} does not exist (yet)`, 'ERR_NAMESPACE_MISSING', options)
   }
 }
@@ -143,7 +154,11 @@ export class SessionReconciler implements KubeReconciler<Session> {
     return mine
   }
 
-  private async create(session: Session, desired: Extract<DesiredSession, {ok: true}>, signal: AbortSignal): Promise<{cr: AgenticSession} | {conflict: Verdict}> {
+  private async create(
+    session: Session,
+    desired: Extract<DesiredSession, {ok: true}>,
+    signal: AbortSignal,
+  ): Promise<{cr: AgenticSession} | {conflict: Verdict}> {
     const {kube, cache} = this.options
     try {
       const cr = await kube.agenticSessions.create(desired.object, {signal})
@@ -196,7 +211,14 @@ export class SessionReconciler implements KubeReconciler<Session> {
     const request = pendingPhaseRequest(session, observedRun(cr))
     if (request === 'stop') {
       const updated = await this.patchCrStatus(cr, {phase: 'Stopping', stoppedReason: 'user'}, signal)
-      this.event(session, updated, 'Normal', 'StopRequested', 'Stop', `phase ${crPhase || '(none)'} -> Stopping: stop requested through the Ambient API`)
+      this.event(
+        session,
+        updated,
+        'Normal',
+        'StopRequested',
+        'Stop',
+        `phase ${crPhase || '(none)'} -> Stopping: stop requested through the Ambient API`,
+      )
       return updated
     }
     if (request === 'restart') {
@@ -238,15 +260,28 @@ export class SessionReconciler implements KubeReconciler<Session> {
   }
 
   /** Mirrors the CR (or our verdict) into the session's status, writing only what differs. */
-  private async writeStatus(session: Session, cr: AgenticSession | undefined, how: {verdict?: Verdict; lost?: boolean}, signal: AbortSignal): Promise<void> {
+  private async writeStatus(
+    session: Session,
+    cr: AgenticSession | undefined,
+    how: {verdict?: Verdict; lost?: boolean},
+    signal: AbortSignal,
+  ): Promise<void> {
     const nowIso = fromMicros(BigInt(Math.round(this.now())) * 1000n)
     let patch: SessionStatusPatch = cr ? statusToApi(cr.status, cr) : {}
     const previous = parseConditions(session.conditions).find((c) => c.type === RECONCILED_CONDITION)
-    const failure: Verdict | undefined = how.verdict ?? (how.lost ? {reason: 'CustomResourceDeleted', message: 'the AgenticSession of this session was deleted outside the control plane'} : undefined)
+    const failure: Verdict | undefined =
+      how.verdict ??
+      (how.lost ? {reason: 'CustomResourceDeleted', message: 'the AgenticSession of this session was deleted outside the control plane'} : undefined)
     if (failure) {
       const base = cr ? parseConditions(patch.conditions) : parseConditions(session.conditions)
       const since = previous?.status === 'False' && previous.lastTransitionTime ? previous.lastTransitionTime : nowIso
-      const condition: Condition = {type: RECONCILED_CONDITION, status: 'False', reason: failure.reason, message: failure.message, lastTransitionTime: since}
+      const condition: Condition = {
+        type: RECONCILED_CONDITION,
+        status: 'False',
+        reason: failure.reason,
+        message: failure.message,
+        lastTransitionTime: since,
+      }
       patch.conditions = JSON.stringify([...base.filter((c) => c.type !== RECONCILED_CONDITION), condition])
       const neverRan = !cr && !session.kube_cr_uid && NOT_STARTED.has(session.phase ?? '')
       if (neverRan || how.lost) {
@@ -274,7 +309,13 @@ export class SessionReconciler implements KubeReconciler<Session> {
     const recorder = this.options.recorder
     if (!recorder) return
     const regarding: EventReference = cr
-      ? {apiVersion: AGENTIC_SESSION_API_VERSION, kind: AGENTIC_SESSION_KIND, name: cr.metadata.name ?? '', namespace: cr.metadata.namespace, uid: cr.metadata.uid}
+      ? {
+          apiVersion: AGENTIC_SESSION_API_VERSION,
+          kind: AGENTIC_SESSION_KIND,
+          name: cr.metadata.name ?? '',
+          namespace: cr.metadata.namespace,
+          uid: cr.metadata.uid,
+        }
       : {apiVersion: 'ambient-code.io/v1', kind: 'Session', name: session.id, namespace: this.options.controlPlaneNamespace}
     recorder.record({regarding, type, reason, action, note})
   }

@@ -41,9 +41,20 @@ export function setupKubeMode(mgr: Manager, options: KubeSetupOptions): ModeStat
   if (kube.leaderElection) mgr.setLeaderElection(kube.leaderElection)
   for (const [name, check] of kube.readyz) mgr.addReadyzCheck(name, check)
   const workers = config.WORKER_COUNT
-  const sessions = mgr.addController<Session>({name: 'sessions', informer: informers.sessions, reconciler: kube.reconcilers.sessions, workers, needsAttention: sessionInFlight})
+  const sessions = mgr.addController<Session>({
+    name: 'sessions',
+    informer: informers.sessions,
+    reconciler: kube.reconcilers.sessions,
+    workers,
+    needsAttention: sessionInFlight,
+  })
   mgr.addController<Project>({name: 'projects', informer: informers.projects, reconciler: kube.reconcilers.projects, workers})
-  const settings = mgr.addController<ProjectSettings>({name: 'project_settings', informer: informers.project_settings, reconciler: kube.reconcilers.project_settings, workers})
+  const settings = mgr.addController<ProjectSettings>({
+    name: 'project_settings',
+    informer: informers.project_settings,
+    reconciler: kube.reconcilers.project_settings,
+    workers,
+  })
   kube.connect({sessions: (id) => sessions.enqueue(id), project_settings: (id) => settings.enqueue(id)})
   return {}
 }

@@ -24,7 +24,9 @@ export async function adoptRunners(options: AdoptionOptions): Promise<void> {
     const result = await manager.adopt()
     for (const reaped of result.reaped) {
       const record = records.find((r) => r.sessionId === reaped.sessionId)
-      const stderrTail = record ? await readLogTail(path.join(record.workspace, 'stderr.log'), {fromOffset: record.stderrOffset, fromIno: record.stderrIno}) : []
+      const stderrTail = record
+        ? await readLogTail(path.join(record.workspace, 'stderr.log'), {fromOffset: record.stderrOffset, fromIno: record.stderrIno})
+        : []
       runs.for(reaped.sessionId).exit = {
         sessionId: reaped.sessionId,
         pid: reaped.pid,

@@ -135,7 +135,10 @@ export function createLocalMode(options: LocalModeOptions): LocalMode {
           } catch (err) {
             // A standalone `ambient proxy` may hold the address: it routes from the same registry.
             if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
-            logger.warn({addr: `${proxyAddr.host}:${proxyAddr.port}`}, 'AG-UI proxy address in use (is `ambient proxy` running?): not starting the proxy')
+            logger.warn(
+              {addr: `${proxyAddr.host}:${proxyAddr.port}`},
+              'AG-UI proxy address in use (is `ambient proxy` running?): not starting the proxy',
+            )
             await waitForAbort(signal)
             return
           }

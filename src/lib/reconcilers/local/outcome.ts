@@ -87,21 +87,40 @@ export function outcomeFromExit(exit: RecordedExit, completionTime: string, opti
     ])
   }
   if (exit.reaped === 'refused') {
-    return terminal('Failed', REASONS.runnerLost, withTail("the runner record found after a restart did not check out against /proc (see ambient's log), so its process was neither adopted nor signalled", exit.stderrTail), completionTime)
+    return terminal(
+      'Failed',
+      REASONS.runnerLost,
+      withTail(
+        "the runner record found after a restart did not check out against /proc (see ambient's log), so its process was neither adopted nor signalled",
+        exit.stderrTail,
+      ),
+      completionTime,
+    )
   }
   if (exit.reaped === 'dead') {
-    return terminal('Failed', REASONS.runnerLost, withTail('the runner exited while ambient was not running (exit status unknown)', exit.stderrTail), completionTime)
+    return terminal(
+      'Failed',
+      REASONS.runnerLost,
+      withTail('the runner exited while ambient was not running (exit status unknown)', exit.stderrTail),
+      completionTime,
+    )
   }
   if (exit.exitCode === 0) return terminal('Completed', REASONS.completed, 'runner exited with code 0', completionTime)
   const reason = `ProcessExited: ${how}`
-  const summary = exit.adopted && exit.exitCode === null ? `${reason} (the runner was adopted after a restart, so its exit status cannot be read)` : reason
+  const summary =
+    exit.adopted && exit.exitCode === null ? `${reason} (the runner was adopted after a restart, so its exit status cannot be read)` : reason
   return terminal('Failed', reason, withTail(summary, exit.stderrTail), completionTime)
 }
 
 /** No runner and no exit on record: ambient was not running when it ended, or it never existed here. */
 export function lostOutcome(completionTime: string, stopRequest?: StopRequest): TerminalOutcome {
   if (stopRequest) return stopped(stopRequestMessage(stopRequest), completionTime)
-  return terminal('Failed', REASONS.runnerLost, 'no runner process exists for this session (it ended while ambient was not running, or its record was removed)', completionTime)
+  return terminal(
+    'Failed',
+    REASONS.runnerLost,
+    'no runner process exists for this session (it ended while ambient was not running, or its record was removed)',
+    completionTime,
+  )
 }
 
 export function healthTimeoutOutcome(detail: string, completionTime: string): TerminalOutcome {

@@ -74,6 +74,8 @@ async function removeIfSame(registry: RunnerRegistry, record: RunnerRecord): Pro
     const current = await registry.read(record.sessionId)
     if (current && current.pid === record.pid) await registry.remove(record.sessionId)
   } catch (err) {
-    throw new RunnerRegistryError(`runner of session ${record.sessionId} is stopped, but its record could not be removed: ${errorMessage(err)}`, {cause: err})
+    throw new RunnerRegistryError(`runner of session ${record.sessionId} is stopped, but its record could not be removed: ${errorMessage(err)}`, {
+      cause: err,
+    })
   }
 }

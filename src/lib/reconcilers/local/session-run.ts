@@ -53,7 +53,13 @@ export class SessionRun {
   startHealthCheck(runner: Pick<ManagedRunner, 'sessionId' | 'pid'>): HealthCheck {
     this.cancelHealthCheck()
     const {manager, healthTimeoutMs, healthIntervalMs, now, trigger} = this.#settings
-    const check = startHealthCheck(runner, {manager, timeoutMs: healthTimeoutMs, intervalMs: healthIntervalMs, now, onSettled: () => trigger(this.id)})
+    const check = startHealthCheck(runner, {
+      manager,
+      timeoutMs: healthTimeoutMs,
+      intervalMs: healthIntervalMs,
+      now,
+      onSettled: () => trigger(this.id),
+    })
     this.#health = check
     return check
   }

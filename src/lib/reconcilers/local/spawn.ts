@@ -45,12 +45,23 @@ export async function spawnRunner(ctx: LocalContext, run: SessionRun, session: S
   return advanceCreating(ctx, run, session, runner, signal, depth)
 }
 
-async function waitForCapacity(ctx: LocalContext, run: SessionRun, session: Session, err: RunnerCapacityError | NoFreePortError, signal: AbortSignal, depth: number): StepResult {
+async function waitForCapacity(
+  ctx: LocalContext,
+  run: SessionRun,
+  session: Session,
+  err: RunnerCapacityError | NoFreePortError,
+  signal: AbortSignal,
+  depth: number,
+): StepResult {
   run.waitingForCapacity = true
   const reason = err instanceof NoFreePortError ? REASONS.noFreePort : REASONS.capacityFull
   const patch: SessionStatusPatch = {
     phase: 'Pending',
-    conditions: mergeConditions(session.conditions, [{type: PROCESS_SPAWNED, status: 'False', reason, message: `${err.message}; the session starts when a runner ends`}], rfc3339(ctx.now())),
+    conditions: mergeConditions(
+      session.conditions,
+      [{type: PROCESS_SPAWNED, status: 'False', reason, message: `${err.message}; the session starts when a runner ends`}],
+      rfc3339(ctx.now()),
+    ),
   }
   const written = await ctx.writes.write(session, patch, signal, true)
   if (written.superseded) return ctx.step(written.session, signal, depth + 1)

@@ -9,7 +9,14 @@ import {healthTimeoutOutcome} from './outcome.js'
 import type {SessionRun} from './session-run.js'
 import {writeTerminal} from './verdicts.js'
 
-export async function advanceCreating(ctx: LocalContext, run: SessionRun, session: Session, runner: ManagedRunner, signal: AbortSignal, depth: number): StepResult {
+export async function advanceCreating(
+  ctx: LocalContext,
+  run: SessionRun,
+  session: Session,
+  runner: ManagedRunner,
+  signal: AbortSignal,
+  depth: number,
+): StepResult {
   let current = session
   if ((session.phase ?? '') !== 'Creating') {
     const written = await ctx.writes.write(session, creatingPatch(ctx, session, runner), signal, true)
@@ -65,7 +72,12 @@ function creatingPatch(ctx: LocalContext, session: Session, runner: ManagedRunne
       session.conditions,
       [
         {type: PROCESS_SPAWNED, status: 'True', reason: REASONS.spawned, message: `pid ${runner.pid}, port ${runner.port}`},
-        {type: HEALTH_CHECK_PASSED, status: 'Unknown', reason: REASONS.checking, message: `waiting for GET /health to answer 200 (up to ${ctx.healthTimeoutMs / 1000} s)`},
+        {
+          type: HEALTH_CHECK_PASSED,
+          status: 'Unknown',
+          reason: REASONS.checking,
+          message: `waiting for GET /health to answer 200 (up to ${ctx.healthTimeoutMs / 1000} s)`,
+        },
         {type: RUNNER_STARTED, status: 'Unknown', reason: REASONS.waitingForHealth},
       ],
       rfc3339(ctx.now()),

@@ -22,9 +22,11 @@ export function reposProblem(raw: string | undefined): SessionProblem | undefine
   if (value === null) return undefined
   if (!Array.isArray(value)) return {field: 'repos', message: 'repos: expected a JSON array of {"url", "branch"?, "autoPush"?}'}
   for (const [i, item] of value.entries()) {
-    if (!isRecord(item) || typeof item.url !== 'string' || item.url === '') return {field: 'repos', message: `repos[${i}]: "url" must be a non-empty string`}
+    if (!isRecord(item) || typeof item.url !== 'string' || item.url === '')
+      return {field: 'repos', message: `repos[${i}]: "url" must be a non-empty string`}
     if (item.branch !== undefined && typeof item.branch !== 'string') return {field: 'repos', message: `repos[${i}]: "branch" must be a string`}
-    if (item.autoPush !== undefined && typeof item.autoPush !== 'boolean') return {field: 'repos', message: `repos[${i}]: "autoPush" must be true or false`}
+    if (item.autoPush !== undefined && typeof item.autoPush !== 'boolean')
+      return {field: 'repos', message: `repos[${i}]: "autoPush" must be true or false`}
   }
   return undefined
 }
@@ -32,7 +34,10 @@ export function reposProblem(raw: string | undefined): SessionProblem | undefine
 /** The first reason this session cannot be given a runner, if any. */
 export function sessionProblem(session: Pick<Session, 'id' | 'repos'>): SessionProblem | undefined {
   if (!isSafeSessionId(session.id)) {
-    return {field: 'id', message: `session id ${JSON.stringify(session.id)} cannot name a workspace directory (letters, digits, '.', '_', '-'; at most 128)`}
+    return {
+      field: 'id',
+      message: `session id ${JSON.stringify(session.id)} cannot name a workspace directory (letters, digits, '.', '_', '-'; at most 128)`,
+    }
   }
   return reposProblem(session.repos)
 }

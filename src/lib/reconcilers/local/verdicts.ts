@@ -15,7 +15,9 @@ export function stoppingVerdict(run: SessionRun, now: Date): TerminalOutcome {
   const cached = run.outcome
   const exit = run.exit
   const outcome =
-    cached?.phase === 'Stopped' ? cached : stoppedOutcome(exit ? `runner stopped on request (${describeExit(exit)})` : 'stopped before a runner was running', rfc3339(now))
+    cached?.phase === 'Stopped'
+      ? cached
+      : stoppedOutcome(exit ? `runner stopped on request (${describeExit(exit)})` : 'stopped before a runner was running', rfc3339(now))
   run.outcome = outcome
   return outcome
 }

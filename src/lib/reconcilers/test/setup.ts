@@ -16,7 +16,13 @@ export interface TestModeOptions {
 
 export function setupTestMode(mgr: Manager, options: TestModeOptions): ModeStatus {
   const {informers, workers} = options
-  mgr.addController<Session>({name: 'sessions', informer: informers.sessions, reconciler: new TallyReconciler(), workers, needsAttention: sessionInFlight})
+  mgr.addController<Session>({
+    name: 'sessions',
+    informer: informers.sessions,
+    reconciler: new TallyReconciler(),
+    workers,
+    needsAttention: sessionInFlight,
+  })
   mgr.addController<Project>({name: 'projects', informer: informers.projects, reconciler: new TallyReconciler(), workers})
   mgr.addController<ProjectSettings>({name: 'project_settings', informer: informers.project_settings, reconciler: new TallyReconciler(), workers})
   return {}

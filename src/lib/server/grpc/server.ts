@@ -5,7 +5,7 @@
 // grpcutil.NormalizePagination: page < 1 -> 1, size < 1 or > 500 -> 20 (proto3 cannot tell
 // an unset size from 0, so nothing here is rejected).
 import {
-  Metadata,
+  type Metadata,
   Server,
   ServerCredentials,
   status,
@@ -14,14 +14,7 @@ import {
   type ServerWritableStream,
   type sendUnaryData,
 } from '@grpc/grpc-js'
-import {
-  eventTypeToProto,
-  projectSettingsToProto,
-  projectToProto,
-  sessionToProto,
-  statusPatchFromProto,
-  userToProto,
-} from '../../api/convert.js'
+import {eventTypeToProto, projectSettingsToProto, projectToProto, sessionToProto, statusPatchFromProto, userToProto} from '../../api/convert.js'
 import type {Logger} from '../../log.js'
 import {ProjectServiceService, type ProjectServiceServer, type ProjectWatchEvent} from '../../../gen/ambient/v1/projects.js'
 import {
@@ -196,7 +189,7 @@ export class GrpcApi {
   }
 
   private list<R extends StoreResource>(resource: R, page: number, size: number): {items: StoreTypes[R][]; metadata: ListMeta} {
-    const p = page < 1 ? 1 : page
+    const p = Math.max(page, 1)
     const s = size < 1 || size > GRPC_MAX_PAGE_SIZE ? GRPC_DEFAULT_PAGE_SIZE : size
     const result = this.options.store.list(resource, {page: p, size: s})
     return {items: result.items, metadata: {page: p, size: result.items.length, total: result.total}}
@@ -218,9 +211,22 @@ export class GrpcApi {
         // Field 4 (created_by_user_id) is read and dropped: the caller's identity decides.
         const input: CreateInputs['sessions'] = {
           ...pick(req, [
-            'repo_url', 'prompt', 'assigned_user_id', 'workflow_id', 'repos', 'timeout', 'llm_model',
-            'llm_temperature', 'llm_max_tokens', 'parent_session_id', 'bot_account_name', 'resource_overrides',
-            'environment_variables', 'labels', 'annotations', 'project_id',
+            'repo_url',
+            'prompt',
+            'assigned_user_id',
+            'workflow_id',
+            'repos',
+            'timeout',
+            'llm_model',
+            'llm_temperature',
+            'llm_max_tokens',
+            'parent_session_id',
+            'bot_account_name',
+            'resource_overrides',
+            'environment_variables',
+            'labels',
+            'annotations',
+            'project_id',
           ]),
           name: req.name,
           created_by_user_id: this.options.username,
@@ -233,9 +239,23 @@ export class GrpcApi {
       // hide the caller's mistake. REST ignores the key instead, as the real REST PATCH does.
       updateSession: this.unary((req) => {
         const patch: PatchInputs['sessions'] = pick(req, [
-          'name', 'repo_url', 'prompt', 'assigned_user_id', 'workflow_id', 'repos', 'timeout', 'llm_model', 'llm_temperature',
-          'llm_max_tokens', 'parent_session_id', 'bot_account_name', 'resource_overrides', 'environment_variables', 'labels',
-          'annotations', 'project_id',
+          'name',
+          'repo_url',
+          'prompt',
+          'assigned_user_id',
+          'workflow_id',
+          'repos',
+          'timeout',
+          'llm_model',
+          'llm_temperature',
+          'llm_max_tokens',
+          'parent_session_id',
+          'bot_account_name',
+          'resource_overrides',
+          'environment_variables',
+          'labels',
+          'annotations',
+          'project_id',
         ])
         return sessionToProto(store.update('sessions', requireId(req.id), patch))
       }),

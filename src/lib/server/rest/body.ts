@@ -62,7 +62,9 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
     throw malformed(`Unable to read request body: ${err instanceof Error ? err.message : String(err)}`)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw malformed(`Unable to read request body: expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`)
+    throw malformed(
+      `Unable to read request body: expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+    )
   }
   return value as Record<string, unknown>
 }

@@ -43,7 +43,8 @@ export function parseListParams(params: URLSearchParams, schema: ResourceSchema,
 
   const fieldsParam = params.get('fields')
   let fields: string[] | undefined
-  if (fieldsParam !== null && fieldsParam.length > MAX_FIELDS_LENGTH) throw badRequest(`fields: longer than ${MAX_FIELDS_LENGTH} characters (${fieldsParam.length})`)
+  if (fieldsParam !== null && fieldsParam.length > MAX_FIELDS_LENGTH)
+    throw badRequest(`fields: longer than ${MAX_FIELDS_LENGTH} characters (${fieldsParam.length})`)
   if (fieldsParam !== null && fieldsParam.trim() !== '') {
     fields = ['id']
     for (const raw of fieldsParam.split(',')) {
@@ -60,7 +61,8 @@ export function parseListParams(params: URLSearchParams, schema: ResourceSchema,
 function intParam(raw: string | null, name: string, fallback: number, min: number): number {
   if (raw === null || raw.trim() === '') return fallback
   const text = raw.trim()
-  if (text.length > 64 || !/^\d+$/.test(text)) throw badRequest(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw.slice(0, 40))}`)
+  if (text.length > 64 || !/^\d+$/.test(text))
+    throw badRequest(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw.slice(0, 40))}`)
   const n = Number(text)
   if (n < min) throw badRequest(`${name} must be at least ${min}, got ${text}`)
   return n

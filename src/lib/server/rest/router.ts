@@ -56,7 +56,10 @@ export function segmentsBelow(pathname: string, basePath: string): string[] | un
   const rest = pathname.slice(basePath.length)
   if (rest === '') return []
   try {
-    return rest.slice(1).split('/').map((s) => decodeURIComponent(s))
+    return rest
+      .slice(1)
+      .split('/')
+      .map((s) => decodeURIComponent(s))
   } catch {
     return undefined
   }
