@@ -44,6 +44,7 @@ import {
 } from './options.js'
 import {SharedStrings} from './shared-strings.js'
 import {StreamFollower} from './follower.js'
+import {SyncLatch} from './sync-latch.js'
 import {WatchUnimplementedError, type ResourceSource, type WatchStream} from '../api/watch-source.js'
 import {Store, type Lister} from './store.js'
 
@@ -89,12 +90,11 @@ export class Informer<T extends ObjectMeta> {
   private readonly statusEvents: Emitter<InformerStatus>
   private mode: WatchMode
   private connection: ConnectionState = 'stopped'
-  private synced = false
+  private readonly sync = new SyncLatch()
   private reconnects = 0
   private lastError: string | undefined
   private lastEventAt: number | undefined
   private liveSince: number | undefined
-  private syncWaiters = new Set<() => void>()
   private controller: AbortController | undefined
   private loop: Promise<void> | undefined
 
@@ -144,7 +144,7 @@ export class Informer<T extends ObjectMeta> {
       .finally(() => {
         signal.removeEventListener('abort', abort)
         this.setConnection('stopped')
-        this.wakeSyncWaiters()
+        this.sync.wake()
       })
     return Promise.resolve()
   }
@@ -161,22 +161,13 @@ export class Informer<T extends ObjectMeta> {
   }
 
   hasSynced(): boolean {
-    return this.synced
+    return this.sync.synced
   }
 
   /** Resolves true once synced, false if `signal` aborts or the informer stops first. */
   waitForSync(signal?: AbortSignal): Promise<boolean> {
-    if (this.synced) return Promise.resolve(true)
-    if (signal?.aborted || this.controller?.signal.aborted) return Promise.resolve(false)
-    return new Promise((resolve) => {
-      const finish = (): void => {
-        this.syncWaiters.delete(finish)
-        signal?.removeEventListener('abort', finish)
-        resolve(this.synced)
-      }
-      this.syncWaiters.add(finish)
-      signal?.addEventListener('abort', finish, {once: true})
-    })
+    if (!this.sync.synced && this.controller?.signal.aborted) return Promise.resolve(false)
+    return this.sync.wait(signal)
   }
 
   get(id: string): T | undefined {
@@ -196,7 +187,7 @@ export class Informer<T extends ObjectMeta> {
     const quietSince = this.lastEventAt === undefined ? this.liveSince : Math.max(this.lastEventAt, this.liveSince ?? 0)
     return {
       resource: this.resource,
-      synced: this.synced,
+      synced: this.sync.synced,
       connection: this.connection,
       mode: this.mode,
       reconnects: this.reconnects,
@@ -389,16 +380,10 @@ export class Informer<T extends ObjectMeta> {
   }
 
   private markSynced(): void {
-    if (this.synced) return
-    this.synced = true
+    if (!this.sync.set()) return
     this.metrics.informerSynced(this.resource, true)
     this.logger.info({cacheSize: this.store.size, mode: this.mode}, 'informer synced')
-    this.wakeSyncWaiters()
     this.statusEvents.emit(this.status())
-  }
-
-  private wakeSyncWaiters(): void {
-    for (const waiter of [...this.syncWaiters]) waiter()
   }
 
   private setConnection(connection: ConnectionState): void {
