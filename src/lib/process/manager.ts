@@ -21,6 +21,7 @@ import {
   defaultWorkspaceRoot,
 } from './defaults.js'
 import {TypedEmitter} from './emitter.js'
+import type {RunnerManagerEvents, RunnerManagerOptions, StopOptions, WaitHealthyOptions} from './manager-options.js'
 import {HealthCheckTimeoutError, RunnerCapacityError, RunnerExistsError, RunnerExitedError, RunnerNotFoundError, RunnerSpawnError} from './errors.js'
 import {buildRunnerEnv} from './env.js'
 import {pollHealth} from './health.js'
@@ -29,68 +30,14 @@ import {LiveRunner, type LiveRunnerParts} from './live-runner.js'
 import {launchRunner} from './launch.js'
 import {DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES} from './log-rotate.js'
 import type {RunnerLogs} from './runner-logs.js'
-import {DEFAULT_PORT_RANGE, PortClaims, type PortRange} from './ports.js'
+import {DEFAULT_PORT_RANGE, PortClaims} from './ports.js'
 import {readProcStat} from './procfs.js'
 import type {RunnerRecord, RunnerRegistry} from './registry.js'
 import type {ManagedRunner, RunnerExit} from './runner.js'
 import {workspacePathFor} from './session-id.js'
 import {type RandomBytes, generateToken} from './token.js'
 
-export interface RunnerManagerOptions {
-  /** Parent of the per-session workspaces; default `~/.ambient/workspaces`. */
-  workspaceRoot?: string
-  /**
-   * The runner command (`LOCAL_RUNNER_COMMAND`), run with the workspace as cwd, so relative
-   * script paths resolve inside the workspace: configure an absolute path. A string is split
-   * by execa's `parseCommandString`: on spaces, `\ ` keeps a space inside an argument, no
-   * quotes, no shell expansion. Programmatic callers may pass the argv array instead.
-   */
-  command?: string | readonly string[]
-  portRange?: PortRange
-  maxSessions?: number
-  /** Time between SIGTERM and SIGKILL on stop, default 10 s. */
-  stopGraceMs?: number
-  /** Where the allowlisted variables come from, default `process.env`. */
-  hostEnv?: NodeJS.ProcessEnv
-  extraEnv?: {BOSS_URL?: string; BOSS_SPACE?: string}
-  /** Persists runners for adoption and other processes; without one nothing is written. */
-  registry?: RunnerRegistry
-  logger?: Logger
-  now?: () => Date
-  delay?: Delay
-  randomBytes?: RandomBytes
-  /** How often adopted runners (not our children) are checked for exit, default 500 ms. */
-  adoptPollMs?: number
-  /** How long `adopt()` waits for an adopted runner's /health, default 3 s. */
-  adoptHealthTimeoutMs?: number
-  /** LOCAL_RUNNER_LOG_MAX_BYTES: largest size of each log file, default 10 MiB. */
-  logMaxBytes?: number
-  /** LOCAL_RUNNER_LOG_FILES: log files kept per stream, the live one included, default 3. */
-  logFiles?: number
-  /** Output read but not yet on disk, per stream, beyond which lines are dropped; default 4 MiB. */
-  maxQueuedLogBytes?: number
-  /** Where the runners' log pipes live; default `<registry>/pipes`, without a registry `<workspaceRoot>/.pipes`. */
-  pipeDir?: string
-  /** How long an exit waits for the runner's output to reach its files, default 5 s. */
-  logDrainTimeoutMs?: number
-}
-
-export interface RunnerManagerEvents {
-  spawned: ManagedRunner
-  adopted: ManagedRunner
-  exited: RunnerExit
-}
-
-export interface StopOptions {
-  signal?: NodeJS.Signals
-  graceMs?: number
-}
-
-export interface WaitHealthyOptions {
-  timeoutMs?: number
-  intervalMs?: number
-  signal?: AbortSignal
-}
+export type {RunnerManagerEvents, RunnerManagerOptions, StopOptions, WaitHealthyOptions} from './manager-options.js'
 
 export class RunnerManager extends TypedEmitter<RunnerManagerEvents> {
   readonly workspaceRoot: string
