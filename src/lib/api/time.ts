@@ -22,12 +22,12 @@ export function parseRfc3339(value: string): Timestamp {
 function parseGeneral(value: string): Timestamp {
   const m = RFC3339.exec(value)
   if (!m) throw new TimestampError(`not an RFC 3339 timestamp: ${JSON.stringify(value)}`)
-  const [, y, mo, d, h, mi, s, frac = '', zone] = m
+  const [, y, mo, d, h, mi, s, frac = '', zone = 'Z'] = m
   let seconds = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000
   if (Number.isNaN(seconds)) throw new TimestampError(`not an RFC 3339 timestamp: ${JSON.stringify(value)}`)
   if (zone !== 'Z' && zone !== 'z') {
     const sign = zone.startsWith('-') ? -1 : 1
-    const [zh, zm] = zone.slice(1).split(':').map(Number)
+    const [zh = 0, zm = 0] = zone.slice(1).split(':').map(Number)
     seconds -= sign * (zh * 3600 + zm * 60)
   }
   return {seconds, nanos: frac ? Number(frac.padEnd(9, '0')) : 0}

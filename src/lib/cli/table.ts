@@ -18,10 +18,10 @@ export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]
     }),
   )
   const headers = columns.map((c) => c.header.toUpperCase())
-  const widths = headers.map((h, i) => Math.max(stringWidth(h), ...cells.map((r) => stringWidth(r[i]))))
+  const widths = headers.map((h, i) => Math.max(stringWidth(h), ...cells.map((r) => stringWidth(r[i] ?? ''))))
   const line = (r: string[]) =>
     r
-      .map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i] - stringWidth(cell) + 3)))
+      .map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - stringWidth(cell) + 3)))
       .join('')
       .trimEnd()
   return [line(headers), ...cells.map(line)].join('\n')

@@ -31,7 +31,7 @@ export function ensureDir(options: EnsureDirOptions): string {
 export function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException
   if (typeof e?.code !== 'string') return String(err)
-  const head = typeof e.message === 'string' ? e.message.split(', ')[0] : ''
+  const head = typeof e.message === 'string' ? (e.message.split(', ')[0] ?? '') : ''
   return head.startsWith(`${e.code}:`) ? head : e.code
 }
 

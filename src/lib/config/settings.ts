@@ -32,7 +32,7 @@ function parseHostPort(value: string): ListenAddress | undefined {
   const m = /^(.*):(\d+)$/.exec(value.trim())
   const p = m ? Number(m[2]) : Number.NaN
   if (!m || !Number.isInteger(p) || p < 0 || p > 65_535) return undefined
-  return {host: m[1].replace(/^\[(.*)\]$/, '$1'), port: p}
+  return {host: (m[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port: p}
 }
 
 const port = z.coerce.number().int().min(1).max(65_535)

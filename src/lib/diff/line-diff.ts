@@ -7,24 +7,28 @@ export type DiffLineOp = {op: ' ' | '-' | '+'; text: string}
 export function diffLines(a: readonly string[], b: readonly string[]): DiffLineOp[] {
   const n = a.length
   const m = b.length
-  // lcs[i][j] = length of the LCS of a[i..] and b[j..]; texts are a few dozen lines at most.
-  const lcs: Uint32Array[] = Array.from({length: n + 1}, () => new Uint32Array(m + 1))
+  // lcs(i, j) = length of the LCS of a[i..] and b[j..], row-major in one array; texts are a few
+  // dozen lines at most.
+  const table = new Uint32Array((n + 1) * (m + 1))
+  const lcs = (i: number, j: number): number => table[i * (m + 1) + j] ?? 0
   for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1])
+    for (let j = m - 1; j >= 0; j--) table[i * (m + 1) + j] = a[i] === b[j] ? lcs(i + 1, j + 1) + 1 : Math.max(lcs(i + 1, j), lcs(i, j + 1))
   }
   const out: DiffLineOp[] = []
   let i = 0
   let j = 0
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) {
-      out.push({op: ' ', text: a[i]})
+    const left = a[i]
+    const right = b[j]
+    if (left !== undefined && right !== undefined && left === right) {
+      out.push({op: ' ', text: left})
       i++
       j++
-    } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
-      out.push({op: '-', text: a[i]})
+    } else if (left !== undefined && (right === undefined || lcs(i + 1, j) >= lcs(i, j + 1))) {
+      out.push({op: '-', text: left})
       i++
-    } else {
-      out.push({op: '+', text: b[j]})
+    } else if (right !== undefined) {
+      out.push({op: '+', text: right})
       j++
     }
   }

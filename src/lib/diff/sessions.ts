@@ -72,7 +72,7 @@ export function diffSessions(input: SessionsDiffInput): DiffEntry[] {
     // project was renamed); more than one: the others are removed.
     const cr = owned.find((o) => o.metadata.namespace === desired.namespace && o.metadata.name === desired.name) ?? owned[0]
     for (const other of owned) {
-      if (other === cr) continue
+      if (!cr || other === cr) continue
       entries.push(
         deleteEntry(
           other,

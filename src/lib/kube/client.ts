@@ -82,7 +82,8 @@ function callOptions(options: CallOptions | undefined) {
     pre: (ctx: RequestContext) => {
       const own = ctx.getSignal()
       const signals = [...(own ? [own] : []), ...(ms ? [AbortSignal.timeout(ms)] : []), ...(signal ? [signal] : [])]
-      ctx.setSignal(signals.length === 1 ? signals[0] : AbortSignal.any(signals))
+      const [only] = signals
+      ctx.setSignal(signals.length === 1 && only ? only : AbortSignal.any(signals))
       return new Observable(Promise.resolve(ctx))
     },
     post: (response: ResponseContext) => new Observable(Promise.resolve(response)),

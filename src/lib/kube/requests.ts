@@ -33,13 +33,14 @@ export function parseRequestInfo(method: string, url: string, basePath = ''): Re
   let group: string
   let version: string
   let rest: string[]
-  if (parts[0] === 'api' && parts.length >= 3) {
+  const [root = '', first = '', second = ''] = parts
+  if (root === 'api' && parts.length >= 3) {
     group = ''
-    version = parts[1]
+    version = first
     rest = parts.slice(2)
-  } else if (parts[0] === 'apis' && parts.length >= 4) {
-    group = parts[1]
-    version = parts[2]
+  } else if (root === 'apis' && parts.length >= 4) {
+    group = first
+    version = second
     rest = parts.slice(3)
   } else {
     return undefined
@@ -47,9 +48,9 @@ export function parseRequestInfo(method: string, url: string, basePath = ''): Re
   let namespace: string | undefined
   if (rest[0] === 'namespaces' && rest.length > 1) {
     namespace = rest[1]
-    if (rest.length > 2 && !NAMESPACE_SUBRESOURCES.has(rest[2])) rest = rest.slice(2)
+    if (rest.length > 2 && !NAMESPACE_SUBRESOURCES.has(rest[2] ?? '')) rest = rest.slice(2)
   }
-  const [resource, name, subresource] = rest
+  const [resource = '', name, subresource] = rest
   const watch = parsed.searchParams.get('watch')
   let verb: KubeVerb
   switch (method.toUpperCase()) {

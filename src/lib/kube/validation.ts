@@ -34,9 +34,10 @@ export function checkDns1123Subdomain(value: string): string | undefined {
 export function checkQualifiedName(key: string): string | undefined {
   const parts = key.split('/')
   if (parts.length > 2) return "must be a name with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-  const name = parts.length === 2 ? parts[1] : parts[0]
-  if (parts.length === 2) {
-    const prefixProblem = checkDns1123Subdomain(parts[0])
+  const [first = '', second] = parts
+  const name = second ?? first
+  if (second !== undefined) {
+    const prefixProblem = checkDns1123Subdomain(first)
     if (prefixProblem) return `prefix ${prefixProblem}`
   }
   if (name.length === 0) return 'name part must not be empty'

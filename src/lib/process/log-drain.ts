@@ -126,7 +126,8 @@ export class LogDrain {
     const parts = tail ? [...this.#held, tail] : this.#held
     this.#held = []
     this.#heldBytes = 0
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts)
+    const [only] = parts
+    return parts.length === 1 && only ? only : Buffer.concat(parts)
   }
 
   /** `wholeLines`: `data` ends a line (when it has to go, so does the partial line after it). */
@@ -209,12 +210,13 @@ export class LogDrain {
   #takeBatch(): Buffer {
     const parts: Buffer[] = []
     let size = 0
-    while (this.#queue.length > 0 && (parts.length === 0 || size + this.#queue[0].length <= MAX_WRITE_BYTES)) {
+    while (this.#queue.length > 0 && (parts.length === 0 || size + (this.#queue[0]?.length ?? 0) <= MAX_WRITE_BYTES)) {
       const part = this.#queue.shift() as Buffer
       parts.push(part)
       size += part.length
     }
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts, size)
+    const [only] = parts
+    return parts.length === 1 && only ? only : Buffer.concat(parts, size)
   }
 
   #report(err: unknown): void {

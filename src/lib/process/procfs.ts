@@ -33,7 +33,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
   return {
     pid,
     comm: text.slice(open + 1, close),
-    state: rest[0],
+    state: rest[0] ?? '',
     ppid: Number(rest[1]),
     pgrp: Number(rest[2]),
     session: Number(rest[3]),

@@ -8,6 +8,7 @@ import type {Delay} from './kill.js'
 import {DEFAULT_MAX_QUEUED_LOG_BYTES, LogDrain} from './log-drain.js'
 import {closePipeEnd, createLogPipes, openPipeForRunner, openPipeReader, removeLogPipes} from './log-pipe.js'
 import {DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES, type LogPosition, RotatingLog} from './log-rotate.js'
+import {present} from '../util/present.js'
 
 export interface RunnerLogSettings {
   /** LOCAL_RUNNER_LOG_MAX_BYTES: the largest size of each log file, default 10 MiB. */
@@ -63,7 +64,7 @@ export class RunnerLogs {
     try {
       for (const file of paths) opened.push(await openPipeForRunner(file))
       const logs = await RunnerLogs.attach(options)
-      return {logs, runnerEnds: {stdout: opened[0], stderr: opened[1]}}
+      return {logs, runnerEnds: {stdout: present(opened[0], 'the stdout pipe'), stderr: present(opened[1], 'the stderr pipe')}}
     } catch (err) {
       await Promise.all(opened.map((fd) => closePipeEnd(fd).catch(() => {})))
       await removeLogPipes(paths)
@@ -103,7 +104,7 @@ export class RunnerLogs {
     }
     return new RunnerLogs({
       pipes: options.pipes,
-      stderrStart: positions[1],
+      stderrStart: present(positions[1], 'the stderr log position'),
       stderrLog: path.join(options.workspace, 'stderr.log'),
       drains,
       logger: options.logger,
@@ -123,6 +124,7 @@ export class RunnerLogs {
     if (!drained) for (const drain of this.#drains) drain.close()
     await removeLogPipes([this.pipes.stdout, this.pipes.stderr])
     const [stdout, stderr] = this.#drains.map((drain) => drain.stats())
+    if (!stdout || !stderr) return drained
     if (stdout.bytesDropped + stderr.bytesDropped > 0) {
       this.#logger.warn(
         {

@@ -23,9 +23,9 @@ export function matchRoute(pathname: string): Route {
   if (pathname === '/health') return {kind: 'proxy-health'}
   const match = /^\/sessions\/([^/]*)\/(.+)$/.exec(pathname)
   if (!match) return {kind: 'not-found'}
-  const route = SESSION_ROUTES[match[2]]
+  const [, sessionId = '', rest = ''] = match
+  const route = SESSION_ROUTES[rest]
   if (!route) return {kind: 'not-found'}
-  const sessionId = match[1]
   if (!isSafeSessionId(sessionId)) return {kind: 'bad-session-id', sessionId}
   return {kind: 'session', sessionId, ...route}
 }

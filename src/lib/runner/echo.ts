@@ -83,7 +83,7 @@ function parseRunInput(value: unknown): {threadId: string; runId: string; messag
 function lastUserText(messages: Message[]): string | undefined {
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]
-    if (message.role === 'user') return contentToText(message.content)
+    if (message?.role === 'user') return contentToText(message.content)
   }
   return undefined
 }

@@ -113,8 +113,9 @@ export class LikePattern {
 
   /** One step per character of text[from, to) on a one-word state; returns the new state. */
   private feedOneWord(initial: number, text: string, from: number, to: number): number {
-    const selfLoop = this.selfLoop[0]
-    const anyMask = this.anyMask[0]
+    // Typed-array reads past the end are undefined: 0 is the empty mask.
+    const selfLoop = this.selfLoop[0] ?? 0
+    const anyMask = this.anyMask[0] ?? 0
     const accept = 1 << this.k
     const acceptsRest = (selfLoop & accept) !== 0
     const {ascii, other, fold} = this
@@ -123,7 +124,7 @@ export class LikePattern {
       let code = text.codePointAt(i) as number
       i += code > 0xffff ? 2 : 1
       code = fold(code)
-      const mask = code < 128 ? ascii[code] : (other.get(code)?.[0] ?? anyMask)
+      const mask = (code < 128 ? ascii[code] : other.get(code)?.[0]) ?? anyMask
       state = ((state << 1) & mask) | (state & selfLoop)
       // Dead (nothing can match any more), or matched with a trailing `%` that takes the rest.
       if (state === 0 || (acceptsRest && (state & accept) !== 0)) return state
@@ -150,8 +151,9 @@ export class LikePattern {
       // From the top word down, so each word still sees its lower neighbour's old top bit.
       let alive = 0
       for (let w = width - 1; w >= 0; w--) {
-        const carry = w > 0 ? state[w - 1] >>> 31 : 0
-        const next = (((state[w] << 1) | carry) & masks[base + w]) | (state[w] & selfLoop[w])
+        const carry = w > 0 ? (state[w - 1] ?? 0) >>> 31 : 0
+        const word = state[w] ?? 0
+        const next = (((word << 1) | carry) & (masks[base + w] ?? 0)) | (word & (selfLoop[w] ?? 0))
         state[w] = next
         alive |= next
       }
@@ -184,11 +186,11 @@ function tokenize(pattern: string, fold: Fold): Token[] {
 }
 
 function setBit(mask: Int32Array, bit: number): void {
-  mask[bit >> 5] |= 1 << (bit & 31)
+  mask[bit >> 5] = (mask[bit >> 5] ?? 0) | (1 << (bit & 31))
 }
 
 function hasBit(mask: Int32Array, bit: number): boolean {
-  return (mask[bit >> 5] & (1 << (bit & 31))) !== 0
+  return ((mask[bit >> 5] ?? 0) & (1 << (bit & 31))) !== 0
 }
 
 function isHighSurrogate(unit: number): boolean {
@@ -210,7 +212,7 @@ const foldTable = new Int32Array(0x10000).fill(FOLD_UNKNOWN)
 function foldCase(code: number): number {
   if (code < 128) return code >= 0x61 && code <= 0x7a ? code - 32 : code
   if (code > 0xffff) return code
-  let folded = foldTable[code]
+  let folded = foldTable[code] ?? FOLD_UNKNOWN
   if (folded === FOLD_UNKNOWN) {
     const upper = String.fromCharCode(code).toUpperCase()
     folded = upper.length !== 1 || upper.charCodeAt(0) < 128 ? code : upper.charCodeAt(0)

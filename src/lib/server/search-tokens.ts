@@ -15,7 +15,7 @@ export function tokenize(input: string): Token[] {
   const tokens: Token[] = []
   let i = 0
   while (i < input.length) {
-    const c = input[i]
+    const c = input[i] ?? ''
     if (/\s/.test(c)) {
       i++
     } else if (c === '(' || c === ')' || c === ',') {
@@ -63,8 +63,8 @@ function isDigit(c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9'
 }
 
-function isIdentStart(c: string): boolean {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_'
+function isIdentStart(c: string | undefined): boolean {
+  return c !== undefined && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c === '_')
 }
 
 /** End of the number at `start`: -?digits(.digits)?([eE][+-]?digits)?, scanned without a regex. */

@@ -96,7 +96,8 @@ class Parser {
       this.i++
       parts.push(this.andExpr())
     }
-    if (parts.length === 1) return parts[0]
+    const [only] = parts
+    if (parts.length === 1 && only) return only
     return (obj) => {
       let unknown = false
       for (const p of parts) {
@@ -114,7 +115,8 @@ class Parser {
       this.i++
       parts.push(this.notExpr())
     }
-    if (parts.length === 1) return parts[0]
+    const [only] = parts
+    if (parts.length === 1 && only) return only
     return (obj) => {
       let unknown = false
       for (const p of parts) {

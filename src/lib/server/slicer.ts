@@ -72,11 +72,13 @@ export async function sortSliced<T>(items: readonly T[], compare: (a: T, b: T) =
       let k = lo
       while (i < mid && j < hi) {
         // `<= 0` takes the left run first on ties: that is what makes the sort stable.
-        dst[k++] = compare(src[i], src[j]) <= 0 ? src[i++] : src[j++]
+        const left = src[i] as T
+        const right = src[j] as T
+        dst[k++] = compare(left, right) <= 0 ? (src[i++] as T) : (src[j++] as T)
         if ((++steps & 63) === 0 && slicer.due()) await slicer.pause()
       }
-      while (i < mid) dst[k++] = src[i++]
-      while (j < hi) dst[k++] = src[j++]
+      while (i < mid) dst[k++] = src[i++] as T
+      while (j < hi) dst[k++] = src[j++] as T
     }
     ;[src, dst] = [dst, src]
   }

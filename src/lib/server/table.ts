@@ -116,7 +116,7 @@ export class Table<T extends {id: string}> {
     const ids = this.candidates(q)
     const start = (q.page - 1) * q.size
     const items: T[] = []
-    for (let i = start; i < ids.length && items.length < q.size; i++) items.push(this.byId.get(ids[i]) as T)
+    for (const id of ids.slice(start, start + q.size)) items.push(this.byId.get(id) as T)
     return {items, total: ids.length}
   }
 
@@ -214,13 +214,13 @@ function cacheKey(q: TableQuery): string {
 /** The objects that pass `filter`, in order, pausing between objects and inside costly ones. */
 async function filterSliced<T>(rows: readonly T[], filter: Predicate, slicer: Slicer): Promise<T[]> {
   const out: T[] = []
-  for (let i = 0; i < rows.length; i++) {
-    const doc = rows[i] as unknown as Doc
+  for (const [i, row] of rows.entries()) {
+    const doc = row as unknown as Doc
     const steps = filter.steps(doc)
     if (steps) {
       for (let r = steps.next(); !r.done; r = steps.next()) if (slicer.due()) await slicer.pause()
     }
-    if (filter(doc)) out.push(rows[i])
+    if (filter(doc)) out.push(row)
     if ((i & 15) === 15 && slicer.due()) await slicer.pause()
   }
   return out

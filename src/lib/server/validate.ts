@@ -25,7 +25,8 @@ export function checkProjectName(name: string): void {
     throw validation(`project name must be between ${PROJECT_NAME_MIN} and ${PROJECT_NAME_MAX} characters, got ${name.length}`)
   }
   const lowerAlnum = (c: string) => (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-  const ok = name[0] >= 'a' && name[0] <= 'z' && lowerAlnum(name[name.length - 1]) && [...name].every((c) => lowerAlnum(c) || c === '-')
+  const first = name[0] ?? ''
+  const ok = first >= 'a' && first <= 'z' && lowerAlnum(name.at(-1) ?? '') && [...name].every((c) => lowerAlnum(c) || c === '-')
   if (!ok) {
     throw validation(
       `project name ${JSON.stringify(name)} must match DNS-1123 label format: lowercase alphanumeric and hyphens, must start with a letter and end with an alphanumeric character`,

@@ -85,11 +85,15 @@ export function fitColumns(natural: readonly number[], min: readonly number[], a
   let overflow = widths.reduce((a, b) => a + b, 0) + gap * Math.max(0, widths.length - 1) - available
   while (overflow > 0) {
     let widest = -1
-    for (let i = 0; i < widths.length; i++) {
-      if (widths[i] > floor[i] && (widest < 0 || widths[i] > widths[widest])) widest = i
+    let widestWidth = 0
+    for (const [i, w] of widths.entries()) {
+      if (w > (floor[i] ?? 1) && (widest < 0 || w > widestWidth)) {
+        widest = i
+        widestWidth = w
+      }
     }
     if (widest < 0) break
-    widths[widest]--
+    widths[widest] = widestWidth - 1
     overflow--
   }
   return widths

@@ -34,14 +34,14 @@ export interface TableProps<T> {
 
 export function Table<T>({rows, columns, rowKey, width, indent = 0, gap = 2, rowStyle}: TableProps<T>) {
   const cells = rows.map((row) => columns.map((c) => sanitize(c.cell(row))))
-  const natural = columns.map((c, i) => Math.max(stringWidth(c.header), ...cells.map((r) => stringWidth(r[i]))))
-  const min = columns.map((c, i) => Math.min(natural[i], c.min ?? stringWidth(c.header)))
+  const natural = columns.map((c, i) => Math.max(stringWidth(c.header), ...cells.map((r) => stringWidth(r[i] ?? ''))))
+  const min = columns.map((c, i) => Math.min(natural[i] ?? 0, c.min ?? stringWidth(c.header)))
   const widths = fitColumns(natural, min, Math.max(1, width - indent), gap)
   const spacer = ' '.repeat(gap)
   const lead = ' '.repeat(indent)
   const cellText = (text: string, i: number) => {
     const last = i === columns.length - 1
-    const fitted = fitCell(text, widths[i], columns[i].align)
+    const fitted = fitCell(text, widths[i] ?? 0, columns[i]?.align)
     return last ? fitted.trimEnd() : fitted + spacer
   }
   return (
@@ -59,7 +59,7 @@ export function Table<T>({rows, columns, rowKey, width, indent = 0, gap = 2, row
             {columns.map((c, i) => (
               // A highlighted row takes one colour; otherwise each cell may colour itself.
               <Text key={c.header} color={styled ? undefined : c.color?.(row)}>
-                {cellText(cells[r][i], i)}
+                {cellText(cells[r]?.[i] ?? '', i)}
               </Text>
             ))}
           </Text>

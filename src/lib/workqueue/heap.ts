@@ -50,7 +50,7 @@ export class MinHeap<E extends HeapEntry> {
   private up(i: number): void {
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!this.less(this.items[i], this.items[parent])) break
+      if (!this.less(this.at(i), this.at(parent))) break
       this.swap(i, parent)
       i = parent
     }
@@ -62,17 +62,22 @@ export class MinHeap<E extends HeapEntry> {
       const l = 2 * i + 1
       const r = l + 1
       let smallest = i
-      if (l < n && this.less(this.items[l], this.items[smallest])) smallest = l
-      if (r < n && this.less(this.items[r], this.items[smallest])) smallest = r
+      if (l < n && this.less(this.at(l), this.at(smallest))) smallest = l
+      if (r < n && this.less(this.at(r), this.at(smallest))) smallest = r
       if (smallest === i) return
       this.swap(i, smallest)
       i = smallest
     }
   }
 
+  /** The item at an index the caller keeps within bounds. */
+  private at(i: number): E {
+    return this.items[i] as E
+  }
+
   private swap(i: number, j: number): void {
-    const a = this.items[i]
-    const b = this.items[j]
+    const a = this.at(i)
+    const b = this.at(j)
     this.items[i] = b
     this.items[j] = a
     a.index = j

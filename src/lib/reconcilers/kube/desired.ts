@@ -141,7 +141,7 @@ export function desiredAgenticSession(session: Session, options: DesiredSessionO
   const sessionLabelKeys = Object.keys(labels.value).filter((k) => !(k in managed))
   const sessionAnnotationKeys = Object.keys(annotations.value).filter((k) => k !== ANNOTATION_SESSION_METADATA_KEYS)
   const metaAnnotations: Record<string, string> = {}
-  for (const k of sessionAnnotationKeys) metaAnnotations[k] = annotations.value[k]
+  for (const k of sessionAnnotationKeys) metaAnnotations[k] = annotations.value[k] ?? ''
   if (sessionLabelKeys.length > 0 || sessionAnnotationKeys.length > 0) {
     metaAnnotations[ANNOTATION_SESSION_METADATA_KEYS] = JSON.stringify({labels: sessionLabelKeys.sort(), annotations: sessionAnnotationKeys.sort()})
   }

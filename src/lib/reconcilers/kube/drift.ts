@@ -132,7 +132,8 @@ export function setPath(doc: Record<string, unknown>, segments: readonly string[
       node = created
     }
   }
-  node[segments[segments.length - 1]] = value
+  const last = segments.at(-1)
+  if (last !== undefined) node[last] = value
 }
 
 function displayPath(segments: readonly string[]): string {

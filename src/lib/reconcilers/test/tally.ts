@@ -38,7 +38,7 @@ export class EventTally implements Tally {
       this.seconds[i] = second
       this.buckets[i] = 0
     }
-    this.buckets[i]++
+    this.buckets[i] = (this.buckets[i] ?? 0) + 1
   }
 
   /** Events per second over the last full window (the current second excluded). */
@@ -46,8 +46,8 @@ export class EventTally implements Tally {
     const current = Math.floor(this.now() / 1000)
     let sum = 0
     for (let i = 0; i < this.windowSeconds; i++) {
-      const age = current - this.seconds[i]
-      if (age >= 1 && age < this.windowSeconds) sum += this.buckets[i]
+      const age = current - (this.seconds[i] ?? -1)
+      if (age >= 1 && age < this.windowSeconds) sum += this.buckets[i] ?? 0
     }
     return sum / (this.windowSeconds - 1)
   }

@@ -77,7 +77,7 @@ function parseOrderBy(raw: string, schema: ResourceSchema): SortKey[] {
     if (keys.length === MAX_ORDER_BY_KEYS) throw badRequest(`orderBy: more than ${MAX_ORDER_BY_KEYS} keys`)
     const m = /^([A-Za-z_][A-Za-z0-9_.]*)(?:\s+(asc|desc))?$/i.exec(text)
     if (!m) throw badRequest(`orderBy: ${JSON.stringify(text)} is not "<field> [asc|desc]"`)
-    let field = m[1]
+    let field = m[1] ?? ''
     if (field.startsWith(`${schema.resource}.`)) field = field.slice(schema.resource.length + 1)
     if (!schema.fields.has(field)) throw badRequest(`orderBy: ${field} is not a field of ${schema.kind}`)
     keys.push({field, desc: (m[2] ?? 'asc').toLowerCase() === 'desc'})

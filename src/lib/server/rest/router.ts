@@ -40,10 +40,9 @@ export class Router<H> {
 function matchPattern(pattern: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
   if (pattern.length !== segments.length) return undefined
   const params: Record<string, string> = {}
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i]
+  for (const [i, p] of pattern.entries()) {
     const s = segments[i]
-    if (s === '') return undefined
+    if (s === undefined || s === '') return undefined
     if (p.startsWith(':')) params[p.slice(1)] = s
     else if (p !== s) return undefined
   }

@@ -38,7 +38,8 @@ interface Reply {
 interface RequestContext {
   req: IncomingMessage
   url: URL
-  params: Readonly<Record<string, string>>
+  /** The route's path parameters; every route here has at most `:id` (empty when absent). */
+  params: {readonly id: string}
   json(): Promise<Record<string, unknown>>
   /** Aborted when the client goes away before its answer is sent: costly work stops then. */
   signal: AbortSignal
@@ -98,7 +99,7 @@ export function createRestServer(options: RestOptions): Server {
     const reply = await match.handler({
       req,
       url,
-      params: match.params,
+      params: {id: match.params.id ?? ''},
       json: async () => parseJsonObject(await readBody(req, maxBody)),
       signal,
     })
@@ -180,7 +181,8 @@ function listHandler(store: Store, schema: ResourceSchema): Handler {
     const parts: string[] = []
     let part = `${JSON.stringify(head).slice(0, -1)},"items":[`
     for (let i = 0; i < page.items.length; i++) {
-      const item = fields ? project(page.items[i], fields) : page.items[i]
+      const row = page.items[i]
+      const item = fields && row ? project(row, fields) : row
       part += `${i ? ',' : ''}${JSON.stringify(item)}`
       if (part.length >= LIST_PART_CHARS) {
         parts.push(part)
